@@ -1,0 +1,53 @@
+# Azure ML experiments: run `just` to list the recipes.
+# Each recipe is one line into scripts/; `just CMD --help` shows a command's options.
+
+set positional-arguments
+
+# Inside `uv run` (or an activated .venv) use that interpreter directly; else go through uv.
+python := if env("VIRTUAL_ENV", "") == "" { "uv run --frozen python" } else { "python" }
+
+[private]
+default:
+    @{{just_executable()}} --justfile {{justfile()}} --list --unsorted
+
+# Install the workspace (every experiment and the tooling) into .venv
+[no-exit-message]
+[group('setup')]
+sync:
+    uv sync --all-packages
+
+# Pack EXP into runs/EXP/<run>/ exactly as an Azure ML job receives it
+[no-exit-message]
+[group('run')]
+iso EXP *ARGS:
+    @{{python}} -m scripts.iso "$@"
+
+# Run EXP locally as Azure ML would, tracked in runs/mlflow.db [--set inputs.NAME=VALUE]
+[no-exit-message]
+[group('run')]
+local EXP *ARGS:
+    @{{python}} -m scripts.local "$@"
+
+# Check formatting, lint and types (ruff, mypy) as CI does
+[no-exit-message]
+[group('check')]
+lint:
+    @{{python}} -m scripts.lint
+
+# Apply ruff's formatting and fixes
+[no-exit-message]
+[group('check')]
+fmt:
+    @{{python}} -m scripts.lint --fix
+
+# Run the tests: tests/ and every experiment's tests/ [pytest options]
+[no-exit-message]
+[group('check')]
+test *ARGS:
+    @{{python}} -m pytest "$@"
+
+# Measure local-run overhead and isolation speed
+[no-exit-message]
+[group('check')]
+bench:
+    @{{python}} -m scripts.bench

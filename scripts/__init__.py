@@ -1,0 +1,1 @@
+"""The Python behind the justfile recipes: one module per command over a small core."""

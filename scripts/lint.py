@@ -1,0 +1,57 @@
+"""`just lint` / `just fmt`: ruff and mypy, targeting the Python in .python-version."""
+
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from scripts.errors import ArgumentParser, run_cli
+from scripts.project import ROOT, SHARED_DIR, experiment_names, python_version
+
+STRICT = ["scripts"]  # the tooling is typed strictly; experiment code as its authors choose
+
+
+def checks(fix: bool) -> list[list[str]]:
+    version = python_version()
+    ruff_target = f"--target-version=py{version.replace('.', '')}"
+    if fix:
+        return [
+            ["ruff", "check", "--fix", ruff_target],
+            ["ruff", "format", ruff_target],
+        ]
+    packages = [
+        str(path.relative_to(ROOT))
+        for path in [
+            SHARED_DIR / "src",
+            *(ROOT / "experiments" / n / "src" for n in experiment_names()),
+        ]
+    ]
+    return [
+        ["ruff", "format", "--check", ruff_target],
+        ["ruff", "check", ruff_target],
+        ["mypy", f"--python-version={version}", "--strict", *STRICT],
+        ["mypy", f"--python-version={version}", *packages, "tests"],
+    ]
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = ArgumentParser(
+        prog="just lint",
+        description="ruff format --check, ruff check and mypy (strict on scripts/). "
+        "With --fix (`just fmt`): apply ruff's formatting and fixes instead.",
+    )
+    parser.add_argument("--fix", action="store_true", help="apply fixes instead of checking")
+    args = parser.parse_args(argv)
+    failed = []
+    for command in checks(args.fix):
+        print(f"$ {' '.join(command)}", file=sys.stderr, flush=True)
+        if subprocess.run([sys.executable, "-m", *command], cwd=ROOT, check=False).returncode:
+            failed.append(" ".join(command[:2]))
+    if failed:
+        remedy = "fix the rest by hand" if args.fix else "`just fmt` fixes what it can"
+        print(f"error: {', '.join(failed)} failed: {remedy}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

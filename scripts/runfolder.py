@@ -1,0 +1,96 @@
+"""The run folder: everything one job needs, in the layout Azure ML receives it.
+
+runs/<experiment>/<run name>/
+    <the experiment's files>      code root: the job's working directory
+    src/shared/                   the `shared` package, when the experiment depends on it
+    environment/                  Docker build context: Dockerfile, requirements.txt,
+                                  .python-version
+    outputs/                      what the job writes (Azure ML uploads it)
+"""
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.errors import UsageError
+from scripts.jobspec import JobDict, load_job
+from scripts.names import new_run_name
+from scripts.project import (
+    DOCKERFILE,
+    JOB_FILE_NAME,
+    PYTHON_VERSION_FILE,
+    RUNS_DIR,
+    SHARED_DIR,
+    experiment_dir,
+    read_package,
+)
+from scripts.snapshot import copy_tree
+from scripts.uv import export_requirements
+
+ENVIRONMENT = "environment"
+REQUIREMENTS = f"{ENVIRONMENT}/requirements.txt"
+SHARED_DESTINATION = "src/shared"
+OUTPUTS = "outputs"
+
+
+@dataclass(frozen=True)
+class Source:
+    """An experiment checked and ready to isolate; nothing is written yet."""
+
+    name: str
+    folder: Path
+    job: JobDict
+    requirements: str
+    uses_shared: bool
+
+
+def check_source(experiment: str) -> Source:
+    folder = experiment_dir(experiment)
+    job = load_job(folder / JOB_FILE_NAME)
+    package = read_package(folder)
+    for reserved in (ENVIRONMENT, SHARED_DESTINATION):
+        if (folder / reserved).exists():
+            raise UsageError(f"{folder / reserved} clashes with the run-folder layout: rename it")
+    return Source(
+        name=experiment,
+        folder=folder,
+        job=job,
+        requirements=export_requirements("--package", package.name),
+        uses_shared=package.depends_on(read_package(SHARED_DIR).name),
+    )
+
+
+def create_run_folder(source: Source) -> Path:
+    """Make a new run folder for `source`; on any failure, nothing is left behind."""
+    run_dir = _new_empty_folder(RUNS_DIR / source.name)
+    try:
+        _fill(run_dir, source)
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return run_dir
+
+
+def _new_empty_folder(parent: Path) -> Path:
+    parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        candidate = parent / new_run_name()
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+
+
+def _fill(run_dir: Path, source: Source) -> None:
+    refused = copy_tree(source.folder, run_dir)
+    if source.uses_shared:
+        refused += copy_tree(SHARED_DIR / "src" / "shared", run_dir / SHARED_DESTINATION)
+    for path in refused:
+        print(f"warning: not copied, looks like a credential: {path}", file=sys.stderr)
+    environment = run_dir / ENVIRONMENT
+    environment.mkdir()
+    shutil.copyfile(DOCKERFILE, environment / "Dockerfile")
+    shutil.copyfile(PYTHON_VERSION_FILE, environment / ".python-version")
+    (run_dir / REQUIREMENTS).write_text(source.requirements)

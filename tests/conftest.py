@@ -1,0 +1,61 @@
+"""Fixtures: real projects in temporary folders (see tests/helpers.py)."""
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PROJECT_FILES, REPOSITORY, add_job, add_member, git_commit_all, run, write
+
+
+@pytest.fixture(scope="session")
+def locked_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """alpha -> shared -> six, alpha -> idna; beta -> certifi. Locked once per session."""
+    root = tmp_path_factory.mktemp("workspace-template")
+    for name in ("scripts", "docker", ".python-version"):
+        source = REPOSITORY / name
+        copy = shutil.copytree if source.is_dir() else shutil.copy2
+        copy(source, root / name)
+    shutil.rmtree(root / "scripts" / "__pycache__", ignore_errors=True)
+    write(
+        root / "pyproject.toml",
+        """
+        [tool.uv.workspace]
+        members = ["experiments/*", "shared"]
+        """,
+    )
+    add_member(root, "shared", "shared", ["six"])
+    write(root / "shared" / "src" / "shared" / "__init__.py", "GREETING = 'hello from shared'\n")
+    alpha = add_member(root, "experiments/alpha", "alpha", ["shared", "idna"])
+    add_job(alpha, "python -c 'import alpha, shared, idna; print(shared.GREETING)'")
+    beta = add_member(root, "experiments/beta", "beta", ["certifi"])
+    add_job(beta, "python -c 'import certifi'")
+    write(root / ".gitignore", "runs/\ndata/\n.venv/\n")
+    run(["uv", "lock", "--quiet"], root, check=True)
+    return root
+
+
+@pytest.fixture
+def workspace(locked_workspace: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the locked workspace, committed to git, for one test to change."""
+    root = tmp_path / "workspace"
+    shutil.copytree(locked_workspace, root, symlinks=True)
+    git_commit_all(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A committed copy of this repository: its experiments, scripts and lock."""
+    root = tmp_path_factory.mktemp("project") / "repo"
+    root.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", ".venv", "outputs", ".pytest_cache")
+    for name in PROJECT_FILES:
+        source = REPOSITORY / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=ignore)
+        else:
+            shutil.copy2(source, root / name)
+    git_commit_all(root)
+    yield root

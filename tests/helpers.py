@@ -1,0 +1,113 @@
+"""Helpers for the tests: real projects in temporary folders, driven through the real scripts, uv and git.
+
+Two kinds of project:
+- `workspace`: a tiny uv workspace (two experiments and `shared`, each with one small
+  dependency) locked with real uv, for fast tests of isolation and local runs.
+- `project`: a copy of this repository (example experiment included), for end-to-end runs
+  through `just` with the real MLflow store.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+PROJECT_FILES = [
+    "scripts",
+    "experiments",
+    "shared",
+    "docker",
+    "justfile",
+    "pyproject.toml",
+    "uv.lock",
+    ".python-version",
+    ".gitignore",
+    ".env",
+]
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+
+
+def run(
+    args: list[str], cwd: Path, check: bool = False, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        args, cwd=cwd, capture_output=True, text=True, env=os.environ | GIT_IDENTITY, **kwargs
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def script(root: Path, command: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m scripts.<command>` as the justfile does, in project `root`."""
+    return run([sys.executable, "-m", f"scripts.{command}", *args], cwd=root)
+
+
+def git_commit_all(root: Path, message: str = "snapshot") -> None:
+    if not (root / ".git").exists():
+        run(["git", "init", "-q", "-b", "main"], root, check=True)
+    run(["git", "add", "-A"], root, check=True)
+    run(["git", "commit", "-q", "-m", message], root, check=True)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def add_member(root: Path, folder: str, name: str, dependencies: list[str]) -> Path:
+    """A workspace member with src layout; `shared` in `dependencies` is the workspace one."""
+    member = root / folder
+    sources = '[tool.uv.sources]\nshared = { workspace = true }\n' if "shared" in dependencies else ""
+    write(
+        member / "pyproject.toml",
+        f"""
+        [project]
+        name = "{name}"
+        version = "0.1.0"
+        requires-python = ">=3.11"
+        dependencies = {dependencies!r}
+        [build-system]
+        requires = ["uv_build>=0.8,<0.14"]
+        build-backend = "uv_build"
+        """,
+    )
+    if sources:
+        with (member / "pyproject.toml").open("a") as file:
+            file.write(sources)
+    package = name.replace("-", "_")
+    write(member / "src" / package / "__init__.py", "")
+    return member
+
+
+def add_job(experiment: Path, command: str, extra: str = "") -> None:
+    write(
+        experiment / "azure-ml-job.yaml",
+        f"""
+        type: command
+        experiment_name: {experiment.name}
+        code: .
+        command: {command}
+        environment_variables:
+          PYTHONPATH: src
+        environment:
+          build:
+            path: environment
+        """,
+    )
+    if extra:
+        with (experiment / "azure-ml-job.yaml").open("a") as file:
+            file.write(textwrap.dedent(extra).lstrip())
+
+
+def run_folders(root: Path) -> set[Path]:
+    return {p.parent for p in (root / "runs").glob("*/*/environment")}

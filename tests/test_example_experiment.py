@@ -1,0 +1,86 @@
+"""End to end through `just`: the quickstart's `just local example_experiment` on a copy of
+this repository, read back from the real MLflow store with the MLflow client."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+
+from tests.helpers import run, run_folders
+
+
+@pytest.fixture(scope="module")
+def example_run(project: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    result = run(["just", "local", "example_experiment", "--set", "inputs.epochs=3"], project)
+    assert result.returncode == 0, result.stderr
+    (folder,) = run_folders(project)
+    return folder, result
+
+
+def test_run_is_tracked_with_params_metrics_and_git_tags(
+    project: Path, example_run: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    folder, _ = example_run
+    client = MlflowClient(f"sqlite:///{project / 'runs' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("example_experiment")
+    assert experiment is not None
+    (tracked,) = client.search_runs([experiment.experiment_id])
+
+    commit = run(["git", "rev-parse", "HEAD"], project, check=True).stdout.strip()
+    assert tracked.info.run_name == folder.name
+    assert tracked.info.status == "FINISHED"
+    assert tracked.data.params["epochs"] == "3"
+    assert tracked.data.params["learning_rate"] == "0.01"
+    assert tracked.data.metrics["test_accuracy"] > 0.8
+    assert [m.step for m in client.get_metric_history(tracked.info.run_id, "val_loss")] == [0, 1, 2]
+    assert tracked.data.tags["mlflow.source.git.commit"] == commit
+    assert tracked.data.tags["mlflow.source.git.branch"] == "main"
+    assert tracked.data.tags["mlflow.source.git.dirty"] == "false"
+    assert tracked.data.tags["dataset"] == "sklearn-digits"
+    assert experiment.artifact_location == (project / "runs" / "mlartifacts" / "example_experiment").as_uri()
+
+
+def test_outputs_are_written_into_the_run_folder(
+    example_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    folder, result = example_run
+    assert (folder / "outputs" / "model.joblib").stat().st_size > 0
+    assert (folder / "outputs" / "learning_curve.png").read_bytes().startswith(b"\x89PNG")
+    assert "test accuracy: " in result.stdout
+
+
+def test_local_tracking_packages_are_added_and_nothing_else(
+    project: Path, example_run: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    folder, _ = example_run
+    (environment,) = (project / "runs" / ".venvs").iterdir()
+    requirements = (folder / "environment" / "requirements.txt").read_text()
+    assert (environment / "requirements.txt").read_text() == requirements
+    added = (environment / "local-tracking.txt").read_text().splitlines()
+    assert {line.split("==")[0] for line in added} <= {
+        "sqlalchemy",
+        "alembic",
+        "mako",
+        "markupsafe",
+        "greenlet",
+        "typing-extensions",
+    }
+    assert "sqlalchemy" not in requirements  # the job image does not get them
+
+
+def test_just_lists_grouped_documented_recipes(project: Path) -> None:
+    listing = run(["just"], project, check=True).stdout
+    for group in ("[setup]", "[run]", "[check]"):
+        assert group in listing
+    for recipe in ("sync", "iso EXP", "local EXP", "lint", "fmt", "test", "bench"):
+        line = next(line for line in listing.splitlines() if line.strip().startswith(recipe))
+        assert "# " in line, f"{recipe} has no doc comment"
+
+
+def test_bad_input_through_just_is_one_line(project: Path) -> None:
+    result = run(["just", "local", "no_such_experiment"], project)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: unknown experiment 'no_such_experiment': choose one of example_experiment"
+    ]
