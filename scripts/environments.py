@@ -84,4 +84,5 @@ def _build(folder: Path, requirements: str, extra: str) -> None:
     if extra:
         (folder / "local-tracking.txt").write_text(extra)
         files += ["-r", str(folder / "local-tracking.txt")]
-    run_uv("pip", "install", "--python", str(folder / "bin" / "python"), *files, show_progress=True)
+    python = str(folder / "bin" / "python")
+    run_uv("pip", "install", "--compile-bytecode", "--python", python, *files, show_progress=True)

@@ -10,14 +10,15 @@ from scripts.project import ROOT, SHARED_DIR, experiment_names, python_version
 STRICT = ["scripts"]  # the tooling is typed strictly; experiment code as its authors choose
 
 
-def checks(fix: bool) -> list[list[str]]:
+def checks(fix: bool) -> dict[str, list[str]]:
+    """Each check's name and command line."""
     version = python_version()
     ruff_target = f"--target-version=py{version.replace('.', '')}"
     if fix:
-        return [
-            ["ruff", "check", "--fix", ruff_target],
-            ["ruff", "format", ruff_target],
-        ]
+        return {
+            "ruff check --fix": ["ruff", "check", "--fix", ruff_target],
+            "ruff format": ["ruff", "format", ruff_target],
+        }
     packages = [
         str(path.relative_to(ROOT))
         for path in [
@@ -25,12 +26,12 @@ def checks(fix: bool) -> list[list[str]]:
             *(ROOT / "experiments" / n / "src" for n in experiment_names()),
         ]
     ]
-    return [
-        ["ruff", "format", "--check", ruff_target],
-        ["ruff", "check", ruff_target],
-        ["mypy", f"--python-version={version}", "--strict", *STRICT],
-        ["mypy", f"--python-version={version}", *packages, "tests"],
-    ]
+    return {
+        "ruff format --check": ["ruff", "format", "--check", ruff_target],
+        "ruff check": ["ruff", "check", ruff_target],
+        "mypy --strict scripts": ["mypy", f"--python-version={version}", "--strict", *STRICT],
+        "mypy": ["mypy", f"--python-version={version}", *packages, "tests"],
+    }
 
 
 def main(argv: Sequence[str]) -> int:
@@ -42,10 +43,10 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--fix", action="store_true", help="apply fixes instead of checking")
     args = parser.parse_args(argv)
     failed = []
-    for command in checks(args.fix):
+    for name, command in checks(args.fix).items():
         print(f"$ {' '.join(command)}", file=sys.stderr, flush=True)
         if subprocess.run([sys.executable, "-m", *command], cwd=ROOT, check=False).returncode:
-            failed.append(" ".join(command[:2]))
+            failed.append(name)
     if failed:
         remedy = "fix the rest by hand" if args.fix else "`just fmt` fixes what it can"
         print(f"error: {', '.join(failed)} failed: {remedy}", file=sys.stderr)

@@ -65,13 +65,17 @@ def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]
     return environment | variables
 
 
+def shell_command(run: LocalRun) -> list[str]:
+    """Azure ML runs the job's command through a shell; so do we."""
+    return [shutil.which("bash") or "/bin/sh", "-c", run.command]
+
+
 def execute(run: LocalRun) -> int:
     """Run the command in the run folder; its exit code (128+N if killed by signal N).
 
     On Ctrl-C the payload gets SIGINT too and is waited for, and the run folder stays.
     """
-    shell = shutil.which("bash") or "/bin/sh"
-    process = subprocess.Popen([shell, "-c", run.command], cwd=run.folder, env=run.environment)
+    process = subprocess.Popen(shell_command(run), cwd=run.folder, env=run.environment)
     try:
         code = process.wait()
     except KeyboardInterrupt:

@@ -1,4 +1,5 @@
-"""Helpers for the tests: real projects in temporary folders, driven through the real scripts, uv and git.
+"""Helpers for the tests: real projects in temporary folders, driven through the real
+scripts, uv and git.
 
 Two kinds of project:
 - `workspace`: a tiny uv workspace (two experiments and `shared`, each with one small
@@ -8,7 +9,6 @@ Two kinds of project:
 """
 
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -35,11 +35,9 @@ GIT_IDENTITY = {
 }
 
 
-def run(
-    args: list[str], cwd: Path, check: bool = False, **kwargs: object
-) -> subprocess.CompletedProcess[str]:
+def run(args: list[str], cwd: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        args, cwd=cwd, capture_output=True, text=True, env=os.environ | GIT_IDENTITY, **kwargs
+        args, cwd=cwd, capture_output=True, text=True, env=os.environ | GIT_IDENTITY
     )
     if check and result.returncode != 0:
         raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stderr}")
@@ -67,7 +65,9 @@ def write(path: Path, text: str) -> Path:
 def add_member(root: Path, folder: str, name: str, dependencies: list[str]) -> Path:
     """A workspace member with src layout; `shared` in `dependencies` is the workspace one."""
     member = root / folder
-    sources = '[tool.uv.sources]\nshared = { workspace = true }\n' if "shared" in dependencies else ""
+    sources = (
+        "[tool.uv.sources]\nshared = { workspace = true }\n" if "shared" in dependencies else ""
+    )
     write(
         member / "pyproject.toml",
         f"""

@@ -8,7 +8,9 @@ from tests.helpers import script, write
 
 
 def tree(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if ".git" not in p.parts}
+    """Every path in the project but git's and Python's bytecode caches."""
+    skipped = {".git", "__pycache__"}
+    return {str(p.relative_to(root)) for p in root.rglob("*") if skipped.isdisjoint(p.parts)}
 
 
 def assert_usage_error(root: Path, command: str, *args: str, mentions: str) -> None:

@@ -38,7 +38,10 @@ def test_run_is_tracked_with_params_metrics_and_git_tags(
     assert tracked.data.tags["mlflow.source.git.branch"] == "main"
     assert tracked.data.tags["mlflow.source.git.dirty"] == "false"
     assert tracked.data.tags["dataset"] == "sklearn-digits"
-    assert experiment.artifact_location == (project / "runs" / "mlartifacts" / "example_experiment").as_uri()
+    assert (
+        experiment.artifact_location
+        == (project / "runs" / "mlartifacts" / "example_experiment").as_uri()
+    )
 
 
 def test_outputs_are_written_into_the_run_folder(

@@ -6,9 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import run_folders, script, write
-
 from scripts.names import new_run_name
+from tests.helpers import script, write
 
 RUN_NAME = re.compile(r"\d{8}_\d{6}_[a-z]+_[a-z]+_[a-z0-9]{6}")
 
@@ -41,8 +40,12 @@ def test_run_folder_holds_experiment_shared_and_environment(workspace: Path) -> 
         "Dockerfile",
         "requirements.txt",
     ]
-    assert (environment / "Dockerfile").read_bytes() == (workspace / "docker/Dockerfile").read_bytes()
-    assert (environment / ".python-version").read_text() == (workspace / ".python-version").read_text()
+    assert (environment / "Dockerfile").read_bytes() == (
+        workspace / "docker/Dockerfile"
+    ).read_bytes()
+    assert (environment / ".python-version").read_text() == (
+        workspace / ".python-version"
+    ).read_text()
 
 
 def test_environment_is_byte_identical_across_runs(workspace: Path) -> None:

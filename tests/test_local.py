@@ -61,7 +61,7 @@ def test_job_context_matches_azure_ml(workspace: Path) -> None:
     experiment = workspace / "experiments" / "beta"
     add_job(
         experiment,
-        'python -c "import os; print(os.getcwd()); print(os.environ[\'GREETING\'])" '
+        "python -c \"import os; print(os.getcwd()); print(os.environ['GREETING'])\" "
         "&& touch ${{outputs.model}}/weights.bin",
         extra="""
         outputs:

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import mlflow
 import pytest
-
 from example_experiment.main import load_data, main, parse_args
 
 
