@@ -16,16 +16,16 @@ default:
 sync:
     uv sync --all-packages
 
-# Pack EXP into runs/EXP/<run>/ exactly as an Azure ML job receives it
+# `just iso EXP`: pack EXP into runs/EXP/<run>/ exactly as an Azure ML job receives it
 [no-exit-message]
 [group('run')]
-iso EXP *ARGS:
+iso *ARGS:
     @{{python}} -m scripts.iso "$@"
 
-# Run EXP locally as Azure ML would, tracked in runs/mlflow.db [--set inputs.NAME=VALUE]
+# `just local EXP [--set inputs.NAME=VALUE]...`: run EXP as Azure ML would, tracked locally
 [no-exit-message]
 [group('run')]
-local EXP *ARGS:
+local *ARGS:
     @{{python}} -m scripts.local "$@"
 
 # Check formatting, lint and types (ruff, mypy) as CI does
@@ -46,8 +46,8 @@ fmt:
 test *ARGS:
     @{{python}} -m pytest "$@"
 
-# Measure local-run overhead and isolation speed
+# Measure local-run overhead and isolation speed [--repeats N]
 [no-exit-message]
 [group('check')]
-bench:
-    @{{python}} -m scripts.bench
+bench *ARGS:
+    @{{python}} -m scripts.bench "$@"

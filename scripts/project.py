@@ -10,6 +10,7 @@ from scripts.errors import UsageError
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS_DIR = ROOT / "experiments"
 SHARED_DIR = ROOT / "shared"
+SHARED_PACKAGE = SHARED_DIR / "src" / "shared"
 RUNS_DIR = ROOT / "runs"
 DATA_DIR = ROOT / "data"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"

@@ -22,10 +22,11 @@ from scripts.project import (
     PYTHON_VERSION_FILE,
     RUNS_DIR,
     SHARED_DIR,
+    SHARED_PACKAGE,
     experiment_dir,
     read_package,
 )
-from scripts.snapshot import copy_tree
+from scripts.snapshot import copy_tree, ignore_spec
 from scripts.uv import export_requirements
 
 ENVIRONMENT = "environment"
@@ -84,9 +85,9 @@ def _new_empty_folder(parent: Path) -> Path:
 
 
 def _fill(run_dir: Path, source: Source) -> None:
-    refused = copy_tree(source.folder, run_dir)
+    refused = copy_tree(source.folder, run_dir, ignore_spec(source.folder))
     if source.uses_shared:
-        refused += copy_tree(SHARED_DIR / "src" / "shared", run_dir / SHARED_DESTINATION)
+        refused += copy_tree(SHARED_PACKAGE, run_dir / SHARED_DESTINATION, ignore_spec(SHARED_DIR))
     for path in refused:
         print(f"warning: not copied, looks like a credential: {path}", file=sys.stderr)
     environment = run_dir / ENVIRONMENT

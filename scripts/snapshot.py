@@ -44,9 +44,9 @@ def ignore_spec(source: Path) -> GitIgnoreSpec:
     return GitIgnoreSpec.from_lines([])
 
 
-def copy_tree(source: Path, destination: Path) -> list[Path]:
-    """Copy `source` into `destination`; returns the credential files it refused to copy."""
-    ignored = ignore_spec(source)
+def copy_tree(source: Path, destination: Path, ignored: GitIgnoreSpec) -> list[Path]:
+    """Copy `source` into `destination` but what `ignored` matches (paths relative to
+    `source`); returns the credential files it refused to copy."""
     refused: list[Path] = []
     _copy_dir(source, destination, "", ignored, refused)
     return refused

@@ -30,7 +30,11 @@ def run_uv(*args: str, show_progress: bool = False) -> str:
         check=False,
     )
     if result.returncode != 0:
-        lines = [line.strip() for line in (result.stderr or "").splitlines() if line.strip()]
+        lines = [
+            line.strip().removeprefix("error: ")
+            for line in (result.stderr or "").splitlines()
+            if line.strip()
+        ]
         reason = " ".join(lines[-3:]) if lines else "see uv's message above"
         raise CommandError(f"`uv {args[0]}` failed: {reason}")
     return result.stdout

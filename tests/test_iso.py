@@ -110,6 +110,16 @@ def test_amlignore_is_honoured(workspace: Path) -> None:
     assert (folder / ".amlignore").is_file()
 
 
+def test_shared_amlignore_is_honoured(workspace: Path) -> None:
+    write(workspace / "shared" / ".amlignore", "*.tmp\n")
+    write(workspace / "shared" / "src" / "shared" / "scratch.tmp", "x")
+
+    folder = iso(workspace, "alpha")
+
+    assert (folder / "src" / "shared" / "__init__.py").is_file()
+    assert not (folder / "src" / "shared" / "scratch.tmp").exists()
+
+
 def test_gitignore_applies_when_there_is_no_amlignore(workspace: Path) -> None:
     experiment = workspace / "experiments" / "alpha"
     write(experiment / ".gitignore", "scratch/\n")
