@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from scripts.project import ENVIRONMENTS_DIR, python_version
+from scripts.project import ENVIRONMENTS_DIR, python_version, requirement_name
 from scripts.uv import export_requirements, run_uv
 
 TRACKING_GROUP = "local-tracking"  # dependency group in the root pyproject.toml
@@ -19,11 +19,9 @@ _MLFLOW_CLIENTS = {"mlflow", "mlflow-skinny"}
 
 
 def requirement_names(requirements: str) -> set[str]:
-    return {
-        line.split("==")[0].split(";")[0].strip().lower()
-        for line in requirements.splitlines()
-        if line.strip() and not line.lstrip().startswith(("#", "-"))
-    }
+    """The packages a requirements.txt names (comments and options have none)."""
+    names = (requirement_name(line) for line in requirements.splitlines())
+    return {name for name in names if name}
 
 
 def uses_mlflow(requirements: str) -> bool:

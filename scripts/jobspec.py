@@ -4,6 +4,7 @@
 e.g. `inputs.epochs=10` or `inputs.training_data.path=./data/digits`.
 """
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,7 @@ def load_job(path: Path) -> JobDict:
 
 def apply_overrides(job: JobDict, overrides: Iterable[Override], source: Path) -> JobDict:
     """A copy of `job` with each override set; `inputs.NAME...` must name a declared input."""
-    result: JobDict = yaml.safe_load(yaml.safe_dump(job))
+    result = copy.deepcopy(job)
     for override in overrides:
         if override.path[0] == "inputs":
             _check_declared_input(result, override, source)

@@ -20,6 +20,7 @@ TRACKING_STORE = RUNS_DIR / "mlflow.db"
 ENVIRONMENTS_DIR = RUNS_DIR / ".venvs"
 
 _VALID_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def python_version() -> str:
@@ -63,14 +64,19 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def requirement_name(requirement: str) -> str | None:
+    """The normalised package name a PEP 508 requirement line starts with, if any."""
+    match = _REQUIREMENT_NAME.match(requirement.strip())
+    return normalise(match.group()) if match else None
+
+
 def read_package(member_dir: Path) -> Package:
     try:
         project = tomllib.loads((member_dir / "pyproject.toml").read_text())["project"]
-        requirements = project.get("dependencies", [])
-        names = (re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", r) for r in requirements)
+        names = (requirement_name(r) for r in project.get("dependencies", []))
         return Package(
             name=normalise(project["name"]),
-            dependencies=frozenset(normalise(m.group()) for m in names if m),
+            dependencies=frozenset(name for name in names if name),
         )
     except (OSError, KeyError, tomllib.TOMLDecodeError) as error:
         raise UsageError(
