@@ -12,9 +12,10 @@ from tests.helpers import run, run_folders
 
 @pytest.fixture(scope="module")
 def example_run(project: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    before = run_folders(project)  # the project copy is shared with other modules
     result = run(["just", "local", "example_experiment", "--set", "inputs.epochs=3"], project)
     assert result.returncode == 0, result.stderr
-    (folder,) = run_folders(project)
+    (folder,) = run_folders(project) - before
     return folder, result
 
 
