@@ -1,5 +1,6 @@
 """`just local` on a tiny workspace: isolation from the project venv, exit codes, inputs."""
 
+import json
 import os
 import signal
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import add_job, run_folders, script, write
+from tests.helpers import add_job, run, run_folders, script, write
 
 
 def local(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -212,3 +213,19 @@ def test_ctrl_c_keeps_the_run_folder(workspace: Path) -> None:
     assert 'File "<string>"' in stderr  # the payload's own KeyboardInterrupt...
     assert "scripts/" not in stderr  # ...but no traceback from the tooling
     assert only_run_folder(workspace).is_dir()
+
+
+def test_tracking_context_names_the_run_and_its_git_state(workspace: Path) -> None:
+    add_job(workspace / "experiments" / "beta", "printenv MLFLOW_RUN_CONTEXT MLFLOW_TRACKING_URI")
+    commit = run(["git", "rev-parse", "HEAD"], workspace, check=True).stdout.strip()
+
+    result = local(workspace, "beta")  # the job file changed since the commit: dirty
+
+    context, tracking_uri = result.stdout.splitlines()
+    assert json.loads(context) == {
+        "mlflow.runName": only_run_folder(workspace).name,
+        "mlflow.source.git.commit": commit,
+        "mlflow.source.git.branch": "main",
+        "mlflow.source.git.dirty": "true",
+    }
+    assert tracking_uri == f"sqlite:///{workspace / 'runs' / 'mlflow.db'}"
