@@ -1,7 +1,8 @@
 """`just bench`: what the tooling costs, one figure per line (`name: value unit`).
 
-- local overhead: median wall time of a warm `just local example_experiment` minus that of
-  the same resolved command run directly in the already-built environment.
+- local overhead: the median, over interleaved pairs, of the wall time of a warm
+  `just local example_experiment` minus that of the same resolved command run directly in
+  the already-built environment.
 - iso / iso with 500 MB ignored: `just iso` wall time without and with a 500 MB file in an
   ignored folder of the experiment (ignored data must be neither read nor copied).
 
@@ -64,11 +65,12 @@ def bench_local(repeats: int) -> dict[str, float]:
         print(f"  local run pair {index + 1}/{repeats}", file=sys.stderr, flush=True)
         just_times.append(timed(through_just, cwd=ROOT))
         direct_times.append(timed(shell_command(direct), cwd=direct.folder, env=direct.environment))
-    just_median, direct_median = statistics.median(just_times), statistics.median(direct_times)
     return {
-        "just local (median)": just_median,
-        "direct command (median)": direct_median,
-        "local overhead": just_median - direct_median,
+        "just local (median)": statistics.median(just_times),
+        "direct command (median)": statistics.median(direct_times),
+        "local overhead": statistics.median(
+            j - d for j, d in zip(just_times, direct_times, strict=True)
+        ),
     }
 
 
@@ -95,8 +97,10 @@ def run_folders() -> set[Path]:
 
 def main(argv: Sequence[str]) -> int:
     parser = ArgumentParser(prog="just bench", description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5, help="samples per figure (default 5)")
+    parser.add_argument("--repeats", type=int, default=7, help="samples per figure (default 7)")
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     before = run_folders()
     try:
         figures = bench_local(args.repeats) | bench_iso(args.repeats)
