@@ -5,7 +5,7 @@ import sys
 from collections.abc import Sequence
 
 from scripts.errors import ArgumentParser, run_cli
-from scripts.project import ROOT, SHARED_DIR, experiment_names, python_version
+from scripts.project import EXPERIMENTS_DIR, ROOT, SHARED_DIR, experiment_names, python_version
 
 STRICT = ["scripts"]  # the tooling is typed strictly; experiment code as its authors choose
 
@@ -19,13 +19,8 @@ def checks(fix: bool) -> dict[str, list[str]]:
             "ruff check --fix": ["ruff", "check", "--fix", ruff_target],
             "ruff format": ["ruff", "format", ruff_target],
         }
-    packages = [
-        str(path.relative_to(ROOT))
-        for path in [
-            SHARED_DIR / "src",
-            *(ROOT / "experiments" / n / "src" for n in experiment_names()),
-        ]
-    ]
+    sources = [SHARED_DIR / "src", *(EXPERIMENTS_DIR / n / "src" for n in experiment_names())]
+    packages = [str(path.relative_to(ROOT)) for path in sources]
     return {
         "ruff format --check": ["ruff", "format", "--check", ruff_target],
         "ruff check": ["ruff", "check", ruff_target],
