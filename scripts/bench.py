@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from scripts.errors import ArgumentParser, CommandError, run_cli
+from scripts.cli import ArgumentParser, run_cli
+from scripts.errors import CommandError
 from scripts.local import prepare, shell_command
 from scripts.project import EXPERIMENTS_DIR, ROOT, RUNS_DIR
 

@@ -1,9 +1,4 @@
-"""How every command fails: one line on stderr that says what to do, never a traceback."""
-
-import argparse
-import sys
-from collections.abc import Callable, Sequence
-from typing import NoReturn
+"""The two ways a command fails on purpose; `scripts.cli` turns them into one-line errors."""
 
 
 class UsageError(Exception):
@@ -12,29 +7,3 @@ class UsageError(Exception):
 
 class CommandError(Exception):
     """A step failed for a reason outside the user's arguments; exit code 1."""
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line (and exit code 2) like every other error."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
-
-
-def fail(message: str, code: int) -> NoReturn:
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(code)
-
-
-def run_cli(main: Callable[[Sequence[str]], int]) -> NoReturn:
-    """Run a command's main, turning expected failures into one-line errors."""
-    try:
-        code = main(sys.argv[1:])
-    except UsageError as error:
-        fail(str(error), 2)
-    except CommandError as error:
-        fail(str(error), 1)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        code = 130
-    raise SystemExit(code)

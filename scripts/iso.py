@@ -2,18 +2,16 @@
 
 from collections.abc import Sequence
 
-from scripts.errors import ArgumentParser, run_cli
+from scripts.cli import experiment_parser, run_cli
 from scripts.runfolder import check_source, create_run_folder
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = ArgumentParser(
-        prog="just iso",
-        description="Copy EXP (honouring its .amlignore), shared code and its Docker build "
-        "context into runs/EXP/<run>/, exactly what an Azure ML job receives. "
-        "Prints the run folder last.",
+    parser = experiment_parser(
+        "iso",
+        "Copy EXP (honouring its .amlignore), shared code and its Docker build context into "
+        "runs/EXP/<run>/, exactly what an Azure ML job receives. Prints the run folder last.",
     )
-    parser.add_argument("experiment", metavar="EXP", help="a folder name in experiments/")
     args = parser.parse_args(argv)
     print(create_run_folder(check_source(args.experiment)))
     return 0

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from scripts.errors import ArgumentParser, run_cli
+from scripts.cli import ArgumentParser, run_cli
 from scripts.project import EXPERIMENTS_DIR, ROOT, SHARED_DIR, experiment_names, python_version
 
 STRICT = ["scripts"]  # the tooling is typed strictly; experiment code as its authors choose

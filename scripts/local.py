@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.cli import experiment_parser, run_cli
 from scripts.environments import ensure_environment, tracking_requirements, uses_mlflow
-from scripts.errors import ArgumentParser, run_cli
 from scripts.gitinfo import git_state
 from scripts.jobspec import apply_overrides, parse_override
 from scripts.project import JOB_FILE_NAME, ROOT, TRACKING_STORE
@@ -95,13 +95,12 @@ def _report(folder: Path, venv: Path, built: bool, experiment_name: str, command
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = ArgumentParser(
-        prog="just local",
-        description="Isolate EXP (see `just iso`) and run its azure-ml-job.yaml command locally, "
-        "as Azure ML would: same command, only the declared dependencies, tracked in "
-        "runs/mlflow.db. Exits with the command's exit code.",
+    parser = experiment_parser(
+        "local",
+        "Isolate EXP (see `just iso`) and run its azure-ml-job.yaml command locally, as Azure "
+        "ML would: same command, only the declared dependencies, tracked in runs/mlflow.db. "
+        "Exits with the command's exit code.",
     )
-    parser.add_argument("experiment", metavar="EXP", help="a folder name in experiments/")
     parser.add_argument(
         "--set",
         dest="overrides",
