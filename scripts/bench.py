@@ -23,7 +23,7 @@ from scripts.local import prepare, shell_command
 from scripts.project import EXPERIMENTS_DIR, ROOT, RUNS_DIR
 
 EXPERIMENT = "example_experiment"
-OVERRIDES = ["inputs.epochs=2", f"experiment_name=bench-{EXPERIMENT}"]
+OVERRIDES = ["inputs.epochs=1", f"experiment_name=bench-{EXPERIMENT}"]
 IGNORED_FILE = EXPERIMENTS_DIR / EXPERIMENT / "data" / "bench-500MB.bin"
 MEGABYTE = 1024 * 1024
 
@@ -98,7 +98,7 @@ def run_folders() -> set[Path]:
 
 def main(argv: Sequence[str]) -> int:
     parser = ArgumentParser(prog="just bench", description=__doc__)
-    parser.add_argument("--repeats", type=int, default=7, help="samples per figure (default 7)")
+    parser.add_argument("--repeats", type=int, default=11, help="samples per figure (default 11)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
