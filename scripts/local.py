@@ -6,10 +6,12 @@ built from the run folder's requirements.txt alone (never the project's .venv).
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,9 @@ from scripts.project import JOB_FILE_NAME, ROOT, TRACKING_STORE
 from scripts.resolve import output_folders, render_command, resolve_inputs
 from scripts.runfolder import check_source, create_run_folder
 from scripts.tracking import ensure_experiment, tracking_variables
+
+# The last line of `just local`; the bench reads the job's own duration from it.
+ENDED = re.compile(r"^run \S+ ended with exit code -?\d+ after (\d+\.\d+) s$", re.MULTILINE)
 
 # The project's own environment must not leak into the payload's.
 _DROPPED_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
@@ -112,8 +117,12 @@ def main(argv: Sequence[str]) -> int:
     )
     args = parser.parse_args(argv)
     run = prepare(args.experiment, args.overrides)
+    started = time.perf_counter()
     code = execute(run)
-    print(f"run {run.folder.name} ended with exit code {code}", file=sys.stderr)
+    seconds = time.perf_counter() - started
+    print(
+        f"run {run.folder.name} ended with exit code {code} after {seconds:.3f} s", file=sys.stderr
+    )
     return code
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.local import ENDED
 from tests.helpers import add_job, run, run_folders, script, write
 
 
@@ -46,6 +47,8 @@ def test_payload_exit_code_propagates(workspace: Path) -> None:
 
     assert result.returncode == 7
     assert only_run_folder(workspace).is_dir()  # kept for inspection
+    ended = ENDED.search(result.stderr)  # what `just bench` reads the job's duration from
+    assert ended and float(ended[1]) > 0
 
 
 def test_environment_is_reused_while_requirements_are_unchanged(workspace: Path) -> None:
