@@ -12,6 +12,19 @@ class GitState:
     branch: str
     dirty: bool
 
+    def record(self) -> dict[str, str | bool]:
+        """For run.json: the state, and `git diff --shortstat HEAD` when dirty."""
+        diff_stat = ""
+        if self.dirty:
+            diff = ["git", "diff", "--shortstat", "HEAD"]
+            diff_stat = subprocess.run(diff, cwd=ROOT, capture_output=True, text=True).stdout
+        return {
+            "commit": self.commit,
+            "branch": self.branch,
+            "dirty": self.dirty,
+            "diff_stat": diff_stat.strip(),
+        }
+
 
 def git_state() -> GitState | None:
     """Commit, branch and dirtiness (untracked files included) from one `git status`;

@@ -6,6 +6,8 @@ runs/<experiment>/<run name>/
     environment/                  Docker build context: Dockerfile, requirements.txt,
                                   .python-version
     outputs/                      what the job writes (Azure ML uploads it)
+    logs/std_log.txt              the job's stdout and stderr (`just local`)
+    run.json                      the run's manifest (`just local`, see manifest.py)
 """
 
 import shutil
@@ -33,6 +35,7 @@ ENVIRONMENT = "environment"
 REQUIREMENTS = f"{ENVIRONMENT}/requirements.txt"
 SHARED_DESTINATION = "src/shared"
 OUTPUTS = "outputs"
+LOGS = "logs"
 
 
 @dataclass(frozen=True)

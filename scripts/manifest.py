@@ -1,0 +1,49 @@
+"""run.json: what a run folder records about its run, machine-readable.
+
+Written when the job starts (status RUNNING) and again when it ends, atomically, so a
+folder always has a complete manifest. `just runs` lists runs from these files and
+`just rerun` repeats a run from one, without the project's sources.
+"""
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "run.json"
+
+
+@dataclass
+class Manifest:
+    experiment: str  # folder in experiments/
+    mlflow_experiment: str
+    run_name: str
+    command: str  # as executed, inputs resolved
+    inputs: dict[str, str | None]
+    environment_variables: dict[str, str]  # the job's own; never the caller's environment
+    requirements_sha256: str
+    local_tracking_requirements: str
+    git: dict[str, Any] | None
+    tracking_store: str
+    started: str
+    status: str = "RUNNING"
+    ended: str | None = None
+    duration_seconds: float | None = None
+    exit_code: int | None = None
+    tracking_run_id: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)  # latest value of each
+    rerun_of: str | None = None
+
+    def write(self, folder: Path) -> None:
+        staging = folder / f".{MANIFEST}.partial"
+        staging.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        os.replace(staging, folder / MANIFEST)
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """Raises OSError, ValueError or TypeError when `folder` holds no valid manifest."""
+    data = json.loads((folder / MANIFEST).read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{MANIFEST} is not an object")
+    return Manifest(**data)
