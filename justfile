@@ -28,6 +28,24 @@ iso *ARGS:
 local *ARGS:
     @{{python}} -m scripts.local "$@"
 
+# `just runs [EXP]`: local runs, newest first, with status, duration and final metrics
+[no-exit-message]
+[group('runs')]
+runs *ARGS:
+    @{{python}} -m scripts.runs "$@"
+
+# `just rerun RUN_DIR`: run a run folder again exactly as recorded, as a new run
+[no-exit-message]
+[group('runs')]
+rerun *ARGS:
+    @{{python}} -m scripts.rerun "$@"
+
+# `just ui [--port N]`: the MLflow UI over runs/mlflow.db on 127.0.0.1 (default port 5000)
+[no-exit-message]
+[group('runs')]
+ui *ARGS:
+    @{{python}} -m scripts.ui "$@"
+
 # Check formatting, lint and types (ruff, mypy) as CI does
 [no-exit-message]
 [group('check')]

@@ -68,8 +68,6 @@ def prepare(experiment: str, overrides: Sequence[str]) -> LocalRun:
     extra = tracking_requirements(source.requirements)
     venv, built = ensure_environment(source.requirements, extra)
     folder = create_run_folder(source)
-    for output in output_folders(job):
-        (folder / output).mkdir(parents=True, exist_ok=True)
     git = git_state()
     manifest = Manifest(
         experiment=experiment,
@@ -80,6 +78,7 @@ def prepare(experiment: str, overrides: Sequence[str]) -> LocalRun:
         environment_variables={
             str(k): str(v) for k, v in (job.get("environment_variables") or {}).items()
         },
+        output_folders=output_folders(job),
         requirements_sha256=hashlib.sha256(source.requirements.encode()).hexdigest(),
         local_tracking_requirements=extra,
         git=git.record() if git else None,
@@ -91,6 +90,8 @@ def prepare(experiment: str, overrides: Sequence[str]) -> LocalRun:
 
 def assemble(folder: Path, venv: Path, built: bool, manifest: Manifest) -> LocalRun:
     """The run for a filled run folder and its manifest (shared with `just rerun`)."""
+    for output in manifest.output_folders:
+        (folder / output).mkdir(parents=True, exist_ok=True)
     store = choose_store(folder)
     manifest.tracking_store = str(store)
     if store == TRACKING_STORE and uses_mlflow((folder / REQUIREMENTS).read_text()):
@@ -210,8 +211,13 @@ def _report(folder: Path, venv: Path, built: bool, store: Path, manifest: Manife
     print("\n".join(lines), file=sys.stderr, flush=True)
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+def terminate_on_sigterm() -> None:
+    """From now on SIGTERM stops the job as Ctrl-C does, and the run is recorded KILLED."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminate)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -231,7 +237,7 @@ def main(argv: Sequence[str]) -> int:
         "inputs.NAME.path=PATH (relative paths: from the experiment folder); repeatable",
     )
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    terminate_on_sigterm()
     return run_tracked(prepare(args.experiment, args.overrides))
 
 

@@ -33,6 +33,7 @@ class Manifest:
     exit_code: int | None = None
     tracking_run_id: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)  # latest value of each
+    output_folders: list[str] = field(default_factory=list)  # one per declared output
     rerun_of: str | None = None
 
     def write(self, folder: Path) -> None:

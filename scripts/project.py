@@ -34,13 +34,18 @@ def experiment_names() -> list[str]:
     )
 
 
-def experiment_dir(name: str) -> Path:
-    """The folder of experiment `name`; a UsageError that lists the choices otherwise."""
+def check_name(name: str) -> None:
+    """A UsageError unless `name` can be an experiment's folder name."""
     if not _VALID_NAME.fullmatch(name) or ".." in name:
         raise UsageError(
             f"invalid experiment name {name!r}: use the name of a folder in experiments/ "
             "(letters, digits, '_', '-', '.'; no path separators, no leading dot or dash)"
         )
+
+
+def experiment_dir(name: str) -> Path:
+    """The folder of experiment `name`; a UsageError that lists the choices otherwise."""
+    check_name(name)
     path = EXPERIMENTS_DIR / name
     if not (path / "pyproject.toml").is_file():
         known = ", ".join(experiment_names()) or "none yet"

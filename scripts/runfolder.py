@@ -67,7 +67,7 @@ def check_source(experiment: str) -> Source:
 
 def create_run_folder(source: Source) -> Path:
     """Make a new run folder for `source`; on any failure, nothing is left behind."""
-    run_dir = _new_empty_folder(RUNS_DIR / source.name)
+    run_dir = new_empty_folder(RUNS_DIR / source.name)
     try:
         _fill(run_dir, source)
     except BaseException:
@@ -76,7 +76,7 @@ def create_run_folder(source: Source) -> Path:
     return run_dir
 
 
-def _new_empty_folder(parent: Path) -> Path:
+def new_empty_folder(parent: Path) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     while True:
         candidate = parent / new_run_name()
