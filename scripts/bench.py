@@ -5,6 +5,8 @@
   already-built environment by that same invocation. Measured within one run, the figure
   is free of the job's own run-to-run noise (±0.3 s here); as a cross-check the bench also
   runs the resolved command by itself, interleaved, and prints both medians.
+- metric logging: 10 000 values logged with shared.tracking.MetricBuffer (batched
+  `log_batch`), in the example's environment, against runs/mlflow.db.
 - iso / iso with 500 MB ignored: `just iso` wall time without and with a 500 MB file in an
   ignored folder of the experiment (ignored data must be neither read nor copied).
 
@@ -21,13 +23,17 @@ from pathlib import Path
 
 from scripts.cli import ArgumentParser, run_cli
 from scripts.errors import CommandError
-from scripts.local import ENDED, prepare, shell_command
+from scripts.local import ENDED, LocalRun, prepare, shell_command
 from scripts.project import EXPERIMENTS_DIR, ROOT, RUNS_DIR
 
 EXPERIMENT = "example_experiment"
 OVERRIDES = ["inputs.epochs=1", f"experiment_name=bench-{EXPERIMENT}"]
 IGNORED_FILE = EXPERIMENTS_DIR / EXPERIMENT / "data" / "bench-500MB.bin"
 MEGABYTE = 1024 * 1024
+
+
+def seconds(value: float) -> str:
+    return f"{value:.3f} s"
 
 
 def timed_with_stderr(
@@ -62,7 +68,7 @@ def just_command(*args: str) -> list[str]:
     return [just, *args]
 
 
-def bench_local(repeats: int) -> dict[str, float]:
+def bench_local(repeats: int) -> tuple[dict[str, str], LocalRun]:
     sets = [arg for override in OVERRIDES for arg in ("--set", override)]
     through_just = just_command("local", EXPERIMENT, *sets)
     print("warming up (the first run may build the environment)", file=sys.stderr)
@@ -80,24 +86,54 @@ def bench_local(repeats: int) -> dict[str, float]:
         just_times.append(elapsed)
         overheads.append(elapsed - float(ended[1]))
         direct_times.append(timed(shell_command(direct), cwd=direct.folder, env=direct.environment))
-    return {
-        "just local (median)": statistics.median(just_times),
-        "direct command (median)": statistics.median(direct_times),
-        "local overhead": statistics.median(overheads),
+    figures = {
+        "just local (median)": seconds(statistics.median(just_times)),
+        "direct command (median)": seconds(statistics.median(direct_times)),
+        "local overhead": seconds(statistics.median(overheads)),
     }
+    return figures, direct
 
 
-def bench_iso(repeats: int) -> dict[str, float]:
+METRIC_VALUES = 10_000
+METRIC_LOGGING = f"""
+import time, mlflow
+from shared.tracking import MetricBuffer
+with mlflow.start_run():
+    start = time.perf_counter()
+    with MetricBuffer() as buffer:
+        for step in range({METRIC_VALUES}):
+            buffer.add("loss", 1.0 / (step + 1), step)
+    print(time.perf_counter() - start)
+"""
+
+
+def bench_metric_logging(run: LocalRun) -> dict[str, str]:
+    print(f"logging {METRIC_VALUES} metric values", file=sys.stderr, flush=True)
+    python = str(Path(run.environment["VIRTUAL_ENV"]) / "bin" / "python")
+    result = subprocess.run(
+        [python, "-c", METRIC_LOGGING],
+        cwd=run.folder,
+        env=run.environment,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise CommandError(f"metric logging failed: {result.stderr.strip().splitlines()[-1:]}")
+    elapsed = float(result.stdout.split()[-1])
+    return {"metric logging": f"{METRIC_VALUES} values in {seconds(elapsed)}"}
+
+
+def bench_iso(repeats: int) -> dict[str, str]:
     iso = just_command("iso", EXPERIMENT)
-    figures = {"iso": median_of(repeats, "iso", lambda: timed(iso, cwd=ROOT))}
+    figures = {"iso": seconds(median_of(repeats, "iso", lambda: timed(iso, cwd=ROOT)))}
     IGNORED_FILE.parent.mkdir(parents=True, exist_ok=True)
     try:
         with IGNORED_FILE.open("wb") as file:
             block = b"\0" * MEGABYTE
             for _ in range(500):
                 file.write(block)
-        figures["iso with 500 MB ignored"] = median_of(
-            repeats, "iso with 500 MB ignored", lambda: timed(iso, cwd=ROOT)
+        figures["iso with 500 MB ignored"] = seconds(
+            median_of(repeats, "iso with 500 MB ignored", lambda: timed(iso, cwd=ROOT))
         )
     finally:
         IGNORED_FILE.unlink(missing_ok=True)
@@ -116,15 +152,16 @@ def main(argv: Sequence[str]) -> int:
         parser.error("--repeats must be at least 1")
     before = run_folders()
     try:
-        figures = bench_local(args.repeats) | bench_iso(args.repeats)
+        figures, prepared = bench_local(args.repeats)
+        figures |= bench_metric_logging(prepared) | bench_iso(args.repeats)
         leaked = [p for p in run_folders() - before if (p / IGNORED_FILE.parent.name).exists()]
         if leaked:
             raise CommandError(f"ignored data was copied into {leaked[0]}: check .amlignore")
     finally:
         for folder in run_folders() - before:
             shutil.rmtree(folder)
-    for name, seconds in figures.items():
-        print(f"{name}: {seconds:.3f} s")
+    for name, figure in figures.items():
+        print(f"{name}: {figure}")
     return 0
 
 

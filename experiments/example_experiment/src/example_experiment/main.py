@@ -13,6 +13,7 @@ import matplotlib
 import mlflow
 import numpy as np
 from shared.reproducibility import seeded_rng
+from shared.tracking import MetricBuffer
 from sklearn.datasets import load_digits
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 from sklearn.model_selection import train_test_split
@@ -54,11 +55,16 @@ def train(args: argparse.Namespace) -> dict[str, float]:
         random_state=args.seed,
     )
     history: list[dict[str, float]] = []
+    batch_losses = MetricBuffer()  # one value per mini-batch, logged in batches
+    step = 0
     for epoch in range(args.epochs):
         order = rng.permutation(len(x_train))
         for start in range(0, len(order), args.batch_size):
             batch = order[start : start + args.batch_size]
             model.partial_fit(x_train[batch], y_train[batch], classes=classes)
+            batch_losses.add("batch_loss", model.loss_, step)
+            step += 1
+        batch_losses.flush()
         epoch_metrics = {
             "train_loss": log_loss(y_train, model.predict_proba(x_train), labels=classes),
             "val_loss": log_loss(y_test, model.predict_proba(x_test), labels=classes),

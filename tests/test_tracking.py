@@ -1,0 +1,229 @@
+"""Run records in the real MLflow store, on a copy of this repository: artifacts, final
+statuses, reruns, store faults, concurrent runs, and the MLflow UI over HTTP."""
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+from mlflow.entities import Run
+
+from tests.helpers import run_folders, script
+
+EXPERIMENT = "example_experiment"
+
+
+def client(project: Path) -> MlflowClient:
+    return MlflowClient(f"sqlite:///{project / 'runs' / 'mlflow.db'}")
+
+
+def local(project: Path, *sets: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    before = run_folders(project)
+    args = [arg for value in sets for arg in ("--set", value)]
+    result = script(project, "local", EXPERIMENT, *args)
+    (folder,) = run_folders(project) - before
+    return result, folder
+
+
+def tracked(project: Path, folder: Path) -> Run:
+    run_id = json.loads((folder / "run.json").read_text())["tracking_run_id"]
+    assert run_id, "run.json names no tracking run"
+    return client(project).get_run(run_id)
+
+
+def test_outputs_and_logs_are_attached_as_artifacts(project: Path) -> None:
+    result, folder = local(project, "inputs.epochs=1")
+    assert result.returncode == 0, result.stderr
+    run = tracked(project, folder)
+
+    artifacts = {a.path for a in client(project).list_artifacts(run.info.run_id, "outputs")}
+    logs = client(project).download_artifacts(run.info.run_id, "logs/std_log.txt")
+
+    assert run.info.status == "FINISHED"
+    assert artifacts == {"outputs/model.joblib", "outputs/learning_curve.png"}
+    assert "test accuracy" in Path(logs).read_text()
+    assert json.loads((folder / "run.json").read_text())["metrics"]["test_accuracy"] > 0.5
+
+
+def test_a_failing_job_is_failed_in_mlflow(project: Path) -> None:
+    result, folder = local(project, "inputs.hidden_units=0")  # scikit-learn rejects it
+
+    assert result.returncode == 1
+    assert tracked(project, folder).info.status == "FAILED"
+
+
+def test_ctrl_c_is_killed_in_mlflow_and_keeps_what_was_logged(project: Path) -> None:
+    before = run_folders(project)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.local", EXPERIMENT, "--set", "inputs.epochs=500"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    store = project / "runs" / "mlflow.db"
+    deadline = time.monotonic() + 120
+    folder = None
+    while time.monotonic() < deadline:  # wait for the first epoch's metrics
+        new = run_folders(project) - before
+        if new:
+            (folder,) = new
+            with sqlite3.connect(store) as connection:
+                logged = connection.execute(
+                    "SELECT count(*) FROM metrics m JOIN runs r ON m.run_uuid = r.run_uuid "
+                    "WHERE r.name = ? AND m.key = 'val_loss'",
+                    (folder.name,),
+                ).fetchone()[0]
+            if logged:
+                break
+        time.sleep(0.5)
+    assert folder is not None
+
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stderr
+    run = tracked(project, folder)
+    assert run.info.status == "KILLED"
+    assert "val_loss" in run.data.metrics
+    assert json.loads((folder / "run.json").read_text())["status"] == "KILLED"
+
+
+def test_rerun_reproduces_params_and_metrics(project: Path) -> None:
+    result, original = local(project, "inputs.epochs=2", "inputs.hidden_units=16")
+    assert result.returncode == 0, result.stderr
+    time.sleep(1.1)
+    before = run_folders(project)
+
+    again = script(project, "rerun", str(original))
+
+    assert again.returncode == 0, again.stderr
+    (rerun_folder,) = run_folders(project) - before
+    first, second = tracked(project, original), tracked(project, rerun_folder)
+    assert first.info.run_id != second.info.run_id
+    assert second.info.run_name == rerun_folder.name
+    assert second.data.params == first.data.params
+    assert second.data.metrics == pytest.approx(first.data.metrics)
+
+
+def test_concurrent_runs_are_both_recorded(project: Path) -> None:
+    before = run_folders(project)
+    command = [sys.executable, "-m", "scripts.local", EXPERIMENT, "--set", "inputs.epochs=2"]
+    processes = [
+        subprocess.Popen(command, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    results = [process.communicate(timeout=300) for process in processes]
+
+    assert [p.returncode for p in processes] == [0, 0], results
+    for folder in run_folders(project) - before:
+        run = tracked(project, folder)
+        assert (run.info.status, run.data.params["epochs"]) == ("FINISHED", "2")
+
+
+@pytest.fixture
+def store(project: Path) -> Path:
+    """runs/mlflow.db of the project, made by a first run if need be."""
+    path = project / "runs" / "mlflow.db"
+    if not path.exists():
+        assert local(project, "inputs.epochs=1")[0].returncode == 0
+    return path
+
+
+@pytest.fixture
+def broken_store(store: Path, tmp_path: Path) -> Iterator[Path]:
+    """runs/mlflow.db replaced by garbage; the real one (and its WAL files) put back after."""
+    parts = [store.with_name(store.name + suffix) for suffix in ("", "-wal", "-shm")]
+    for part in parts:
+        if part.exists():
+            part.rename(tmp_path / part.name)
+    store.write_bytes(b"this is not a database" * 100)
+    yield store
+    store.unlink()
+    for part in parts:
+        if (tmp_path / part.name).exists():
+            (tmp_path / part.name).rename(part)
+
+
+def test_a_broken_store_does_not_lose_the_run(project: Path, broken_store: Path) -> None:
+    result, folder = local(project, "inputs.epochs=1")
+
+    assert result.returncode == 0, result.stderr
+    warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "not a usable MLflow store" in warning[0]
+    assert f"mv {broken_store}" in warning[0]
+    manifest = json.loads((folder / "run.json").read_text())
+    assert manifest["status"] == "FINISHED"
+    assert manifest["tracking_store"] == str(folder / "mlflow.db")
+    fallback = MlflowClient(f"sqlite:///{folder / 'mlflow.db'}")
+    assert fallback.get_run(manifest["tracking_run_id"]).data.params["epochs"] == "1"
+
+
+def test_a_locked_store_does_not_lose_the_run(project: Path, store: Path) -> None:
+    holder = sqlite3.connect(store, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result, folder = local(project, "inputs.epochs=1")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert result.returncode == 0, result.stderr
+    assert "is locked by another process" in result.stderr
+    assert json.loads((folder / "run.json").read_text())["status"] == "FINISHED"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_ui_serves_the_store_and_stops_on_ctrl_c(project: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.ui", "--port", str(port)],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    announced = process.stdout.readline()  # printed once the UI answers
+    assert f"http://127.0.0.1:{port}" in announced, process.stderr and process.stderr.read()
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+        page = response.read().decode()
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+
+    assert "<html" in page.lower()
+    assert process.returncode == 0, stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # released
+
+
+def test_ui_on_a_taken_port_says_how_to_choose_another(project: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = script(project, "ui", "--port", str(port))
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: port {port} is in use on 127.0.0.1: choose another, "
+        f"e.g. `just ui --port {port + 1}`"
+    )
