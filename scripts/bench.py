@@ -7,6 +7,7 @@
   runs the resolved command by itself, interleaved, and prints both medians.
 - metric logging: 10 000 values logged with shared.tracking.MetricBuffer (batched
   `log_batch`), in the example's environment, against runs/mlflow.db.
+- just runs (500 runs): `just runs` over 500 run folders' run.json files.
 - iso / iso with 500 MB ignored: `just iso` wall time without and with a 500 MB file in an
   ignored folder of the experiment (ignored data must be neither read nor copied).
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from scripts.cli import ArgumentParser, run_cli
 from scripts.errors import CommandError
 from scripts.local import ENDED, LocalRun, prepare, shell_command
+from scripts.manifest import Manifest
 from scripts.project import EXPERIMENTS_DIR, ROOT, RUNS_DIR
 
 EXPERIMENT = "example_experiment"
@@ -123,6 +125,41 @@ def bench_metric_logging(run: LocalRun) -> dict[str, str]:
     return {"metric logging": f"{METRIC_VALUES} values in {seconds(elapsed)}"}
 
 
+TABLE_RUNS = 500
+TABLE_EXPERIMENT = "bench-runs-table"
+
+
+def bench_runs_table(repeats: int) -> dict[str, str]:
+    """`just runs` over TABLE_RUNS synthetic run folders of their own experiment name."""
+    folder = RUNS_DIR / TABLE_EXPERIMENT
+    try:
+        for index in range(TABLE_RUNS):
+            name = f"20260101_{index:06d}_bench_table_{index:06d}"
+            (folder / name).mkdir(parents=True)
+            Manifest(
+                experiment=TABLE_EXPERIMENT,
+                mlflow_experiment=TABLE_EXPERIMENT,
+                run_name=name,
+                command="python -m bench",
+                inputs={"epochs": "1"},
+                environment_variables={},
+                requirements_sha256="0" * 64,
+                local_tracking_requirements="",
+                git=None,
+                tracking_store=str(RUNS_DIR / "mlflow.db"),
+                started="2026-01-01T00:00:00+00:00",
+                status="FINISHED",
+                duration_seconds=1.5,
+                exit_code=0,
+                metrics={"accuracy": 0.9, "loss": 0.1, "f1": 0.8, "recall": 0.7},
+            ).write(folder / name)
+        table = just_command("runs", TABLE_EXPERIMENT)
+        elapsed = median_of(repeats, "just runs", lambda: timed(table, cwd=ROOT))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {f"just runs ({TABLE_RUNS} runs)": seconds(elapsed)}
+
+
 def bench_iso(repeats: int) -> dict[str, str]:
     iso = just_command("iso", EXPERIMENT)
     figures = {"iso": seconds(median_of(repeats, "iso", lambda: timed(iso, cwd=ROOT)))}
@@ -153,7 +190,8 @@ def main(argv: Sequence[str]) -> int:
     before = run_folders()
     try:
         figures, prepared = bench_local(args.repeats)
-        figures |= bench_metric_logging(prepared) | bench_iso(args.repeats)
+        figures |= bench_metric_logging(prepared)
+        figures |= bench_runs_table(args.repeats) | bench_iso(args.repeats)
         leaked = [p for p in run_folders() - before if (p / IGNORED_FILE.parent.name).exists()]
         if leaked:
             raise CommandError(f"ignored data was copied into {leaked[0]}: check .amlignore")
