@@ -124,6 +124,8 @@ def run_tracked(run: LocalRun) -> int:
     started = time.perf_counter()
     code, stopped = _execute(run)
     seconds = time.perf_counter() - started
+    for stop in (signal.SIGINT, signal.SIGTERM):  # the outcome is recorded, come what may
+        signal.signal(stop, signal.SIG_IGN)
     if code == 0:
         status = "FINISHED"
     elif stopped or code in KILLED_EXIT_CODES:
@@ -173,11 +175,18 @@ def _execute(run: LocalRun) -> tuple[int, bool]:
 
 
 def _tee(source: IO[bytes], terminal: BinaryIO, log: BinaryIO, lock: threading.Lock) -> None:
+    """Copy the job's output to the log and the terminal until the job closes it; a closed
+    terminal (`just local X | head`) must not stall the job, so the log goes on alone."""
+    live: BinaryIO | None = terminal
     for chunk in iter(lambda: source.read1(65536), b""):  # type: ignore[attr-defined]
-        terminal.write(chunk)
-        terminal.flush()
         with lock:
             log.write(chunk)
+        if live:
+            try:
+                live.write(chunk)
+                live.flush()
+            except OSError:
+                live = None
 
 
 def _record_outcome(run: LocalRun, status: str, code: int, seconds: float) -> None:

@@ -15,7 +15,7 @@ from scripts.environments import ensure_environment
 from scripts.errors import UsageError
 from scripts.local import assemble, run_tracked, terminate_on_sigterm
 from scripts.manifest import MANIFEST, Manifest, read_manifest
-from scripts.project import ROOT, RUNS_DIR
+from scripts.project import ROOT, RUNS_DIR, check_name
 from scripts.runfolder import LOGS, OUTPUTS, REQUIREMENTS, new_empty_folder
 from scripts.tracking import FALLBACK_STORE
 
@@ -36,6 +36,7 @@ def recorded_run(argument: str) -> tuple[Path, Manifest]:
         ) from None
     if not (folder / REQUIREMENTS).is_file():
         raise UsageError(f"{argument} has no {REQUIREMENTS}: {hint}")
+    check_name(manifest.experiment)  # it names the folder the new run goes in
     return folder, manifest
 
 

@@ -169,3 +169,20 @@ def test_rerun_of_a_missing_or_non_run_folder(workspace: Path) -> None:
         result = script(workspace, "rerun", argument)
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1 and problem in result.stderr
+
+
+def test_a_closed_terminal_does_not_stall_the_job(workspace: Path) -> None:
+    add_job(workspace / "experiments" / "beta", "python -c 'print(*range(200000), sep=chr(10))'")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.local", "beta"],
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `just local beta | head -0`
+
+    assert process.wait(timeout=120) == 0, process.stderr.read()
+    log = (newest_folder(workspace) / "logs" / "std_log.txt").read_text().splitlines()
+    assert log[-1] == "199999"
