@@ -15,8 +15,8 @@ from scripts.environments import ensure_environment
 from scripts.errors import UsageError
 from scripts.local import assemble, run_tracked, terminate_on_sigterm
 from scripts.manifest import MANIFEST, Manifest, read_manifest
-from scripts.project import ROOT, RUNS_DIR, check_name
-from scripts.runfolder import LOGS, OUTPUTS, REQUIREMENTS, new_empty_folder
+from scripts.project import ROOT, check_name
+from scripts.runfolder import LOGS, OUTPUTS, REQUIREMENTS, new_run_folder
 from scripts.tracking import FALLBACK_STORE
 
 # What a run produced, as opposed to what it was given.
@@ -60,12 +60,7 @@ def main(argv: Sequence[str]) -> int:
     source, recorded = recorded_run(args.run_dir)
     requirements = (source / REQUIREMENTS).read_text()
     venv, built = ensure_environment(requirements, recorded.local_tracking_requirements)
-    folder = new_empty_folder(RUNS_DIR / recorded.experiment)
-    try:
-        copy_inputs(source, folder)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    folder = new_run_folder(recorded.experiment, lambda run_dir: copy_inputs(source, run_dir))
     manifest = dataclasses.replace(
         recorded,
         run_name=folder.name,

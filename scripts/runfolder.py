@@ -12,6 +12,7 @@ runs/<experiment>/<run name>/
 
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,17 +67,23 @@ def check_source(experiment: str) -> Source:
 
 
 def create_run_folder(source: Source) -> Path:
-    """Make a new run folder for `source`; on any failure, nothing is left behind."""
-    run_dir = new_empty_folder(RUNS_DIR / source.name)
+    """A new run folder holding `source`."""
+    return new_run_folder(source.name, lambda run_dir: _fill(run_dir, source))
+
+
+def new_run_folder(experiment: str, fill: Callable[[Path], None]) -> Path:
+    """A new, uniquely named folder in runs/EXPERIMENT/, filled by `fill`; on any failure
+    (Ctrl-C included) nothing is left behind."""
+    run_dir = _new_empty_folder(RUNS_DIR / experiment)
     try:
-        _fill(run_dir, source)
+        fill(run_dir)
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
     return run_dir
 
 
-def new_empty_folder(parent: Path) -> Path:
+def _new_empty_folder(parent: Path) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     while True:
         candidate = parent / new_run_name()

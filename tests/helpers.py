@@ -111,3 +111,31 @@ def add_job(experiment: Path, command: str, extra: str = "") -> None:
 
 def run_folders(root: Path) -> set[Path]:
     return {p.parent for p in (root / "runs").glob("*/*/environment")}
+
+
+def newest_folder(root: Path) -> Path:
+    return max(run_folders(root), key=lambda folder: folder.name)
+
+
+SLOW_JOB = (
+    'python -c \'import os, time; open("pid", "w").write(str(os.getpid())); '
+    'print("started", flush=True); time.sleep(60)\''
+)
+
+
+def start_slow_job(workspace: Path) -> tuple[subprocess.Popen[str], Path]:
+    """`just local beta` with a job that writes its pid to ./pid and sleeps; returned once
+    the job runs, with its run folder. The runner leads its own process group, as a
+    terminal's foreground job does."""
+    add_job(workspace / "experiments" / "beta", SLOW_JOB)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.local", "beta"],
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "started"
+    return process, newest_folder(workspace)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scripts.local import ENDED
-from tests.helpers import add_job, run, run_folders, script, write
+from tests.helpers import add_job, run, run_folders, script, start_slow_job, write
 
 
 def local(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -194,28 +194,15 @@ def test_optional_parts_are_dropped_without_a_value(workspace: Path) -> None:
 
 
 def test_ctrl_c_keeps_the_run_folder(workspace: Path) -> None:
-    add_job(
-        workspace / "experiments" / "beta",
-        "python -c 'import time; print(\"started\", flush=True); time.sleep(60)'",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.local", "beta"],
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # a terminal's Ctrl-C reaches the whole process group
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "started"
+    process, folder = start_slow_job(workspace)
 
-    os.killpg(process.pid, signal.SIGINT)
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
     _, stderr = process.communicate(timeout=30)
 
     assert process.returncode == 130, stderr
-    assert 'File "<string>"' in stderr  # the payload's own KeyboardInterrupt...
+    assert 'File "<string>"' in stderr  # the job's own KeyboardInterrupt...
     assert "scripts/" not in stderr  # ...but no traceback from the tooling
-    assert only_run_folder(workspace).is_dir()
+    assert folder.is_dir()
 
 
 def test_tracking_context_names_the_run_and_its_git_state(workspace: Path) -> None:

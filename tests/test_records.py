@@ -9,20 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from tests.helpers import add_job, run, run_folders, script, write
-
-SLOW_JOB = (
-    'python -c \'import os, time; open("pid", "w").write(str(os.getpid())); '
-    'print("started", flush=True); time.sleep(60)\''
-)
+from tests.helpers import add_job, newest_folder, run, script, start_slow_job, write
 
 
 def manifest_of(folder: Path) -> dict[str, object]:
     return json.loads((folder / "run.json").read_text())
-
-
-def newest_folder(root: Path) -> Path:
-    return max(run_folders(root), key=lambda folder: folder.name)
 
 
 def test_manifest_records_the_run(workspace: Path) -> None:
@@ -66,21 +57,6 @@ def test_failed_job_is_recorded_failed(workspace: Path) -> None:
 
     manifest = manifest_of(newest_folder(workspace))
     assert (manifest["status"], manifest["exit_code"]) == ("FAILED", 3)
-
-
-def start_slow_job(workspace: Path) -> tuple[subprocess.Popen[str], Path]:
-    add_job(workspace / "experiments" / "beta", SLOW_JOB)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.local", "beta"],
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "started"
-    return process, newest_folder(workspace)
 
 
 def test_sigint_to_the_job_records_killed(workspace: Path) -> None:
