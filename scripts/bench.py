@@ -26,7 +26,7 @@ from scripts.cli import ArgumentParser, run_cli
 from scripts.errors import CommandError
 from scripts.local import ENDED, LocalRun, prepare, shell_command
 from scripts.manifest import Manifest
-from scripts.project import EXPERIMENTS_DIR, ROOT, RUNS_DIR
+from scripts.project import EXPERIMENTS_DIR, ROOT, RUNS_DIR, TRACKING_STORE
 
 EXPERIMENT = "example_experiment"
 OVERRIDES = ["inputs.epochs=1", f"experiment_name=bench-{EXPERIMENT}"]
@@ -146,7 +146,7 @@ def bench_runs_table(repeats: int) -> dict[str, str]:
                 requirements_sha256="0" * 64,
                 local_tracking_requirements="",
                 git=None,
-                tracking_store=str(RUNS_DIR / "mlflow.db"),
+                tracking_store=str(TRACKING_STORE),
                 started="2026-01-01T00:00:00+00:00",
                 status="FINISHED",
                 duration_seconds=1.5,

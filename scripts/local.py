@@ -82,8 +82,6 @@ def prepare(experiment: str, overrides: Sequence[str]) -> LocalRun:
         requirements_sha256=hashlib.sha256(source.requirements.encode()).hexdigest(),
         local_tracking_requirements=extra,
         git=git.record() if git else None,
-        tracking_store=str(TRACKING_STORE),
-        started="",
     )
     return assemble(folder, venv, built, manifest)
 
@@ -167,6 +165,8 @@ def _execute(run: LocalRun) -> tuple[int, bool]:
             code = process.wait()
         except (KeyboardInterrupt, Terminated) as stop:
             stopped = True
+            for repeated in (signal.SIGINT, signal.SIGTERM):  # once is enough: wait for the job
+                signal.signal(repeated, signal.SIG_IGN)
             process.send_signal(signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
             code = process.wait()
         for pump in pumps:

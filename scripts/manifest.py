@@ -25,8 +25,8 @@ class Manifest:
     requirements_sha256: str
     local_tracking_requirements: str
     git: dict[str, Any] | None
-    tracking_store: str
-    started: str
+    tracking_store: str = ""  # set when the run is assembled (the store may fall back)
+    started: str = ""  # set when the job starts
     status: str = "RUNNING"
     ended: str | None = None
     duration_seconds: float | None = None
