@@ -28,6 +28,12 @@ iso *ARGS:
 local *ARGS:
     @{{python}} -m scripts.local "$@"
 
+# `just aml EXP [--set K=V]... [--dry-run] [--stream] [-f FILE]`: submit EXP to Azure ML
+[no-exit-message]
+[group('run')]
+aml *ARGS:
+    @{{python}} -m scripts.aml "$@"
+
 # `just runs [EXP]`: local runs, newest first, with status, duration and final metrics
 [no-exit-message]
 [group('runs')]

@@ -1,0 +1,105 @@
+"""`just aml EXP`: submit the isolated run folder to Azure ML as a command job."""
+
+import shutil
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from scripts.amljob import build_job, job_yaml
+from scripts.cli import experiment_parser, run_cli
+from scripts.errors import CommandError, UsageError
+from scripts.gitinfo import git_state
+from scripts.jobspec import parse_override
+from scripts.project import JOB_FILE_NAME
+from scripts.runfolder import check_source, create_run_folder
+from scripts.workspace import Workspace, ml_client, workspace_from_settings
+
+if TYPE_CHECKING:
+    from azure.ai.ml.entities import Command
+
+
+def submit(job: "Command", client: Any, workspace: Workspace, stream: bool) -> int:
+    """Create the job through `client` (an MLClient; tests inject a fake); with `stream`,
+    follow its logs and exit 0 only if it completed."""
+    try:
+        created = client.jobs.create_or_update(job)
+        print(f"submitted {created.name}: {created.studio_url}", flush=True)
+        if not stream:
+            return 0
+        client.jobs.stream(created.name)
+        status = client.jobs.get(created.name).status
+    except Exception as error:  # the SDK's and azure-core's, mapped to what to do
+        raise CommandError(explain(error, workspace)) from None
+    print(f"job {created.name} ended: {status}", file=sys.stderr)
+    return 0 if status == "Completed" else 1
+
+
+def explain(error: Exception, workspace: Workspace) -> str:
+    """One line saying what to do about a submission failure."""
+    kind = type(error).__name__
+    text = " ".join(str(error).split())
+    status = getattr(error, "status_code", None)
+    where = (
+        f"workspace {workspace.name!r} in resource group {workspace.resource_group!r}, "
+        f"subscription {workspace.subscription_id}"
+    )
+    if kind in ("ClientAuthenticationError", "CredentialUnavailableError"):
+        return "not logged in to Azure: run `az login` (and `az account set` if needed)"
+    if kind == "ServiceRequestError":
+        return f"cannot reach Azure ({text[:120]}): check the network connection"
+    if status == 403:
+        return f"no permission to submit jobs to {where}: ask for a role on the workspace"
+    if status == 404 or kind == "ResourceNotFoundError":
+        if "compute" in text.lower():
+            return f"compute not found in {where}: choose one with --set compute=azureml:NAME"
+        return f"{where} not found: check .env.local"
+    return f"submission failed ({kind}: {text[:200]})"
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = experiment_parser(
+        "aml",
+        "Isolate EXP (see `just iso`) and submit the run folder to Azure ML as a command job "
+        "named after it, through azure-ai-ml. Authenticates with `az login`.",
+    )
+    parser.add_argument(
+        "-f",
+        "--file",
+        default=JOB_FILE_NAME,
+        help=f"job YAML inside the experiment (default {JOB_FILE_NAME})",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override the job like `az ml job create --set`, e.g. compute=azureml:gpu",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="build and validate the job offline, print it as YAML; submit nothing",
+    )
+    parser.add_argument("--stream", action="store_true", help="follow the job's logs until it ends")
+    args = parser.parse_args(argv)
+    overrides = [parse_override(text) for text in args.overrides]
+    workspace = None if args.dry_run else workspace_from_settings()
+    source = check_source(args.experiment)
+    if not (source.folder / args.file).is_file():
+        raise UsageError(f"{source.folder / args.file} does not exist: check -f/--file")
+    run_folder = create_run_folder(source)
+    try:
+        job = build_job(run_folder, args.file, overrides, git_state())
+    except BaseException:  # nothing was submitted: the folder would only be clutter
+        shutil.rmtree(run_folder)
+        raise
+    print(f"run folder: {run_folder}", file=sys.stderr)
+    if workspace is None:
+        print(job_yaml(job), end="")
+        return 0
+    return submit(job, ml_client(workspace), workspace, args.stream)
+
+
+if __name__ == "__main__":
+    run_cli(main)

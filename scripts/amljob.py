@@ -1,0 +1,104 @@
+"""The Azure ML job for a run folder, built and validated by `azure-ai-ml` itself, offline."""
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from scripts.errors import UsageError
+from scripts.gitinfo import GitState
+from scripts.jobspec import Override
+
+if TYPE_CHECKING:
+    from azure.ai.ml.entities import Command
+
+_PLACEHOLDER = re.compile(r"<[^<>]*>")
+
+
+def build_job(
+    run_folder: Path, job_file: str, overrides: list[Override], git: GitState | None
+) -> "Command":
+    """Load RUN/job_file with the SDK, apply `--set` overrides as `az ml job create` does,
+    name the job after the run folder, tag it, validate it and refuse placeholders."""
+    from azure.ai.ml import load_job
+    from azure.ai.ml.entities import Command
+    from azure.ai.ml.exceptions import ValidationException
+    from marshmallow import ValidationError
+
+    _quiet_sdk()
+    try:
+        job = load_job(
+            source=run_folder / job_file,
+            params_override=[{override.key: override.value} for override in overrides],
+        )
+    except (ValidationException, ValidationError) as error:
+        raise UsageError(f"{job_file} is not a valid Azure ML job: {_one_line(error)}") from None
+    if not isinstance(job, Command):
+        raise UsageError(f"{job_file} is a {job.type!r} job: just aml submits command jobs")
+    job.name = run_folder.name
+    # Absolute: converted for submission, a relative code path would be taken from the
+    # current directory (the project root), not from the run folder.
+    job.code = str(run_folder)
+    job.tags = {**(job.tags or {}), **job_tags(run_folder.name, git)}
+    result = job._validate()
+    if not result.passed:
+        raise UsageError(f"{job_file} does not validate: {_one_line(result.error_messages)}")
+    placeholder = find_placeholder(job_document(job))
+    if placeholder:
+        field, value = placeholder
+        raise UsageError(
+            f"{field} is still a placeholder ({value}): set it in {job_file} "
+            f"or with --set {field}=..."
+        )
+    return job
+
+
+def job_tags(run_name: str, git: GitState | None) -> dict[str, str]:
+    tags = {"local_run_name": run_name}
+    if git:
+        tags |= {
+            "git_commit": git.commit,
+            "git_branch": git.branch,
+            "git_dirty": str(git.dirty).lower(),
+        }
+    return tags
+
+
+def find_placeholder(node: Any, path: str = "") -> tuple[str, str] | None:
+    """The first `<...>` left in the job (e.g. `compute: azureml:<compute-name>`)."""
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)  # type: ignore[assignment]
+    else:
+        if isinstance(node, str) and _PLACEHOLDER.search(node):
+            return path, node
+        return None
+    for key, value in items:
+        found = find_placeholder(value, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
+def job_document(job: "Command") -> dict[str, Any]:
+    """The job as submitted (a CommandJob), as plain data."""
+    document: dict[str, Any] = json.loads(json.dumps(job._to_job()._to_dict()))
+    return document
+
+
+def job_yaml(job: "Command") -> str:
+    return yaml.safe_dump(job_document(job), sort_keys=False)
+
+
+def _quiet_sdk() -> None:
+    """The SDK announces its experimental classes on every load (its logger is set to INFO
+    when it is imported); they are not the user's news."""
+    logging.getLogger("azure.ai.ml").setLevel(logging.ERROR)
+
+
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())[:300]

@@ -1,0 +1,61 @@
+"""The Azure ML workspace from `.env` / `.env.local`, and the one object that talks to Azure.
+
+Authentication is the Azure CLI's login (`az login`): never DefaultAzureCredential, whose
+managed-identity probe sends traffic to a link-local address and hangs on a laptop.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scripts.config import SETTINGS_FILES, load_settings
+from scripts.errors import UsageError
+
+if TYPE_CHECKING:
+    from azure.ai.ml import MLClient
+
+REQUIRED = ("AZUREML_SUBSCRIPTION_ID", "AZUREML_RESOURCE_GROUP", "AZUREML_WORKSPACE")
+_PLACEHOLDER = re.compile(r"<[^<>]*>")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    subscription_id: str
+    resource_group: str
+    name: str
+    tenant_id: str | None
+
+
+def workspace_from_settings(settings: dict[str, str] | None = None) -> Workspace:
+    """The configured workspace; a UsageError naming the first missing or placeholder
+    variable and the file to put it in."""
+    values = load_settings() if settings is None else settings
+    local_file = SETTINGS_FILES[-1].name
+    for variable in REQUIRED:
+        value = values.get(variable, "")
+        if not value or _PLACEHOLDER.search(value):
+            raise UsageError(
+                f"{variable} is {'a placeholder' if value else 'not set'}: "
+                f"put your workspace's value in {local_file} ({variable}=...)"
+            )
+    tenant = values.get("AZUREML_TENANT_ID") or None
+    if tenant and _PLACEHOLDER.search(tenant):
+        raise UsageError(f"AZUREML_TENANT_ID is a placeholder: set it in {local_file} or remove it")
+    return Workspace(
+        values["AZUREML_SUBSCRIPTION_ID"],
+        values["AZUREML_RESOURCE_GROUP"],
+        values["AZUREML_WORKSPACE"],
+        tenant,
+    )
+
+
+def ml_client(workspace: Workspace) -> "MLClient":
+    from azure.ai.ml import MLClient
+    from azure.identity import AzureCliCredential
+
+    return MLClient(
+        AzureCliCredential(tenant_id=workspace.tenant_id or ""),
+        subscription_id=workspace.subscription_id,
+        resource_group_name=workspace.resource_group,
+        workspace_name=workspace.name,
+    )

@@ -1,0 +1,208 @@
+"""`just aml`: the job built offline by azure-ai-ml from a real run folder.
+
+No test reaches Azure: submission goes through a fake standing in for the one object that
+talks to Azure (MLClient), injected into `scripts.aml.submit`.
+"""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+
+from scripts.aml import submit
+from scripts.amljob import build_job
+from scripts.errors import CommandError, UsageError
+from scripts.gitinfo import GitState
+from scripts.jobspec import parse_override
+from scripts.workspace import Workspace, workspace_from_settings
+from tests.helpers import run, run_folders, script
+
+EXPERIMENT = "example_experiment"
+COMPUTE = "compute=azureml:cpu-cluster"
+WORKSPACE = Workspace("00000000-0000-0000-0000-000000000000", "rg", "ws", None)
+
+
+def dry_run(project: Path, *sets: str) -> tuple[dict[str, Any], Path]:
+    before = run_folders(project)
+    args = [arg for value in sets for arg in ("--set", value)]
+    result = run(["just", "aml", EXPERIMENT, "--dry-run", *args], project)
+    assert result.returncode == 0, result.stderr
+    (folder,) = run_folders(project) - before
+    return yaml.safe_load(result.stdout), folder
+
+
+def test_dry_run_through_just_prints_the_resolved_job(project: Path) -> None:
+    job, folder = dry_run(project, COMPUTE, "inputs.epochs=3")
+    commit = run(["git", "rev-parse", "HEAD"], project, check=True).stdout.strip()
+
+    assert job["name"] == folder.name
+    assert job["type"] == "command"
+    assert job["experiment_name"] == EXPERIMENT
+    assert job["compute"] == "azureml:cpu-cluster"
+    assert job["inputs"]["epochs"] == "3"
+    assert job["code"] == str(folder)
+    assert job["environment"]["build"]["path"] == str(folder / "environment")
+    assert job["tags"] == {
+        "local_run_name": folder.name,
+        "git_commit": commit,
+        "git_branch": "main",
+        "git_dirty": "false",
+    }
+
+
+def test_unchanged_code_keeps_the_environment_version(project: Path) -> None:
+    """Azure ML names the image after this hash, computed by azure-ai-ml itself."""
+    first, _ = dry_run(project, COMPUTE)
+    second, _ = dry_run(project, COMPUTE)
+
+    assert first["name"] != second["name"]
+    assert first["environment"]["version"] == second["environment"]["version"]
+
+
+def test_a_placeholder_is_refused_and_nothing_is_left(project: Path) -> None:
+    before = run_folders(project)
+
+    result = run(["just", "aml", EXPERIMENT, "--dry-run"], project)
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: compute is still a placeholder (azureml:<compute-cluster>): "
+        "set it in azure-ml-job.yaml or with --set compute=..."
+    )
+    assert run_folders(project) == before
+
+
+def test_placeholder_settings_stop_before_anything_is_isolated(project: Path) -> None:
+    before = run_folders(project)
+
+    result = script(project, "aml", EXPERIMENT, "--set", COMPUTE)
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: AZUREML_SUBSCRIPTION_ID is a placeholder: put your workspace's value in "
+        ".env.local (AZUREML_SUBSCRIPTION_ID=...)"
+    )
+    assert run_folders(project) == before
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({}, "AZUREML_SUBSCRIPTION_ID is not set"),
+        (
+            {"AZUREML_SUBSCRIPTION_ID": "s", "AZUREML_RESOURCE_GROUP": "<rg>"},
+            "AZUREML_RESOURCE_GROUP is a placeholder",
+        ),
+        (
+            {"AZUREML_SUBSCRIPTION_ID": "s", "AZUREML_RESOURCE_GROUP": "rg"},
+            "AZUREML_WORKSPACE is not set",
+        ),
+    ],
+)
+def test_workspace_settings_name_the_missing_variable(
+    settings: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(UsageError, match=problem):
+        workspace_from_settings(settings)
+
+
+@dataclass
+class FakeJobs:
+    """Stands in for MLClient.jobs: records what would be sent to Azure."""
+
+    raises: Exception | None = None
+    final_status: str = "Completed"
+    created: list[Any] = field(default_factory=list)
+    streamed: list[str] = field(default_factory=list)
+
+    def create_or_update(self, job: Any) -> Any:
+        if self.raises:
+            raise self.raises
+        self.created.append(job)
+        return SimpleNamespace(name=job.name, studio_url=f"https://ml.azure.com/runs/{job.name}")
+
+    def stream(self, name: str) -> None:
+        self.streamed.append(name)
+
+    def get(self, name: str) -> Any:
+        return SimpleNamespace(name=name, status=self.final_status)
+
+
+@dataclass
+class FakeClient:
+    jobs: FakeJobs
+
+
+@pytest.fixture
+def run_folder(project: Path) -> Path:
+    result = script(project, "iso", EXPERIMENT)
+    assert result.returncode == 0, result.stderr
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def test_submission_sends_the_run_folder_as_the_job(run_folder: Path) -> None:
+    git = GitState(commit="abc123", branch="main", dirty=True)
+    job = build_job(
+        run_folder,
+        "azure-ml-job.yaml",
+        [parse_override(COMPUTE), parse_override("inputs.epochs=4")],
+        git,
+    )
+    client = FakeClient(FakeJobs())
+
+    assert submit(job, client, WORKSPACE, stream=False) == 0
+
+    (sent,) = client.jobs.created
+    assert sent.name == run_folder.name
+    assert sent.experiment_name == EXPERIMENT
+    assert Path(sent.code) == run_folder
+    assert Path(sent.environment.path) == run_folder / "environment"  # the build context
+    assert sent.tags["git_dirty"] == "true" and sent.tags["git_commit"] == "abc123"
+    body = sent._to_job()._to_rest_object()  # the REST body the SDK would send
+    assert body.properties.experiment_name == EXPERIMENT
+    assert body.properties.compute_id == "cpu-cluster"
+    assert body.properties.inputs["epochs"].value == "4"
+    assert body.properties.tags["local_run_name"] == run_folder.name
+    assert body.properties.environment_variables == {"PYTHONPATH": "src"}
+
+
+@pytest.mark.parametrize(("status", "code"), [("Completed", 0), ("Failed", 1), ("Canceled", 1)])
+def test_stream_follows_the_job_and_exits_with_its_outcome(
+    run_folder: Path, status: str, code: int
+) -> None:
+    job = build_job(run_folder, "azure-ml-job.yaml", [parse_override(COMPUTE)], None)
+    jobs = FakeJobs(final_status=status)
+
+    assert submit(job, FakeClient(jobs), WORKSPACE, stream=True) == code
+    assert jobs.streamed == [run_folder.name]
+
+
+def http_error(status: int, message: str) -> HttpResponseError:
+    error = HttpResponseError(message=message)
+    error.status_code = status
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "advice"),
+    [
+        (ClientAuthenticationError("no token"), "not logged in to Azure: run `az login`"),
+        (ServiceRequestError("connection refused"), "check the network connection"),
+        (http_error(403, "Forbidden"), "no permission to submit jobs to workspace 'ws'"),
+        (http_error(404, "Workspace not found"), "workspace 'ws' in resource group 'rg'"),
+        (http_error(404, "Compute cpu-cluster not found"), "compute not found in"),
+    ],
+)
+def test_submission_failures_say_what_to_do(
+    run_folder: Path, error: Exception, advice: str
+) -> None:
+    job = build_job(run_folder, "azure-ml-job.yaml", [parse_override(COMPUTE)], None)
+
+    with pytest.raises(CommandError, match=re.escape(advice)):
+        submit(job, FakeClient(FakeJobs(raises=error)), WORKSPACE, stream=False)
+    assert run_folder.is_dir()  # kept for inspection
