@@ -206,3 +206,22 @@ def test_submission_failures_say_what_to_do(
     with pytest.raises(CommandError, match=re.escape(advice)):
         submit(job, FakeClient(FakeJobs(raises=error)), WORKSPACE, stream=False)
     assert run_folder.is_dir()  # kept for inspection
+
+
+def environment_version(workspace: Path, experiment: str) -> str:
+    result = script(workspace, "aml", experiment, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    version: str = yaml.safe_load(result.stdout)["environment"]["version"]
+    return version
+
+
+def test_a_dependency_change_rebuilds_only_that_experiments_image(workspace: Path) -> None:
+    alpha, beta = environment_version(workspace, "alpha"), environment_version(workspace, "beta")
+    pyproject = workspace / "experiments" / "beta" / "pyproject.toml"
+    text = pyproject.read_text()
+    assert "['certifi']" in text
+    pyproject.write_text(text.replace("['certifi']", "['certifi', 'idna']"))
+    run(["uv", "lock", "--quiet"], workspace, check=True)
+
+    assert environment_version(workspace, "alpha") == alpha
+    assert environment_version(workspace, "beta") != beta
