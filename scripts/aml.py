@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from scripts.amljob import build_job, job_yaml
-from scripts.cli import experiment_parser, run_cli
+from scripts.cli import add_set_option, experiment_parser, run_cli
 from scripts.errors import CommandError, UsageError
 from scripts.gitinfo import git_state
 from scripts.jobspec import parse_override
@@ -68,14 +68,7 @@ def main(argv: Sequence[str]) -> int:
         default=JOB_FILE_NAME,
         help=f"job YAML inside the experiment (default {JOB_FILE_NAME})",
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override the job like `az ml job create --set`, e.g. compute=azureml:gpu",
-    )
+    add_set_option(parser, "compute=azureml:gpu-cluster or inputs.epochs=10")
     parser.add_argument(
         "--dry-run",
         action="store_true",

@@ -22,6 +22,18 @@ def experiment_parser(command: str, description: str) -> ArgumentParser:
     return parser
 
 
+def add_set_option(parser: ArgumentParser, example: str) -> None:
+    """`--set KEY=VALUE`, repeatable, collected as `overrides` (see scripts/jobspec.py)."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help=f"override the job YAML like `az ml job create --set`, e.g. {example}; repeatable",
+    )
+
+
 def fail(message: str, code: int) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(code)

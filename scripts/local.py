@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, BinaryIO
 
-from scripts.cli import experiment_parser, run_cli
+from scripts.cli import add_set_option, experiment_parser, run_cli
 from scripts.environments import ensure_environment, tracking_requirements, uses_mlflow
 from scripts.gitinfo import git_state
 from scripts.jobspec import apply_overrides, parse_override
@@ -236,14 +236,8 @@ def main(argv: Sequence[str]) -> int:
         "ML would: same command, only the declared dependencies, tracked in runs/mlflow.db. "
         "Exits with the command's exit code.",
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override the job YAML like `az ml job create --set`, e.g. inputs.epochs=5 or "
-        "inputs.NAME.path=PATH (relative paths: from the experiment folder); repeatable",
+    add_set_option(
+        parser, "inputs.epochs=5 or inputs.NAME.path=PATH (relative: from the experiment folder)"
     )
     args = parser.parse_args(argv)
     terminate_on_sigterm()
