@@ -43,10 +43,6 @@ KILLED_EXIT_CODES = {130, 137, 143}  # a shell's report of SIGINT, SIGKILL, SIGT
 _DROPPED_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
 
 
-class Terminated(Exception):
-    """SIGTERM reached the runner: stop the job as Ctrl-C does."""
-
-
 @dataclass(frozen=True)
 class LocalRun:
     """Everything needed to execute a prepared run."""
@@ -138,12 +134,16 @@ def run_tracked(run: LocalRun) -> int:
 
 
 def _execute(run: LocalRun) -> tuple[int, bool]:
-    """Run the job, its output streaming to the terminal and into logs/std_log.txt.
+    """Run the job, its output streaming to the terminal and into logs/std_log.txt; its exit
+    code, and whether the runner was told to stop.
 
-    Ctrl-C reaches the job too and is waited for; SIGTERM to the runner is passed on.
+    While the job runs, Ctrl-C and SIGTERM are recorded, not raised: a terminal's Ctrl-C
+    reaches the job itself (same process group), SIGTERM is passed on to it, and the runner
+    waits for the job to end either way.
     """
     log_path = run.folder / JOB_LOG
     log_path.parent.mkdir(exist_ok=True)
+    stops: list[int] = []
     process = subprocess.Popen(
         shell_command(run),
         cwd=run.folder,
@@ -151,6 +151,14 @@ def _execute(run: LocalRun) -> tuple[int, bool]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stops.append(signum)
+        if signum == signal.SIGTERM:
+            process.send_signal(signal.SIGTERM)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
     assert process.stdout is not None and process.stderr is not None
     with log_path.open("wb") as log:
         lock = threading.Lock()
@@ -160,18 +168,10 @@ def _execute(run: LocalRun) -> tuple[int, bool]:
         ]
         for pump in pumps:
             pump.start()
-        stopped = False
-        try:
-            code = process.wait()
-        except (KeyboardInterrupt, Terminated) as stop:
-            stopped = True
-            for repeated in (signal.SIGINT, signal.SIGTERM):  # once is enough: wait for the job
-                signal.signal(repeated, signal.SIG_IGN)
-            process.send_signal(signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
-            code = process.wait()
+        code = process.wait()
         for pump in pumps:
             pump.join()
-    return (128 - code if code < 0 else code), stopped
+    return (128 - code if code < 0 else code), bool(stops)
 
 
 def _tee(source: IO[bytes], terminal: BinaryIO, log: BinaryIO, lock: threading.Lock) -> None:
@@ -221,10 +221,10 @@ def _report(folder: Path, venv: Path, built: bool, store: Path, manifest: Manife
 
 
 def terminate_on_sigterm() -> None:
-    """From now on SIGTERM stops the job as Ctrl-C does, and the run is recorded KILLED."""
+    """Before the job starts, SIGTERM stops the runner as Ctrl-C does: cleanly."""
 
     def terminate(signum: int, frame: FrameType | None) -> None:
-        raise Terminated
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
 
