@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.project import RUNS_DIR, TRACKING_STORE
-from scripts.store import StoreError, check_writable
+from scripts.store import StoreError, check_writable, connect
 
 ARTIFACTS_DIR = RUNS_DIR / "mlartifacts"
 FALLBACK_STORE = "mlflow.db"  # in the run folder, when runs/mlflow.db cannot be used
@@ -94,8 +94,8 @@ def _experiment_exists(name: str) -> bool:
     if not TRACKING_STORE.exists():
         return False
     try:
-        with sqlite3.connect(f"{TRACKING_STORE.as_uri()}?mode=ro", uri=True) as connection:
+        with connect(TRACKING_STORE, read_only=True) as connection:
             row = connection.execute("SELECT 1 FROM experiments WHERE name = ?", (name,)).fetchone()
-    except sqlite3.Error:
+    except StoreError:
         return False
     return row is not None
