@@ -26,7 +26,9 @@ def test_run_is_tracked_with_params_metrics_and_git_tags(
     client = MlflowClient(f"sqlite:///{project / 'runs' / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("example_experiment")
     assert experiment is not None
-    (tracked,) = client.search_runs([experiment.experiment_id])
+    (tracked,) = client.search_runs(  # the project copy is shared with other modules
+        [experiment.experiment_id], filter_string=f"attributes.run_name = '{folder.name}'"
+    )
 
     commit = run(["git", "rev-parse", "HEAD"], project, check=True).stdout.strip()
     assert tracked.info.run_name == folder.name
