@@ -1,13 +1,17 @@
 """`just aml EXP`: submit the isolated run folder to Azure ML as a command job."""
 
+import os
 import shutil
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from scripts import experiment_commit
 from scripts.amljob import build_job, job_yaml
-from scripts.cli import add_set_option, experiment_parser, run_cli
+from scripts.cli import ArgumentParser, add_set_option, experiment_parser, run_cli
+from scripts.config import load_settings
 from scripts.errors import CommandError, UsageError
+from scripts.experiment_commit import ExperimentCommit
 from scripts.gitinfo import git_state
 from scripts.jobspec import parse_override
 from scripts.project import JOB_FILE_NAME
@@ -18,19 +22,30 @@ if TYPE_CHECKING:
     from azure.ai.ml.entities import Command
 
 
-def submit(job: "Command", client: Any, workspace: Workspace, stream: bool) -> int:
-    """Create the job through `client` (an MLClient; tests inject a fake); with `stream`,
-    follow its logs and exit 0 only if it completed."""
+def submit(
+    job: "Command", client: Any, workspace: Workspace, experiment: ExperimentCommit | None = None
+) -> str:
+    """Create the job through `client` (an MLClient; tests inject a fake), linked to the
+    experiment commit if there is one; its name."""
+    if experiment:
+        os.environ.update(experiment.azureml_git_variables())  # read by create_or_update
     try:
         created = client.jobs.create_or_update(job)
-        print(f"submitted {created.name}: {created.studio_url}", flush=True)
-        if not stream:
-            return 0
-        client.jobs.stream(created.name)
-        status = client.jobs.get(created.name).status
     except Exception as error:  # the SDK's and azure-core's, mapped to what to do
         raise CommandError(explain(error, workspace)) from None
-    print(f"job {created.name} ended: {status}", file=sys.stderr)
+    print(f"submitted {created.name}: {created.studio_url}", flush=True)
+    name: str = created.name
+    return name
+
+
+def follow(name: str, client: Any, workspace: Workspace) -> int:
+    """Stream the job's logs until it ends; 0 only if it completed."""
+    try:
+        client.jobs.stream(name)
+        status = client.jobs.get(name).status
+    except Exception as error:
+        raise CommandError(explain(error, workspace)) from None
+    print(f"job {name} ended: {status}", file=sys.stderr)
     return 0 if status == "Completed" else 1
 
 
@@ -56,7 +71,7 @@ def explain(error: Exception, workspace: Workspace) -> str:
     return f"submission failed ({kind}: {text[:200]})"
 
 
-def main(argv: Sequence[str]) -> int:
+def parser() -> ArgumentParser:
     parser = experiment_parser(
         "aml",
         "Isolate EXP (see `just iso`) and submit the run folder to Azure ML as a command job "
@@ -75,23 +90,66 @@ def main(argv: Sequence[str]) -> int:
         help="build and validate the job offline, print it as YAML; submit nothing",
     )
     parser.add_argument("--stream", action="store_true", help="follow the job's logs until it ends")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--exp",
+        metavar="MESSAGE",
+        help="record HEAD as a commit with this message on EXPERIMENTS_BRANCH (also with "
+        "--dry-run), link the job to it and push the branch to origin once the job is submitted",
+    )
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parser().parse_args(argv)
     overrides = [parse_override(text) for text in args.overrides]
-    workspace = None if args.dry_run else workspace_from_settings()
+    settings = load_settings()
+    workspace = None if args.dry_run else workspace_from_settings(settings)
     source = check_source(args.experiment)
     if not (source.folder / args.file).is_file():
         raise UsageError(f"{source.folder / args.file} does not exist: check -f/--file")
+    experiment = None
+    if args.exp is not None:
+        branch = experiment_commit.experiments_branch(settings)
+        experiment = experiment_commit.prepare(args.exp, branch)
     run_folder = create_run_folder(source)
     try:
-        job = build_job(run_folder, args.file, overrides, git_state())
+        git = experiment.git_state() if experiment else git_state()
+        job = build_job(run_folder, args.file, overrides, git, args.exp)
+        if experiment:
+            experiment_commit.record(experiment)
     except BaseException:  # nothing was submitted: the folder would only be clutter
         shutil.rmtree(run_folder)
         raise
     print(f"run folder: {run_folder}", file=sys.stderr)
     if workspace is None:
         print(job_yaml(job), end="")
+        if experiment:
+            print(
+                f"{experiment.branch}: {experiment.commit} (dry run: not pushed)", file=sys.stderr
+            )
         return 0
-    return submit(job, ml_client(workspace), workspace, args.stream)
+    client = ml_client(workspace)
+    name = (
+        submit_experiment(job, client, workspace, experiment)
+        if experiment
+        else submit(job, client, workspace)
+    )
+    return follow(name, client, workspace) if args.stream else 0
+
+
+def submit_experiment(
+    job: "Command", client: Any, workspace: Workspace, experiment: ExperimentCommit
+) -> str:
+    """Submit linked to the recorded commit, then push it; if the submission fails or is
+    interrupted, the branch goes back to where it was."""
+    try:
+        name = submit(job, client, workspace, experiment)
+    except BaseException:
+        experiment_commit.undo(experiment)
+        raise
+    experiment_commit.push(experiment)
+    print(f"{experiment.branch}: {experiment.commit} pushed to origin", file=sys.stderr)
+    return name
 
 
 if __name__ == "__main__":

@@ -19,10 +19,15 @@ _PLACEHOLDER = re.compile(r"<[^<>]*>")
 
 
 def build_job(
-    run_folder: Path, job_file: str, overrides: list[Override], git: GitState | None
+    run_folder: Path,
+    job_file: str,
+    overrides: list[Override],
+    git: GitState | None,
+    description: str | None = None,
 ) -> "Command":
     """Load RUN/job_file with the SDK, apply `--set` overrides as `az ml job create` does,
-    name the job after the run folder, tag it, validate it and refuse placeholders."""
+    name the job after the run folder, tag and describe it, validate it and refuse
+    placeholders."""
     from azure.ai.ml import load_job
     from azure.ai.ml.entities import Command
     from azure.ai.ml.exceptions import ValidationException
@@ -43,6 +48,8 @@ def build_job(
     # current directory (the project root), not from the run folder.
     job.code = str(run_folder)
     job.tags = {**(job.tags or {}), **job_tags(run_folder.name, git)}
+    if description:
+        job.description = description
     result = job._validate()
     if not result.passed:
         raise UsageError(f"{job_file} does not validate: {_one_line(result.error_messages)}")

@@ -35,9 +35,11 @@ GIT_IDENTITY = {
 }
 
 
-def run(args: list[str], cwd: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], cwd: Path, check: bool = False, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        args, cwd=cwd, capture_output=True, text=True, env=os.environ | GIT_IDENTITY
+        args, cwd=cwd, capture_output=True, text=True, env=os.environ | GIT_IDENTITY | (env or {})
     )
     if check and result.returncode != 0:
         raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stderr}")

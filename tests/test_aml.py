@@ -14,7 +14,7 @@ import pytest
 import yaml
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
-from scripts.aml import submit
+from scripts.aml import follow, submit
 from scripts.amljob import build_job
 from scripts.errors import CommandError, UsageError
 from scripts.gitinfo import GitState
@@ -155,7 +155,7 @@ def test_submission_sends_the_run_folder_as_the_job(run_folder: Path) -> None:
     )
     client = FakeClient(FakeJobs())
 
-    assert submit(job, client, WORKSPACE, stream=False) == 0
+    assert submit(job, client, WORKSPACE) == run_folder.name
 
     (sent,) = client.jobs.created
     assert sent.name == run_folder.name
@@ -176,10 +176,10 @@ def test_stream_follows_the_job_and_exits_with_its_outcome(
     run_folder: Path, status: str, code: int
 ) -> None:
     job = build_job(run_folder, "azure-ml-job.yaml", [parse_override(COMPUTE)], None)
-    jobs = FakeJobs(final_status=status)
+    client = FakeClient(FakeJobs(final_status=status))
 
-    assert submit(job, FakeClient(jobs), WORKSPACE, stream=True) == code
-    assert jobs.streamed == [run_folder.name]
+    assert follow(submit(job, client, WORKSPACE), client, WORKSPACE) == code
+    assert client.jobs.streamed == [run_folder.name]
 
 
 def http_error(status: int, message: str) -> HttpResponseError:
@@ -204,7 +204,7 @@ def test_submission_failures_say_what_to_do(
     job = build_job(run_folder, "azure-ml-job.yaml", [parse_override(COMPUTE)], None)
 
     with pytest.raises(CommandError, match=re.escape(advice)):
-        submit(job, FakeClient(FakeJobs(raises=error)), WORKSPACE, stream=False)
+        submit(job, FakeClient(FakeJobs(raises=error)), WORKSPACE)
     assert run_folder.is_dir()  # kept for inspection
 
 

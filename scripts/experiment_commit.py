@@ -1,0 +1,184 @@
+"""`just aml --exp MESSAGE`: one commit per submitted experiment on EXPERIMENTS_BRANCH.
+
+The commit's tree is exactly HEAD's tree and its message is MESSAGE; its parent is the
+branch's previous tip, first re-synced with origin's main (a merge commit carrying main's
+tree) when main has moved on, so `git show` of an experiment lists its changes since main.
+Only plumbing is used (fetch, commit-tree, update-ref, push): nothing is checked out, so the
+working tree, index, current branch and stash are never touched, whatever fails.
+"""
+
+import re
+import subprocess
+from dataclasses import dataclass
+
+from scripts.errors import CommandError, UsageError
+from scripts.gitinfo import GitState, git_state
+from scripts.project import ROOT
+
+DEFAULT_BRANCH = "experiments"
+REMOTE = "origin"
+# user:token@ in a URL (https://TOKEN@host/...); scp-like git@host:org/repo has no secret.
+_USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
+
+
+@dataclass(frozen=True)
+class ExperimentCommit:
+    branch: str
+    commit: str
+    previous: str | None  # the local branch's tip before; None if it did not exist
+    repository_uri: str
+
+    def git_state(self) -> GitState:
+        return GitState(commit=self.commit, branch=self.branch, dirty=False)
+
+    def azureml_git_variables(self) -> dict[str, str]:
+        """Where azure-ai-ml takes the git details it records with a job from."""
+        return {
+            "AZUREML_GIT_COMMIT": self.commit,
+            "AZUREML_GIT_BRANCH": self.branch,
+            "AZUREML_GIT_DIRTY": "false",
+            "AZUREML_GIT_REPOSITORY_URI": self.repository_uri,
+        }
+
+
+def experiments_branch(settings: dict[str, str]) -> str:
+    branch = settings.get("EXPERIMENTS_BRANCH") or DEFAULT_BRANCH
+    if _try_git("check-ref-format", "--branch", branch) is None:
+        raise UsageError(f"EXPERIMENTS_BRANCH={branch} is not a valid branch name: fix .env.local")
+    return branch
+
+
+def prepare(message: str, branch: str) -> ExperimentCommit:
+    """Check that HEAD can be recorded, fetch origin and write the commit object. No ref
+    moves: `record` does that once the job is known to be valid."""
+    if not message.strip():
+        raise UsageError('--exp needs a message describing the experiment: --exp "MESSAGE"')
+    head = _clean_head(branch)
+    url = _try_git("remote", "get-url", REMOTE)
+    if url is None:
+        raise UsageError(f"--exp pushes to a remote named {REMOTE}: git remote add {REMOTE} URL")
+    _fetch()
+    main = _remote_main()
+    if not _is_ancestor(main, "HEAD"):
+        raise UsageError(
+            f"{head.branch} is behind {main}: bring it up to date first "
+            f"(git pull --rebase {REMOTE} {main.removeprefix(REMOTE + '/')})"
+        )
+    previous = _commit_of(f"refs/heads/{branch}")
+    tip = _newest(previous, _commit_of(f"refs/remotes/{REMOTE}/{branch}"))
+    parent = _synced(tip, main, branch)
+    commit = _git("commit-tree", "HEAD^{tree}", "-p", parent, "-m", message)
+    return ExperimentCommit(branch, commit, previous, public_url(url))
+
+
+def record(experiment: ExperimentCommit) -> None:
+    """Move the local branch to the commit, only if nobody moved it meanwhile."""
+    ref = f"refs/heads/{experiment.branch}"
+    if _try_git("update-ref", ref, experiment.commit, experiment.previous or "") is None:
+        raise CommandError(f"{experiment.branch} changed during this submission: run it again")
+
+
+def undo(experiment: ExperimentCommit) -> None:
+    """Put the local branch back where it was (the submission did not happen)."""
+    ref = f"refs/heads/{experiment.branch}"
+    if experiment.previous:
+        _try_git("update-ref", ref, experiment.previous, experiment.commit)
+    else:
+        _try_git("update-ref", "-d", ref, experiment.commit)
+
+
+def push(experiment: ExperimentCommit) -> None:
+    branch = experiment.branch
+    try:
+        _git("push", "--quiet", REMOTE, f"refs/heads/{branch}:refs/heads/{branch}")
+    except CommandError as error:
+        raise CommandError(
+            f"the job was submitted, but pushing {branch} to {REMOTE} failed ({error}): "
+            f"{experiment.commit[:12]} stays on your local {branch}; push it once that is "
+            f"fixed (git push {REMOTE} {branch})"
+        ) from None
+
+
+def public_url(url: str) -> str:
+    """The remote's URL without user or token, which must not reach Azure ML."""
+    return _USERINFO.sub(r"\1", url)
+
+
+def _clean_head(branch: str) -> GitState:
+    head = git_state()
+    if head is None:
+        raise UsageError("--exp needs a git repository with at least one commit")
+    if head.dirty:
+        raise UsageError(
+            "--exp records HEAD, but the working tree has changes: commit or stash them "
+            "first (git status)"
+        )
+    if head.branch == branch:
+        raise UsageError(f"--exp writes to {branch}, the branch you are on: switch to your work")
+    return head
+
+
+def _fetch() -> None:
+    try:
+        _git("fetch", "--quiet", REMOTE)
+    except CommandError as error:
+        raise CommandError(
+            f"cannot fetch from {REMOTE} ({error}): check the network and your git credentials"
+        ) from None
+
+
+def _remote_main() -> str:
+    """origin's default branch as the last clone or `git remote set-head` saw it, else main."""
+    default = _try_git("symbolic-ref", "--short", f"refs/remotes/{REMOTE}/HEAD")
+    main = default or f"{REMOTE}/main"
+    if _commit_of(f"refs/remotes/{main}") is None:
+        raise UsageError(f"{REMOTE} has no main branch to compare with: push main first")
+    return main
+
+
+def _newest(local: str | None, remote: str | None) -> str | None:
+    """The branch tip to build on: whichever of local and origin's contains the other (the
+    local one if they diverged: the push will then say so, after the submission)."""
+    if local is None or (remote is not None and _is_ancestor(local, remote)):
+        return remote
+    return local
+
+
+def _synced(tip: str | None, main: str, branch: str) -> str:
+    """The parent for the next experiment commit: the tip, merged with main if main moved."""
+    if tip is None or _is_ancestor(tip, main):
+        return main
+    if _is_ancestor(main, tip):
+        return tip
+    merge = _git(
+        "commit-tree", f"{main}^{{tree}}", "-p", tip, "-p", main, "-m", f"Sync {branch} with {main}"
+    )
+    return merge
+
+
+def _commit_of(ref: str) -> str | None:
+    return _try_git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+
+
+def _is_ancestor(ancestor: str, descendant: str) -> bool:
+    return _try_git("merge-base", "--is-ancestor", ancestor, descendant) is not None
+
+
+def _git(*args: str) -> str:
+    """git's stripped stdout, or a CommandError carrying git's last line of complaint."""
+    result = _run_git(args)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines() or [f"git {args[0]} failed"]
+        complaint = lines[-1].removeprefix("fatal: ").removeprefix("error: ")
+        raise CommandError(_USERINFO.sub(r"\1", complaint))
+    return result.stdout.strip()
+
+
+def _try_git(*args: str) -> str | None:
+    """git's stripped stdout, None if it failed."""
+    result = _run_git(args)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _run_git(args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
