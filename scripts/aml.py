@@ -19,11 +19,11 @@ from scripts.runfolder import check_source, create_run_folder
 from scripts.workspace import Workspace, ml_client, workspace_from_settings
 
 if TYPE_CHECKING:
-    from azure.ai.ml.entities import Command
+    from scripts.amljob import AmlJob
 
 
 def submit(
-    job: "Command", client: Any, workspace: Workspace, experiment: ExperimentCommit | None = None
+    job: "AmlJob", client: Any, workspace: Workspace, experiment: ExperimentCommit | None = None
 ) -> str:
     """Create the job through `client` (an MLClient; tests inject a fake), linked to the
     experiment commit if there is one; its name."""
@@ -138,7 +138,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def submit_experiment(
-    job: "Command", client: Any, workspace: Workspace, experiment: ExperimentCommit
+    job: "AmlJob", client: Any, workspace: Workspace, experiment: ExperimentCommit
 ) -> str:
     """Submit linked to the recorded commit, then push it; if the submission fails or is
     interrupted, the branch goes back to where it was."""

@@ -4,7 +4,7 @@ import json
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import yaml
 
@@ -14,6 +14,9 @@ from scripts.jobspec import Override
 
 if TYPE_CHECKING:
     from azure.ai.ml.entities import Command
+    from azure.ai.ml.sweep import SweepJob
+
+    AmlJob: TypeAlias = Command | SweepJob
 
 _PLACEHOLDER = re.compile(r"<[^<>]*>")
 
@@ -24,35 +27,17 @@ def build_job(
     overrides: list[Override],
     git: GitState | None,
     description: str | None = None,
-) -> "Command":
+) -> "AmlJob":
     """Load RUN/job_file with the SDK, apply `--set` overrides as `az ml job create` does,
     name the job after the run folder, tag and describe it, validate it and refuse
     placeholders."""
-    from azure.ai.ml import load_job
-    from azure.ai.ml.entities import Command
-    from azure.ai.ml.exceptions import ValidationException
-    from marshmallow import ValidationError
-
-    _quiet_sdk()
-    try:
-        job = load_job(
-            source=run_folder / job_file,
-            params_override=[{override.key: override.value} for override in overrides],
-        )
-    except (ValidationException, ValidationError) as error:
-        raise UsageError(f"{job_file} is not a valid Azure ML job: {_one_line(error)}") from None
-    if not isinstance(job, Command):
-        raise UsageError(f"{job_file} is a {job.type!r} job: just aml submits command jobs")
+    job = _load(run_folder / job_file, overrides)
     job.name = run_folder.name
-    # Absolute: converted for submission, a relative code path would be taken from the
-    # current directory (the project root), not from the run folder.
-    job.code = str(run_folder)
+    _run_code_from(job, run_folder)
     job.tags = {**(job.tags or {}), **job_tags(run_folder.name, git)}
     if description:
         job.description = description
-    result = job._validate()
-    if not result.passed:
-        raise UsageError(f"{job_file} does not validate: {_one_line(result.error_messages)}")
+    _validate(job, job_file)
     placeholder = find_placeholder(job_document(job))
     if placeholder:
         field, value = placeholder
@@ -61,6 +46,50 @@ def build_job(
             f"or with --set {field}=..."
         )
     return job
+
+
+def _load(path: Path, overrides: list[Override]) -> "AmlJob":
+    from azure.ai.ml import load_job
+    from azure.ai.ml.entities import Command
+    from azure.ai.ml.exceptions import ValidationException
+    from azure.ai.ml.sweep import SweepJob
+    from marshmallow import ValidationError
+
+    _quiet_sdk()
+    try:
+        job = load_job(
+            source=path,
+            params_override=[{override.key: override.value} for override in overrides],
+        )
+    except (ValidationException, ValidationError) as error:
+        raise UsageError(f"{path.name} is not a valid Azure ML job: {_one_line(error)}") from None
+    if not isinstance(job, Command | SweepJob):
+        raise UsageError(
+            f"{path.name} is a {job.type!r} job: just aml submits command and sweep jobs"
+        )
+    return job
+
+
+def _run_code_from(job: "AmlJob", run_folder: Path) -> None:
+    """Point the job's code (a sweep's: its trial's) at the run folder. Absolute: converted
+    for submission, a relative path would be taken from the current directory (the project
+    root), not from the run folder."""
+    from azure.ai.ml.sweep import SweepJob
+
+    runs_code = job.trial if isinstance(job, SweepJob) else job
+    assert runs_code is not None  # load_job requires a sweep's trial
+    runs_code.code = str(run_folder)
+
+
+def _validate(job: "AmlJob", job_file: str) -> None:
+    """The SDK's own offline validation. A sweep job has none beyond the schema checked by
+    load_job (the SDK validates sweeps only when it submits them)."""
+    from azure.ai.ml.entities import Command
+
+    if isinstance(job, Command):
+        result = job._validate()
+        if not result.passed:
+            raise UsageError(f"{job_file} does not validate: {_one_line(result.error_messages)}")
 
 
 def job_tags(run_name: str, git: GitState | None) -> dict[str, str]:
@@ -91,13 +120,16 @@ def find_placeholder(node: Any, path: str = "") -> tuple[str, str] | None:
     return None
 
 
-def job_document(job: "Command") -> dict[str, Any]:
-    """The job as submitted (a CommandJob), as plain data."""
-    document: dict[str, Any] = json.loads(json.dumps(job._to_job()._to_dict()))
+def job_document(job: "AmlJob") -> dict[str, Any]:
+    """The job as submitted (a command job's builder becomes a CommandJob), as plain data."""
+    from azure.ai.ml.entities import Command
+
+    submitted = job._to_job() if isinstance(job, Command) else job
+    document: dict[str, Any] = json.loads(json.dumps(submitted._to_dict()))
     return document
 
 
-def job_yaml(job: "Command") -> str:
+def job_yaml(job: "AmlJob") -> str:
     return yaml.safe_dump(job_document(job), sort_keys=False)
 
 

@@ -23,14 +23,16 @@ from scripts.workspace import Workspace, workspace_from_settings
 from tests.helpers import run, run_folders, script
 
 EXPERIMENT = "example_experiment"
+JOB_FILE = "azure-ml-job.yaml"
+SWEEP_FILE = "azure-ml-sweep-job.yaml"
 COMPUTE = "compute=azureml:cpu-cluster"
 WORKSPACE = Workspace("00000000-0000-0000-0000-000000000000", "rg", "ws", None)
 
 
-def dry_run(project: Path, *sets: str) -> tuple[dict[str, Any], Path]:
+def dry_run(project: Path, *sets: str, file: str = JOB_FILE) -> tuple[dict[str, Any], Path]:
     before = run_folders(project)
     args = [arg for value in sets for arg in ("--set", value)]
-    result = run(["just", "aml", EXPERIMENT, "--dry-run", *args], project)
+    result = run(["just", "aml", EXPERIMENT, "-f", file, "--dry-run", *args], project)
     assert result.returncode == 0, result.stderr
     (folder,) = run_folders(project) - before
     return yaml.safe_load(result.stdout), folder
@@ -53,6 +55,33 @@ def test_dry_run_through_just_prints_the_resolved_job(project: Path) -> None:
         "git_branch": "main",
         "git_dirty": "false",
     }
+
+
+def test_a_sweep_job_runs_its_trials_from_the_run_folder(project: Path) -> None:
+    job, folder = dry_run(project, COMPUTE, "inputs.epochs=5", file=SWEEP_FILE)
+
+    assert (job["type"], job["name"], job["experiment_name"]) == ("sweep", folder.name, EXPERIMENT)
+    assert job["compute"] == "azureml:cpu-cluster"
+    assert job["inputs"]["epochs"] == "5"
+    assert job["trial"]["code"] == str(folder)
+    assert job["trial"]["environment"]["build"]["path"] == str(folder / "environment")
+    assert set(job["search_space"]) == {"learning_rate", "hidden_units"}
+    assert job["objective"] == {"goal": "maximize", "primary_metric": "test_accuracy"}
+    assert job["tags"]["local_run_name"] == folder.name
+
+
+def test_other_job_types_are_refused(project: Path) -> None:
+    pipeline = project / "experiments" / EXPERIMENT / "pipeline.yaml"
+    pipeline.write_text("type: pipeline\njobs: {}\n")
+    try:
+        result = run(["just", "aml", EXPERIMENT, "-f", "pipeline.yaml", "--dry-run"], project)
+    finally:
+        pipeline.unlink()
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: pipeline.yaml is a 'pipeline' job: just aml submits command and sweep jobs"
+    )
 
 
 def test_unchanged_code_keeps_the_environment_version(project: Path) -> None:
@@ -169,6 +198,21 @@ def test_submission_sends_the_run_folder_as_the_job(run_folder: Path) -> None:
     assert body.properties.inputs["epochs"].value == "4"
     assert body.properties.tags["local_run_name"] == run_folder.name
     assert body.properties.environment_variables == {"PYTHONPATH": "src"}
+
+
+def test_a_sweep_submission_sends_the_run_folder_as_its_trials_code(run_folder: Path) -> None:
+    job = build_job(run_folder, SWEEP_FILE, [parse_override(COMPUTE)], None, "sweep it")
+    client = FakeClient(FakeJobs())
+
+    submit(job, client, WORKSPACE)
+
+    (sent,) = client.jobs.created
+    body = sent._to_rest_object()  # the REST body the SDK would send
+    assert body.properties.job_type == "Sweep"
+    assert body.properties.description == "sweep it"
+    assert body.properties.trial.code_id == str(run_folder)
+    assert body.properties.compute_id == "cpu-cluster"
+    assert body.properties.objective.primary_metric == "test_accuracy"
 
 
 @pytest.mark.parametrize(("status", "code"), [("Completed", 0), ("Failed", 1), ("Canceled", 1)])

@@ -134,7 +134,7 @@ def test_exp_records_head_on_the_branch_and_pushes_it_after_submission(repo: Pat
     code, stderr, _ = aml(repo, "--exp", "second try")
 
     assert code == 0, stderr
-    second = tip(repo, "refs/heads/experiments")
+    second = git(repo, "rev-parse", "refs/heads/experiments")
     assert git(repo, "log", "-1", "--format=%s %P", second) == f"second try {commit}"
     assert remote_tip(repo, "experiments") == second
     assert user_state(repo) == before
@@ -149,7 +149,7 @@ def test_exp_resyncs_the_branch_with_main_when_main_moved(repo: Path, tmp_path: 
     code, stderr, _ = aml(repo, "--exp", "after")
 
     assert code == 0, stderr
-    commit = tip(repo, "refs/heads/experiments")
+    commit = git(repo, "rev-parse", "refs/heads/experiments")
     sync = git(repo, "rev-parse", f"{commit}^")
     assert git(repo, "rev-parse", f"{commit}^{{tree}}") == git(repo, "rev-parse", "HEAD^{tree}")
     assert git(repo, "log", "-1", "--format=%P", sync) == f"{first} {new_main}"
