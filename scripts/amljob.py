@@ -62,7 +62,8 @@ def _load(path: Path, overrides: list[Override]) -> "AmlJob":
             params_override=[{override.key: override.value} for override in overrides],
         )
     except (ValidationException, ValidationError) as error:
-        raise UsageError(f"{path.name} is not a valid Azure ML job: {_one_line(error)}") from None
+        problem = _field_problem(error) or _one_line(error)
+        raise UsageError(f"{path.name} is not a valid Azure ML job: {problem}") from None
     if not isinstance(job, Command | SweepJob):
         raise UsageError(
             f"{path.name} is a {job.type!r} job: just aml submits command and sweep jobs"
@@ -137,6 +138,38 @@ def _quiet_sdk() -> None:
     """The SDK announces its experimental classes on every load (its logger is set to INFO
     when it is imported); they are not the user's news."""
     logging.getLogger("azure.ai.ml").setLevel(logging.ERROR)
+
+
+def _field_problem(error: BaseException) -> str | None:
+    """`field.path: message` for the first field marshmallow rejected. The SDK re-raises its
+    schema errors as pages of JSON; the innermost error still has them structured."""
+    from marshmallow import ValidationError
+
+    messages = None
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ValidationError) and isinstance(cause.messages, dict):
+            messages = cause.messages
+        cause = cause.__cause__ or cause.__context__
+    return _first_message(messages, "") if messages else None
+
+
+def _first_message(node: object, path: str) -> str | None:
+    """Depth first through marshmallow's messages: {field: [message or nested messages]},
+    where `_schema` holds the messages of the field itself."""
+    if isinstance(node, str):
+        return f"{path}: {_one_line(node)}" if path else _one_line(node)
+    children: list[tuple[object, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            children.append((value, path if key == "_schema" else f"{path}.{key}".lstrip(".")))
+    elif isinstance(node, list):
+        children = [(value, path) for value in node]
+    for child, child_path in children:
+        found = _first_message(child, child_path)
+        if found:
+            return found
+    return None
 
 
 def _one_line(error: object) -> str:

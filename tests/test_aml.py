@@ -70,6 +70,30 @@ def test_a_sweep_job_runs_its_trials_from_the_run_folder(project: Path) -> None:
     assert job["tags"]["local_run_name"] == folder.name
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-f", "missing.yaml"], "missing.yaml does not exist: check -f/--file"),
+        (
+            ["--set", "resources.instance_count=many"],
+            "azure-ml-job.yaml is not a valid Azure ML job: resources.instance_count: "
+            "Not a valid integer.",
+        ),
+        (["--set", "compute"], "--set 'compute' is not key=value"),
+        (["--stream", "--bogus"], "unrecognized arguments: --bogus (see `just aml --help`)"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(project: Path, args: list[str], message: str) -> None:
+    before = run_folders(project)
+
+    result = script(project, "aml", EXPERIMENT, "--dry-run", *args)
+
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and message in line
+    assert run_folders(project) == before
+
+
 def test_other_job_types_are_refused(project: Path) -> None:
     pipeline = project / "experiments" / EXPERIMENT / "pipeline.yaml"
     pipeline.write_text("type: pipeline\njobs: {}\n")
@@ -130,6 +154,15 @@ def test_placeholder_settings_stop_before_anything_is_isolated(project: Path) ->
         (
             {"AZUREML_SUBSCRIPTION_ID": "s", "AZUREML_RESOURCE_GROUP": "rg"},
             "AZUREML_WORKSPACE is not set",
+        ),
+        (
+            {
+                "AZUREML_SUBSCRIPTION_ID": "s",
+                "AZUREML_RESOURCE_GROUP": "rg",
+                "AZUREML_WORKSPACE": "ws",
+                "AZUREML_TENANT_ID": "<tenant-id>",
+            },
+            "AZUREML_TENANT_ID is a placeholder",
         ),
     ],
 )

@@ -256,6 +256,43 @@ def test_exp_needs_a_reachable_origin(repo: Path, tmp_path: Path) -> None:
     assert tip(repo, "refs/heads/experiments") is None
 
 
+def test_exp_needs_a_message_a_work_branch_and_a_main_to_compare_with(
+    repo: Path, tmp_path: Path
+) -> None:
+    code, stderr, _ = aml(repo, "--exp", " ")
+    assert (code, stderr.strip()) == (
+        2,
+        'error: --exp needs a message describing the experiment: --exp "MESSAGE"',
+    )
+
+    git(repo, "switch", "-q", "-c", "experiments")
+    code, stderr, _ = aml(repo, "--exp", "on it")
+    assert (code, stderr.strip()) == (
+        2,
+        "error: --exp writes to experiments, the branch you are on: switch to your work",
+    )
+    git(repo, "switch", "-q", "feature")
+    git(repo, "branch", "-q", "-D", "experiments")
+
+    empty = tmp_path / "empty.git"
+    run(["git", "init", "-q", "--bare", str(empty)], tmp_path, check=True)
+    git(repo, "remote", "set-url", "origin", str(empty))
+    git(repo, "update-ref", "-d", "refs/remotes/origin/main")
+    assert_refused(repo, "origin has no main branch to compare with: push main first")
+
+
+def test_exp_needs_a_git_repository(repo: Path) -> None:
+    shutil.rmtree(repo / ".git")
+
+    code, stderr, sent = aml(repo, "--exp", "no history")
+
+    assert (code, stderr.strip()) == (
+        2,
+        "error: --exp needs a git repository with at least one commit",
+    )
+    assert sent is None
+
+
 @pytest.mark.parametrize(
     ("url", "public"),
     [
