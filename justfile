@@ -28,7 +28,7 @@ iso *ARGS:
 local *ARGS:
     @{{python}} -m scripts.local "$@"
 
-# `just aml EXP [--set K=V]... [--dry-run] [--stream] [-f FILE]`: submit EXP to Azure ML
+# `just aml EXP [--set K=V]... [-f FILE] [--dry-run] [--stream] [--exp MSG]`: submit EXP to Azure ML
 [no-exit-message]
 [group('run')]
 aml *ARGS:

@@ -1,4 +1,4 @@
-"""`just aml EXP`: submit the isolated run folder to Azure ML as a command job."""
+"""`just aml EXP`: submit the isolated run folder to Azure ML as a command or sweep job."""
 
 import os
 import shutil
@@ -74,8 +74,8 @@ def explain(error: Exception, workspace: Workspace) -> str:
 def parser() -> ArgumentParser:
     parser = experiment_parser(
         "aml",
-        "Isolate EXP (see `just iso`) and submit the run folder to Azure ML as a command job "
-        "named after it, through azure-ai-ml. Authenticates with `az login`.",
+        "Isolate EXP (see `just iso`) and submit the run folder to Azure ML as a command or "
+        "sweep job named after it, through azure-ai-ml. Authenticates with `az login`.",
     )
     parser.add_argument(
         "-f",
