@@ -10,6 +10,8 @@
 - just runs (500 runs): `just runs` over 500 run folders' run.json files.
 - iso / iso with 500 MB ignored: `just iso` wall time without and with a 500 MB file in an
   ignored folder of the experiment (ignored data must be neither read nor copied).
+- aml dry run: `just aml example_experiment --dry-run` wall time: isolation plus loading,
+  validating and printing the job with azure-ai-ml (whose import is most of it).
 
 Bench runs log to their own MLflow experiment and their run folders are removed afterwards.
 """
@@ -177,6 +179,12 @@ def bench_iso(repeats: int) -> dict[str, str]:
     return figures
 
 
+def bench_aml_dry_run(repeats: int) -> dict[str, str]:
+    dry_run = just_command("aml", EXPERIMENT, "--dry-run", "--set", "compute=azureml:bench")
+    elapsed = median_of(repeats, "aml dry run", lambda: timed(dry_run, cwd=ROOT))
+    return {"aml dry run": seconds(elapsed)}
+
+
 def run_folders() -> set[Path]:
     return {p.parent for p in RUNS_DIR.glob(f"{EXPERIMENT}/*/environment")}
 
@@ -192,6 +200,7 @@ def main(argv: Sequence[str]) -> int:
         figures, prepared = bench_local(args.repeats)
         figures |= bench_metric_logging(prepared)
         figures |= bench_runs_table(args.repeats) | bench_iso(args.repeats)
+        figures |= bench_aml_dry_run(args.repeats)
         leaked = [p for p in run_folders() - before if (p / IGNORED_FILE.parent.name).exists()]
         if leaked:
             raise CommandError(f"ignored data was copied into {leaked[0]}: check .amlignore")
