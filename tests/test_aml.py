@@ -214,19 +214,22 @@ def test_submission_sends_the_run_folder_as_the_job(run_folder: Path) -> None:
         "azure-ml-job.yaml",
         [parse_override(COMPUTE), parse_override("inputs.epochs=4")],
         git,
+        "four epochs",
     )
     client = FakeClient(FakeJobs())
 
     assert submit(job, client, WORKSPACE) == run_folder.name
 
     (sent,) = client.jobs.created
-    assert sent.name == run_folder.name
+    assert (sent.type, sent.name, sent.description) == ("command", run_folder.name, "four epochs")
     assert sent.experiment_name == EXPERIMENT
     assert Path(sent.code) == run_folder
     assert Path(sent.environment.path) == run_folder / "environment"  # the build context
     assert sent.tags["git_dirty"] == "true" and sent.tags["git_commit"] == "abc123"
     body = sent._to_job()._to_rest_object()  # the REST body the SDK would send
+    assert body.properties.job_type == "Command"
     assert body.properties.experiment_name == EXPERIMENT
+    assert body.properties.description == "four epochs"
     assert body.properties.compute_id == "cpu-cluster"
     assert body.properties.inputs["epochs"].value == "4"
     assert body.properties.tags["local_run_name"] == run_folder.name

@@ -159,6 +159,23 @@ def test_exp_resyncs_the_branch_with_main_when_main_moved(repo: Path, tmp_path: 
     assert git(repo, "diff", "--name-only", sync, commit) == "experiments/alpha/notes.md"
 
 
+def test_exp_builds_on_a_teammates_newer_experiments(repo: Path, tmp_path: Path) -> None:
+    assert aml(repo, "--exp", "mine first")[0] == 0
+    other = tmp_path / "teammate"
+    run(["git", "clone", "-q", git(repo, "remote", "get-url", "origin"), str(other)], tmp_path)
+    git(other, "switch", "-q", "experiments")
+    git(other, "commit", "-q", "--allow-empty", "-m", "teammate's experiment")
+    git(other, "push", "-q", "origin", "experiments")
+    theirs = git(other, "rev-parse", "HEAD")
+
+    code, stderr, _ = aml(repo, "--exp", "mine again")
+
+    assert code == 0, stderr
+    commit = git(repo, "rev-parse", "refs/heads/experiments")
+    assert git(repo, "log", "-1", "--format=%P", commit) == theirs
+    assert remote_tip(repo, "experiments") == commit
+
+
 @pytest.mark.parametrize(
     "change",
     ["edit a tracked file", "stage a change", "add an untracked file"],
