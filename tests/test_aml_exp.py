@@ -97,11 +97,11 @@ def advance_origin_main(repo: Path, tmp_path: Path) -> str:
     return git(other, "rev-parse", "HEAD")
 
 
-def assert_refused(repo: Path, message: str) -> None:
-    """`--exp` stops with `message` before anything is isolated, committed or sent."""
+def assert_refused(repo: Path, message: str, *args: str) -> None:
+    """`--exp` stops with `message`, leaving no run folder, commit on the branch or job."""
     before, folders = user_state(repo), run_folders(repo)
 
-    code, stderr, sent = aml(repo, "--exp", "refused")
+    code, stderr, sent = aml(repo, "--exp", "refused", *args)
 
     assert (code, stderr.strip()) == (2, f"error: {message}")
     assert sent is None and tip(repo, "refs/heads/experiments") is None
@@ -296,6 +296,16 @@ def test_exp_needs_a_message_a_work_branch_and_a_main_to_compare_with(
     git(repo, "remote", "set-url", "origin", str(empty))
     git(repo, "update-ref", "-d", "refs/remotes/origin/main")
     assert_refused(repo, "origin has no main branch to compare with: push main first")
+
+
+def test_an_invalid_job_moves_no_branch(repo: Path) -> None:
+    assert_refused(
+        repo,
+        "compute is still a placeholder (azureml:<cluster>): set it in azure-ml-job.yaml or "
+        "with --set compute=...",
+        "--set",
+        "compute=azureml:<cluster>",
+    )
 
 
 def test_exp_needs_a_git_repository(repo: Path) -> None:
