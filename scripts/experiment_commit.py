@@ -7,18 +7,13 @@ Only plumbing is used (fetch, commit-tree, update-ref, push): nothing is checked
 working tree, index, current branch and stash are never touched, whatever fails.
 """
 
-import re
-import subprocess
 from dataclasses import dataclass
 
 from scripts.errors import CommandError, UsageError
-from scripts.gitinfo import GitState, git_state
-from scripts.project import ROOT
+from scripts.gitinfo import GitState, git, git_state, strip_credentials, try_git
 
 DEFAULT_BRANCH = "experiments"
 REMOTE = "origin"
-# user:token@ in a URL (https://TOKEN@host/...); scp-like git@host:org/repo has no secret.
-_USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
 
 
 @dataclass(frozen=True)
@@ -43,7 +38,7 @@ class ExperimentCommit:
 
 def experiments_branch(settings: dict[str, str]) -> str:
     branch = settings.get("EXPERIMENTS_BRANCH") or DEFAULT_BRANCH
-    if _try_git("check-ref-format", "--branch", branch) is None:
+    if try_git("check-ref-format", "--branch", branch) is None:
         raise UsageError(f"EXPERIMENTS_BRANCH={branch} is not a valid branch name: fix .env.local")
     return branch
 
@@ -54,7 +49,7 @@ def prepare(message: str, branch: str) -> ExperimentCommit:
     if not message.strip():
         raise UsageError('--exp needs a message describing the experiment: --exp "MESSAGE"')
     head = _clean_head(branch)
-    url = _try_git("remote", "get-url", REMOTE)
+    url = try_git("remote", "get-url", REMOTE)
     if url is None:
         raise UsageError(f"--exp pushes to a remote named {REMOTE}: git remote add {REMOTE} URL")
     _fetch()
@@ -67,14 +62,14 @@ def prepare(message: str, branch: str) -> ExperimentCommit:
     previous = _commit_of(f"refs/heads/{branch}")
     tip = _newest(previous, _commit_of(f"refs/remotes/{REMOTE}/{branch}"))
     parent = _synced(tip, main, branch)
-    commit = _git("commit-tree", "HEAD^{tree}", "-p", parent, "-m", message)
-    return ExperimentCommit(branch, commit, previous, public_url(url))
+    commit = git("commit-tree", "HEAD^{tree}", "-p", parent, "-m", message)
+    return ExperimentCommit(branch, commit, previous, strip_credentials(url))
 
 
 def record(experiment: ExperimentCommit) -> None:
     """Move the local branch to the commit, only if nobody moved it meanwhile."""
     ref = f"refs/heads/{experiment.branch}"
-    if _try_git("update-ref", ref, experiment.commit, experiment.previous or "") is None:
+    if try_git("update-ref", ref, experiment.commit, experiment.previous or "") is None:
         raise CommandError(f"{experiment.branch} changed during this submission: run it again")
 
 
@@ -82,26 +77,21 @@ def undo(experiment: ExperimentCommit) -> None:
     """Put the local branch back where it was (the submission did not happen)."""
     ref = f"refs/heads/{experiment.branch}"
     if experiment.previous:
-        _try_git("update-ref", ref, experiment.previous, experiment.commit)
+        try_git("update-ref", ref, experiment.previous, experiment.commit)
     else:
-        _try_git("update-ref", "-d", ref, experiment.commit)
+        try_git("update-ref", "-d", ref, experiment.commit)
 
 
 def push(experiment: ExperimentCommit) -> None:
     branch = experiment.branch
     try:
-        _git("push", "--quiet", REMOTE, f"refs/heads/{branch}:refs/heads/{branch}")
+        git("push", "--quiet", REMOTE, f"refs/heads/{branch}:refs/heads/{branch}")
     except CommandError as error:
         raise CommandError(
             f"the job was submitted, but pushing {branch} to {REMOTE} failed ({error}): "
             f"{experiment.commit[:12]} stays on your local {branch}; push it once that is "
             f"fixed (git push {REMOTE} {branch})"
         ) from None
-
-
-def public_url(url: str) -> str:
-    """The remote's URL without user or token, which must not reach Azure ML."""
-    return _USERINFO.sub(r"\1", url)
 
 
 def _clean_head(branch: str) -> GitState:
@@ -120,7 +110,7 @@ def _clean_head(branch: str) -> GitState:
 
 def _fetch() -> None:
     try:
-        _git("fetch", "--quiet", REMOTE)
+        git("fetch", "--quiet", REMOTE)
     except CommandError as error:
         raise CommandError(
             f"cannot fetch from {REMOTE} ({error}): check the network and your git credentials"
@@ -129,7 +119,7 @@ def _fetch() -> None:
 
 def _remote_main() -> str:
     """origin's default branch as the last clone or `git remote set-head` saw it, else main."""
-    default = _try_git("symbolic-ref", "--short", f"refs/remotes/{REMOTE}/HEAD")
+    default = try_git("symbolic-ref", "--short", f"refs/remotes/{REMOTE}/HEAD")
     main = default or f"{REMOTE}/main"
     if _commit_of(f"refs/remotes/{main}") is None:
         raise UsageError(f"{REMOTE} has no main branch to compare with: push main first")
@@ -150,35 +140,15 @@ def _synced(tip: str | None, main: str, branch: str) -> str:
         return main
     if _is_ancestor(main, tip):
         return tip
-    merge = _git(
+    merge = git(
         "commit-tree", f"{main}^{{tree}}", "-p", tip, "-p", main, "-m", f"Sync {branch} with {main}"
     )
     return merge
 
 
 def _commit_of(ref: str) -> str | None:
-    return _try_git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return try_git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
 
 
 def _is_ancestor(ancestor: str, descendant: str) -> bool:
-    return _try_git("merge-base", "--is-ancestor", ancestor, descendant) is not None
-
-
-def _git(*args: str) -> str:
-    """git's stripped stdout, or a CommandError carrying git's last line of complaint."""
-    result = _run_git(args)
-    if result.returncode != 0:
-        lines = result.stderr.strip().splitlines() or [f"git {args[0]} failed"]
-        complaint = lines[-1].removeprefix("fatal: ").removeprefix("error: ")
-        raise CommandError(_USERINFO.sub(r"\1", complaint))
-    return result.stdout.strip()
-
-
-def _try_git(*args: str) -> str | None:
-    """git's stripped stdout, None if it failed."""
-    result = _run_git(args)
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
-def _run_git(args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+    return try_git("merge-base", "--is-ancestor", ancestor, descendant) is not None

@@ -1,9 +1,14 @@
-"""The git state a run is tagged with."""
+"""Running git in the project, and the git state a run is tagged with."""
 
+import re
 import subprocess
 from dataclasses import dataclass
 
+from scripts.errors import CommandError
 from scripts.project import ROOT
+
+# user:token@ in a URL (https://TOKEN@host/...); scp-like git@host:org/repo has no secret.
+_USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
 
 
 @dataclass(frozen=True)
@@ -14,34 +19,24 @@ class GitState:
 
     def record(self) -> dict[str, str | bool]:
         """For run.json: the state, and `git diff --shortstat HEAD` when dirty."""
-        diff_stat = ""
-        if self.dirty:
-            diff = ["git", "diff", "--shortstat", "HEAD"]
-            diff_stat = subprocess.run(diff, cwd=ROOT, capture_output=True, text=True).stdout
+        diff_stat = (try_git("diff", "--shortstat", "HEAD") or "") if self.dirty else ""
         return {
             "commit": self.commit,
             "branch": self.branch,
             "dirty": self.dirty,
-            "diff_stat": diff_stat.strip(),
+            "diff_stat": diff_stat,
         }
 
 
 def git_state() -> GitState | None:
     """Commit, branch and dirtiness (untracked files included) from one `git status`;
     None outside a git repository or before the first commit."""
-    try:
-        result = subprocess.run(
-            ["git", "status", "--porcelain=v2", "--branch"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
+    status = try_git("status", "--porcelain=v2", "--branch")
+    if status is None:
         return None
     headers: dict[str, str] = {}
     dirty = False
-    for line in result.stdout.splitlines():
+    for line in status.splitlines():
         if line.startswith("# branch."):
             key, _, value = line[len("# branch.") :].partition(" ")
             headers[key] = value
@@ -51,3 +46,34 @@ def git_state() -> GitState | None:
     if commit == "(initial)":
         return None
     return GitState(commit=commit, branch=headers.get("head", "(detached)"), dirty=dirty)
+
+
+def git(*args: str) -> str:
+    """git's stripped stdout, or a CommandError carrying git's last line of complaint
+    (credentials in a URL it quotes removed)."""
+    result = _run_git(args)
+    if result is None or result.returncode != 0:
+        stderr = result.stderr if result else "git is not installed"
+        lines = stderr.strip().splitlines() or [f"git {args[0]} failed"]
+        complaint = lines[-1].removeprefix("fatal: ").removeprefix("error: ")
+        raise CommandError(strip_credentials(complaint))
+    return result.stdout.strip()
+
+
+def strip_credentials(text: str) -> str:
+    """`text` with the user and token taken out of any URL in it: they must not reach a
+    log, an error message or Azure ML."""
+    return _USERINFO.sub(r"\1", text)
+
+
+def try_git(*args: str) -> str | None:
+    """git's stripped stdout; None if it failed or git is not installed."""
+    result = _run_git(args)
+    return result.stdout.strip() if result and result.returncode == 0 else None
+
+
+def _run_git(args: tuple[str, ...]) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return None

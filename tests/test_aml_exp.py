@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scripts.experiment_commit import public_url
+from scripts.gitinfo import strip_credentials
 from tests.helpers import REPOSITORY, git_commit_all, run, run_folders, write
 
 FAKE_AZURE = REPOSITORY / "tests" / "fake_azure.py"
@@ -330,7 +330,7 @@ def test_exp_needs_a_git_repository(repo: Path) -> None:
     ],
 )
 def test_credentials_in_the_remote_url_never_reach_azure(url: str, public: str) -> None:
-    assert public_url(url) == public
+    assert strip_credentials(url) == public
 
 
 def test_experiments_branch_comes_from_the_settings(repo: Path) -> None:
