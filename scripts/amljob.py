@@ -2,12 +2,12 @@
 
 import json
 import logging
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import yaml
 
+from scripts.config import is_placeholder
 from scripts.errors import UsageError
 from scripts.gitinfo import GitState
 from scripts.jobspec import Override
@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from azure.ai.ml.sweep import SweepJob
 
     AmlJob: TypeAlias = Command | SweepJob
-
-_PLACEHOLDER = re.compile(r"<[^<>]*>")
 
 
 def build_job(
@@ -111,7 +109,7 @@ def find_placeholder(node: Any, path: str = "") -> tuple[str, str] | None:
     elif isinstance(node, list):
         items = enumerate(node)  # type: ignore[assignment]
     else:
-        if isinstance(node, str) and _PLACEHOLDER.search(node):
+        if isinstance(node, str) and is_placeholder(node):
             return path, node
         return None
     for key, value in items:

@@ -4,18 +4,16 @@ Authentication is the Azure CLI's login (`az login`): never DefaultAzureCredenti
 managed-identity probe sends traffic to a link-local address and hangs on a laptop.
 """
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scripts.config import SETTINGS_FILES, load_settings
+from scripts.config import SETTINGS_FILES, is_placeholder, load_settings
 from scripts.errors import UsageError
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
 
 REQUIRED = ("AZUREML_SUBSCRIPTION_ID", "AZUREML_RESOURCE_GROUP", "AZUREML_WORKSPACE")
-_PLACEHOLDER = re.compile(r"<[^<>]*>")
 
 
 @dataclass(frozen=True)
@@ -33,13 +31,13 @@ def workspace_from_settings(settings: dict[str, str] | None = None) -> Workspace
     local_file = SETTINGS_FILES[-1].name
     for variable in REQUIRED:
         value = values.get(variable, "")
-        if not value or _PLACEHOLDER.search(value):
+        if not value or is_placeholder(value):
             raise UsageError(
                 f"{variable} is {'a placeholder' if value else 'not set'}: "
                 f"put your workspace's value in {local_file} ({variable}=...)"
             )
     tenant = values.get("AZUREML_TENANT_ID") or None
-    if tenant and _PLACEHOLDER.search(tenant):
+    if tenant and is_placeholder(tenant):
         raise UsageError(f"AZUREML_TENANT_ID is a placeholder: set it in {local_file} or remove it")
     return Workspace(
         values["AZUREML_SUBSCRIPTION_ID"],
