@@ -51,6 +51,19 @@ def script(root: Path, command: str, *args: str) -> subprocess.CompletedProcess[
     return run([sys.executable, "-m", f"scripts.{command}", *args], cwd=root)
 
 
+def start_script(root: Path, command: str, *args: str) -> subprocess.Popen[str]:
+    """`python -m scripts.<command>` started in `root`, its output piped; it leads its own
+    process group, as a terminal's foreground job does."""
+    return subprocess.Popen(
+        [sys.executable, "-m", f"scripts.{command}", *args],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def git_commit_all(root: Path, message: str = "snapshot") -> None:
     if not (root / ".git").exists():
         run(["git", "init", "-q", "-b", "main"], root, check=True)
@@ -127,17 +140,9 @@ SLOW_JOB = (
 
 def start_slow_job(workspace: Path) -> tuple[subprocess.Popen[str], Path]:
     """`just local beta` with a job that writes its pid to ./pid and sleeps; returned once
-    the job runs, with its run folder. The runner leads its own process group, as a
-    terminal's foreground job does."""
+    the job runs, with its run folder."""
     add_job(workspace / "experiments" / "beta", SLOW_JOB)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.local", "beta"],
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process = start_script(workspace, "local", "beta")
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "started"
     return process, newest_folder(workspace)

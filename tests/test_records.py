@@ -4,12 +4,18 @@ import hashlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.helpers import add_job, newest_folder, run, script, start_slow_job, write
+from tests.helpers import (
+    add_job,
+    newest_folder,
+    run,
+    script,
+    start_script,
+    start_slow_job,
+    write,
+)
 
 
 def manifest_of(folder: Path) -> dict[str, object]:
@@ -149,13 +155,7 @@ def test_rerun_of_a_missing_or_non_run_folder(workspace: Path) -> None:
 
 def test_a_closed_terminal_does_not_stall_the_job(workspace: Path) -> None:
     add_job(workspace / "experiments" / "beta", "python -c 'print(*range(200000), sep=chr(10))'")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.local", "beta"],
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_script(workspace, "local", "beta")
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # like `just local beta | head -0`
 

@@ -17,7 +17,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Run
 
-from tests.helpers import run_folders, script
+from tests.helpers import run_folders, script, start_script
 
 EXPERIMENT = "example_experiment"
 
@@ -197,14 +197,7 @@ def free_port() -> int:
 
 def test_ui_serves_the_store_and_stops_on_ctrl_c(project: Path) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.ui", "--port", str(port)],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process = start_script(project, "ui", "--port", str(port))
     assert process.stdout is not None
     announced = process.stdout.readline()  # printed once the UI answers
     assert f"http://127.0.0.1:{port}" in announced, process.stderr and process.stderr.read()
