@@ -88,10 +88,15 @@ def remote_tip(repo: Path, branch: str) -> str | None:
     return line.split()[0] if line else None
 
 
-def advance_origin_main(repo: Path, tmp_path: Path) -> str:
-    """A teammate pushes a commit to origin's main."""
+def teammate_clone(repo: Path, tmp_path: Path) -> Path:
     other = tmp_path / "teammate"
     run(["git", "clone", "-q", git(repo, "remote", "get-url", "origin"), str(other)], tmp_path)
+    return other
+
+
+def advance_origin_main(repo: Path, tmp_path: Path) -> str:
+    """A teammate pushes a commit to origin's main."""
+    other = teammate_clone(repo, tmp_path)
     commit_file(other, "shared/CHANGELOG.md", "teammate's change\n")
     git(other, "push", "-q", "origin", "main")
     return git(other, "rev-parse", "HEAD")
@@ -161,8 +166,7 @@ def test_exp_resyncs_the_branch_with_main_when_main_moved(repo: Path, tmp_path: 
 
 def test_exp_builds_on_a_teammates_newer_experiments(repo: Path, tmp_path: Path) -> None:
     assert aml(repo, "--exp", "mine first")[0] == 0
-    other = tmp_path / "teammate"
-    run(["git", "clone", "-q", git(repo, "remote", "get-url", "origin"), str(other)], tmp_path)
+    other = teammate_clone(repo, tmp_path)
     git(other, "switch", "-q", "experiments")
     git(other, "commit", "-q", "--allow-empty", "-m", "teammate's experiment")
     git(other, "push", "-q", "origin", "experiments")
