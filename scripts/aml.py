@@ -59,6 +59,8 @@ def explain(error: Exception, workspace: Workspace) -> str:
         f"subscription {workspace.subscription_id}"
     )
     if kind in ("ClientAuthenticationError", "CredentialUnavailableError"):
+        if "Azure CLI not found" in text:
+            return "the Azure CLI is not installed: `uv tool install azure-cli`, then `az login`"
         return "not logged in to Azure: run `az login` (and `az account set` if needed)"
     if kind == "ServiceRequestError":
         return f"cannot reach Azure ({text[:120]}): check the network connection"

@@ -4,6 +4,7 @@ Authentication is the Azure CLI's login (`az login`): never DefaultAzureCredenti
 managed-identity probe sends traffic to a link-local address and hangs on a laptop.
 """
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,8 @@ def ml_client(workspace: Workspace) -> "MLClient":
     from azure.ai.ml import MLClient
     from azure.identity import AzureCliCredential
 
+    # A failed login is logged as a warning, then raised: `just aml` says it once, in one line.
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)
     return MLClient(
         AzureCliCredential(tenant_id=workspace.tenant_id or ""),
         subscription_id=workspace.subscription_id,

@@ -4,7 +4,10 @@ No test reaches Azure: submission goes through a fake standing in for the one ob
 talks to Azure (MLClient), injected into `scripts.aml.submit`.
 """
 
+import os
 import re
+import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+from azure.identity import CredentialUnavailableError
 
 from scripts.aml import follow, submit
 from scripts.amljob import build_job
@@ -20,7 +24,7 @@ from scripts.errors import CommandError, UsageError
 from scripts.gitinfo import GitState
 from scripts.jobspec import parse_override
 from scripts.workspace import Workspace, workspace_from_settings
-from tests.helpers import run, run_folders, script
+from tests.helpers import run, run_folders, script, write
 
 EXPERIMENT = "example_experiment"
 JOB_FILE = "azure-ml-job.yaml"
@@ -272,6 +276,10 @@ def http_error(status: int, message: str) -> HttpResponseError:
     ("error", "advice"),
     [
         (ClientAuthenticationError("no token"), "not logged in to Azure: run `az login`"),
+        (
+            CredentialUnavailableError("Azure CLI not found on path"),
+            "the Azure CLI is not installed: `uv tool install azure-cli`, then `az login`",
+        ),
         (ServiceRequestError("connection refused"), "check the network connection"),
         (http_error(403, "Forbidden"), "no permission to submit jobs to workspace 'ws'"),
         (http_error(404, "Workspace not found"), "workspace 'ws' in resource group 'rg'"),
@@ -286,6 +294,29 @@ def test_submission_failures_say_what_to_do(
     with pytest.raises(CommandError, match=re.escape(advice)):
         submit(job, FakeClient(FakeJobs(raises=error)), WORKSPACE)
     assert run_folder.is_dir()  # kept for inspection
+
+
+def test_without_the_azure_cli_the_real_credential_fails_in_one_line(workspace: Path) -> None:
+    """The real MLClient and AzureCliCredential, with no `az` on PATH: the token is refused
+    before any request is made, so nothing reaches Azure."""
+    settings = "AZUREML_SUBSCRIPTION_ID=0\nAZUREML_RESOURCE_GROUP=rg\nAZUREML_WORKSPACE=ws\n"
+    write(workspace / ".env.local", settings)
+    tools = {str(Path(shutil.which(name) or name).parent) for name in ("git", "uv")}
+    path = os.pathsep.join([str(Path(sys.executable).parent), *sorted(tools)])
+    assert shutil.which("az", path=path) is None
+
+    result = run(
+        [sys.executable, "-m", "scripts.aml", "alpha"],
+        workspace,
+        env={"PATH": path, "UV": shutil.which("uv") or "uv"},
+    )
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("run folder: ")  # kept for inspection
+    assert lines[1:] == [
+        "error: the Azure CLI is not installed: `uv tool install azure-cli`, then `az login`"
+    ]
 
 
 def environment_version(workspace: Path, experiment: str) -> str:
