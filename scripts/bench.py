@@ -1,11 +1,13 @@
 """`just bench`: what the tooling costs, one figure per line (`name: value unit`).
 
 - local overhead: the median, over warm runs, of the wall time of `just local
-  example_experiment` minus the time its resolved command took, run directly in the
-  already-built environment by that same invocation. Measured within one run, the figure
-  is free of the job's own run-to-run noise (±0.3 s here); as a cross-check the bench also
-  runs the resolved command by itself, interleaved, and prints both medians.
-- metric logging: 10 000 values logged with shared.tracking.MetricBuffer (batched
+  example_experiment` minus the time its job took (`duration_seconds` in the run's
+  run.json). Measured within one run, the figure is free of the job's own run-to-run noise
+  (±0.3 s here); as a cross-check the bench also runs the resolved command by itself,
+  interleaved, and prints both medians.
+- no-op local: the median wall time of `uv run just local example_experiment` with a job
+  that does nothing (`--set command=true`), warm: what a user waits for beyond their job.
+- metric logging: 10 000 values logged with shared.metrics.MetricBuffer (batched
   `log_batch`), in the example's environment, against runs/mlflow.db.
 - just runs (500 runs): `just runs` over 500 run folders' run.json files.
 - iso / iso with 500 MB ignored: `just iso` wall time without and with a 500 MB file in an
@@ -16,23 +18,28 @@
 Bench runs log to their own MLflow experiment and their run folders are removed afterwards.
 """
 
+import os
 import shutil
 import statistics
 import subprocess
-import sys
 import time
+from argparse import RawDescriptionHelpFormatter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from scripts.cli import ArgumentParser, run_cli
-from scripts.errors import CommandError
-from scripts.local import ENDED, LocalRun, prepare, shell_command
-from scripts.manifest import Manifest
-from scripts.project import EXPERIMENTS_DIR, ROOT, RUNS_DIR, TRACKING_STORE
+from scripts.console import report
+from scripts.console.cli import ArgumentParser, run_cli
+from scripts.console.errors import CommandError
+from scripts.project.layout import Project
+from scripts.project.uv import uv_binary
+from scripts.runfolder.layout import ENVIRONMENT
+from scripts.runfolder.manifest import Manifest, read_manifest
+from scripts.runner.prepare import LocalRun, prepare_experiment
+from scripts.runner.process import shell_command
 
 EXPERIMENT = "example_experiment"
 OVERRIDES = ["inputs.epochs=1", f"experiment_name=bench-{EXPERIMENT}"]
-IGNORED_FILE = EXPERIMENTS_DIR / EXPERIMENT / "data" / "bench-500MB.bin"
+IGNORED_DATA = "data/bench-500MB.bin"  # in the experiment, whose .amlignore leaves out data/
 MEGABYTE = 1024 * 1024
 
 
@@ -40,9 +47,8 @@ def seconds(value: float) -> str:
     return f"{value:.3f} s"
 
 
-def timed_with_stderr(
-    command: Sequence[str], cwd: Path, env: dict[str, str] | None = None
-) -> tuple[float, str]:
+def timed(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    """The wall time of `command`; a CommandError with its complaint if it fails."""
     start = time.perf_counter()
     result = subprocess.run(
         command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -50,19 +56,19 @@ def timed_with_stderr(
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise CommandError(f"bench step {' '.join(command[:3])} failed: {result.stderr.strip()}")
-    return elapsed, result.stderr
-
-
-def timed(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> float:
-    return timed_with_stderr(command, cwd, env)[0]
+    return elapsed
 
 
 def median_of(repeats: int, label: str, measure: Callable[[], float]) -> float:
     samples = []
     for index in range(repeats):
-        print(f"  {label} {index + 1}/{repeats}", file=sys.stderr, flush=True)
+        report.note(f"  {label} {index + 1}/{repeats}")
         samples.append(measure())
     return statistics.median(samples)
+
+
+def set_options(overrides: Sequence[str]) -> list[str]:
+    return [arg for override in overrides for arg in ("--set", override)]
 
 
 def just_command(*args: str) -> list[str]:
@@ -72,24 +78,26 @@ def just_command(*args: str) -> list[str]:
     return [just, *args]
 
 
-def bench_local(repeats: int) -> tuple[dict[str, str], LocalRun]:
-    sets = [arg for override in OVERRIDES for arg in ("--set", override)]
-    through_just = just_command("local", EXPERIMENT, *sets)
-    print("warming up (the first run may build the environment)", file=sys.stderr)
-    timed(through_just, cwd=ROOT)
-    direct = prepare(EXPERIMENT, OVERRIDES)
+def bench_local(project: Project, repeats: int) -> tuple[dict[str, str], LocalRun]:
+    through_just = just_command("local", EXPERIMENT, *set_options(OVERRIDES))
+    report.note("warming up (the first run may build the environment)")
+    timed(through_just, cwd=project.root)
+    direct = prepare_experiment(project, EXPERIMENT, OVERRIDES)
     just_times: list[float] = []
     overheads: list[float] = []
     direct_times: list[float] = []
     for index in range(repeats):
-        print(f"  local run {index + 1}/{repeats}", file=sys.stderr, flush=True)
-        elapsed, stderr = timed_with_stderr(through_just, cwd=ROOT)
-        ended = ENDED.search(stderr)
-        if not ended:
-            raise CommandError("`just local` did not report its job's duration")
+        report.note(f"  local run {index + 1}/{repeats}")
+        before = run_folders(project)
+        elapsed = timed(through_just, cwd=project.root)
+        (folder,) = run_folders(project) - before
+        job_seconds = read_manifest(folder).duration_seconds
+        if job_seconds is None:
+            raise CommandError(f"{folder}/run.json has no duration: the run was not recorded")
         just_times.append(elapsed)
-        overheads.append(elapsed - float(ended[1]))
-        direct_times.append(timed(shell_command(direct), cwd=direct.folder, env=direct.environment))
+        overheads.append(elapsed - job_seconds)
+        command = shell_command(direct.command)
+        direct_times.append(timed(command, cwd=direct.folder, env=direct.environment))
     figures = {
         "just local (median)": seconds(statistics.median(just_times)),
         "direct command (median)": seconds(statistics.median(direct_times)),
@@ -98,10 +106,22 @@ def bench_local(repeats: int) -> tuple[dict[str, str], LocalRun]:
     return figures, direct
 
 
+def bench_no_op_local(project: Project, repeats: int) -> dict[str, str]:
+    """`uv run just local` as a user types it, with a job that does nothing."""
+    no_op = [*OVERRIDES, "command=true"]
+    command = [uv_binary(), "run", "just", "local", EXPERIMENT, *set_options(no_op)]
+    environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}  # as typed
+    timed(command, cwd=project.root, env=environment)  # warm
+    elapsed = median_of(
+        repeats, "no-op local", lambda: timed(command, cwd=project.root, env=environment)
+    )
+    return {"no-op local": seconds(elapsed)}
+
+
 METRIC_VALUES = 10_000
 METRIC_LOGGING = f"""
 import time, mlflow
-from shared.tracking import MetricBuffer
+from shared.metrics import MetricBuffer
 with mlflow.start_run():
     start = time.perf_counter()
     with MetricBuffer() as buffer:
@@ -112,8 +132,8 @@ with mlflow.start_run():
 
 
 def bench_metric_logging(run: LocalRun) -> dict[str, str]:
-    print(f"logging {METRIC_VALUES} metric values", file=sys.stderr, flush=True)
-    python = str(Path(run.environment["VIRTUAL_ENV"]) / "bin" / "python")
+    report.note(f"logging {METRIC_VALUES} metric values")
+    python = str(run.venv / "bin" / "python")
     result = subprocess.run(
         [python, "-c", METRIC_LOGGING],
         cwd=run.folder,
@@ -131,9 +151,9 @@ TABLE_RUNS = 500
 TABLE_EXPERIMENT = "bench-runs-table"
 
 
-def bench_runs_table(repeats: int) -> dict[str, str]:
+def bench_runs_table(project: Project, repeats: int) -> dict[str, str]:
     """`just runs` over TABLE_RUNS synthetic run folders of their own experiment name."""
-    folder = RUNS_DIR / TABLE_EXPERIMENT
+    folder = project.runs / TABLE_EXPERIMENT
     try:
         for index in range(TABLE_RUNS):
             name = f"20260101_{index:06d}_bench_table_{index:06d}"
@@ -148,7 +168,7 @@ def bench_runs_table(repeats: int) -> dict[str, str]:
                 requirements_sha256="0" * 64,
                 local_tracking_requirements="",
                 git=None,
-                tracking_store=str(TRACKING_STORE),
+                tracking_store=str(project.store),
                 started="2026-01-01T00:00:00+00:00",
                 status="FINISHED",
                 duration_seconds=1.5,
@@ -156,61 +176,71 @@ def bench_runs_table(repeats: int) -> dict[str, str]:
                 metrics={"accuracy": 0.9, "loss": 0.1, "f1": 0.8, "recall": 0.7},
             ).write(folder / name)
         table = just_command("runs", TABLE_EXPERIMENT)
-        elapsed = median_of(repeats, "just runs", lambda: timed(table, cwd=ROOT))
+        elapsed = median_of(repeats, "just runs", lambda: timed(table, cwd=project.root))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return {f"just runs ({TABLE_RUNS} runs)": seconds(elapsed)}
 
 
-def bench_iso(repeats: int) -> dict[str, str]:
+def bench_iso(project: Project, repeats: int) -> dict[str, str]:
     iso = just_command("iso", EXPERIMENT)
-    figures = {"iso": seconds(median_of(repeats, "iso", lambda: timed(iso, cwd=ROOT)))}
-    IGNORED_FILE.parent.mkdir(parents=True, exist_ok=True)
+    figures = {"iso": seconds(median_of(repeats, "iso", lambda: timed(iso, cwd=project.root)))}
+    ignored = project.experiments / EXPERIMENT / IGNORED_DATA
+    ignored.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with IGNORED_FILE.open("wb") as file:
+        with ignored.open("wb") as file:
             block = b"\0" * MEGABYTE
             for _ in range(500):
                 file.write(block)
         figures["iso with 500 MB ignored"] = seconds(
-            median_of(repeats, "iso with 500 MB ignored", lambda: timed(iso, cwd=ROOT))
+            median_of(repeats, "iso with 500 MB ignored", lambda: timed(iso, cwd=project.root))
         )
     finally:
-        IGNORED_FILE.unlink(missing_ok=True)
+        ignored.unlink(missing_ok=True)
     return figures
 
 
-def bench_aml_dry_run(repeats: int) -> dict[str, str]:
+def bench_aml_dry_run(project: Project, repeats: int) -> dict[str, str]:
     dry_run = just_command("aml", EXPERIMENT, "--dry-run", "--set", "compute=azureml:bench")
-    elapsed = median_of(repeats, "aml dry run", lambda: timed(dry_run, cwd=ROOT))
+    elapsed = median_of(repeats, "aml dry run", lambda: timed(dry_run, cwd=project.root))
     return {"aml dry run": seconds(elapsed)}
 
 
-def run_folders() -> set[Path]:
-    return {p.parent for p in RUNS_DIR.glob(f"{EXPERIMENT}/*/environment")}
+def run_folders(project: Project) -> set[Path]:
+    return {p.parent for p in project.runs.glob(f"{EXPERIMENT}/*/{ENVIRONMENT}")}
 
 
-def main(argv: Sequence[str]) -> int:
-    parser = ArgumentParser(prog="just bench", description=__doc__)
+def parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="just bench", description=__doc__, formatter_class=RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=7, help="samples per figure (default 7)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str], project: Project) -> int:
+    arguments = parser()
+    args = arguments.parse_args(argv)
     if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
-    before = run_folders()
+        arguments.error("--repeats must be at least 1")
+    before = run_folders(project)
     try:
-        figures, prepared = bench_local(args.repeats)
+        figures, prepared = bench_local(project, args.repeats)
+        figures |= bench_no_op_local(project, args.repeats)
         figures |= bench_metric_logging(prepared)
-        figures |= bench_runs_table(args.repeats) | bench_iso(args.repeats)
-        figures |= bench_aml_dry_run(args.repeats)
-        leaked = [p for p in run_folders() - before if (p / IGNORED_FILE.parent.name).exists()]
+        figures |= bench_runs_table(project, args.repeats) | bench_iso(project, args.repeats)
+        figures |= bench_aml_dry_run(project, args.repeats)
+        ignored_folder = Path(IGNORED_DATA).parent
+        leaked = [p for p in run_folders(project) - before if (p / ignored_folder).exists()]
         if leaked:
             raise CommandError(f"ignored data was copied into {leaked[0]}: check .amlignore")
     finally:
-        for folder in run_folders() - before:
+        for folder in run_folders(project) - before:
             shutil.rmtree(folder)
     for name, figure in figures.items():
-        print(f"{name}: {figure}")
+        report.result(f"{name}: {figure}")
     return 0
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run_cli(main, Project.of_tooling)

@@ -2,20 +2,25 @@
 
 from collections.abc import Sequence
 
-from scripts.cli import experiment_parser, run_cli
-from scripts.runfolder import check_source, create_run_folder
+from scripts.console import report
+from scripts.console.cli import ArgumentParser, experiment_parser, run_cli
+from scripts.project.layout import Project
+from scripts.runfolder.isolate import check_source, create_run_folder
 
 
-def main(argv: Sequence[str]) -> int:
-    parser = experiment_parser(
+def parser() -> ArgumentParser:
+    return experiment_parser(
         "iso",
         "Copy EXP (honouring its .amlignore), shared code and its Docker build context into "
         "runs/EXP/<run>/, exactly what an Azure ML job receives. Prints the run folder last.",
     )
-    args = parser.parse_args(argv)
-    print(create_run_folder(check_source(args.experiment)))
+
+
+def main(argv: Sequence[str], project: Project) -> int:
+    args = parser().parse_args(argv)
+    report.result(str(create_run_folder(check_source(project, args.experiment))))
     return 0
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run_cli(main, Project.of_tooling)

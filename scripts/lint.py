@@ -4,23 +4,29 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from scripts.cli import ArgumentParser, run_cli
-from scripts.project import EXPERIMENTS_DIR, ROOT, SHARED_DIR, experiment_names, python_version
+from scripts.console import report
+from scripts.console.cli import ArgumentParser, run_cli
+from scripts.console.errors import CommandError
+from scripts.project.experiments import experiment_names
+from scripts.project.layout import Project
 
 STRICT = ["scripts"]  # the tooling is typed strictly; experiment code as its authors choose
 
 
-def checks(fix: bool) -> dict[str, list[str]]:
+def checks(project: Project, fix: bool) -> dict[str, list[str]]:
     """Each check's name and command line."""
-    version = python_version()
+    version = project.python_version()
     ruff_target = f"--target-version=py{version.replace('.', '')}"
     if fix:
         return {
             "ruff check --fix": ["ruff", "check", "--fix", ruff_target],
             "ruff format": ["ruff", "format", ruff_target],
         }
-    sources = [SHARED_DIR / "src", *(EXPERIMENTS_DIR / n / "src" for n in experiment_names())]
-    packages = [str(path.relative_to(ROOT)) for path in sources]
+    sources = [
+        project.shared / "src",
+        *(project.experiments / name / "src" for name in experiment_names(project)),
+    ]
+    packages = [str(path.relative_to(project.root)) for path in sources]
     return {
         "ruff format --check": ["ruff", "format", "--check", ruff_target],
         "ruff check": ["ruff", "check", ruff_target],
@@ -29,25 +35,28 @@ def checks(fix: bool) -> dict[str, list[str]]:
     }
 
 
-def main(argv: Sequence[str]) -> int:
+def parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="just lint",
         description="ruff format --check, ruff check and mypy (strict on scripts/). "
         "With --fix (`just fmt`): apply ruff's formatting and fixes instead.",
     )
     parser.add_argument("--fix", action="store_true", help="apply fixes instead of checking")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str], project: Project) -> int:
+    args = parser().parse_args(argv)
     failed = []
-    for name, command in checks(args.fix).items():
-        print(f"$ {' '.join(command)}", file=sys.stderr, flush=True)
-        if subprocess.run([sys.executable, "-m", *command], cwd=ROOT, check=False).returncode:
+    for name, command in checks(project, args.fix).items():
+        report.note(f"$ {' '.join(command)}")
+        if subprocess.run([sys.executable, "-m", *command], cwd=project.root).returncode:
             failed.append(name)
     if failed:
         remedy = "fix the rest by hand" if args.fix else "`just fmt` fixes what it can"
-        print(f"error: {', '.join(failed)} failed: {remedy}", file=sys.stderr)
-        return 1
+        raise CommandError(f"{', '.join(failed)} failed: {remedy}")
     return 0
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run_cli(main, Project.of_tooling)

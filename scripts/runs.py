@@ -3,30 +3,17 @@
 Nothing is re-run and MLflow is not imported, so the table is quick for hundreds of runs.
 """
 
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from scripts.cli import ArgumentParser, run_cli
-from scripts.manifest import MANIFEST, Manifest, read_manifest
-from scripts.project import RUNS_DIR, check_name
+from scripts.console import report
+from scripts.console.cli import ArgumentParser, run_cli
+from scripts.project.experiments import check_name
+from scripts.project.layout import Project
+from scripts.runfolder.layout import MANIFEST
+from scripts.runfolder.manifest import Manifest, read_manifests
 
 METRICS_SHOWN = 3
-
-
-def manifests(experiment: str | None) -> tuple[list[Manifest], list[Path]]:
-    """Every readable manifest, newest first (run names start with their time), and the
-    run folders whose manifest could not be read."""
-    pattern = f"{experiment or '*'}/*/{MANIFEST}"
-    found: list[Manifest] = []
-    unreadable: list[Path] = []
-    for path in RUNS_DIR.glob(pattern):
-        try:
-            found.append(read_manifest(path.parent))
-        except (OSError, ValueError, TypeError):
-            unreadable.append(path.parent)
-    found.sort(key=lambda manifest: manifest.run_name, reverse=True)
-    return found, unreadable
+HEADER = ["RUN", "EXPERIMENT", "STATUS", "DURATION", "METRICS"]
 
 
 def duration(seconds: float | None) -> str:
@@ -41,6 +28,16 @@ def metrics(values: dict[str, float]) -> str:
     return "  ".join(f"{name}={values[name]:.4g}" for name in shown)
 
 
+def row(manifest: Manifest) -> list[str]:
+    return [
+        manifest.run_name,
+        manifest.experiment,
+        manifest.status,
+        duration(manifest.duration_seconds),
+        metrics(manifest.metrics),
+    ]
+
+
 def table(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
@@ -49,30 +46,29 @@ def table(rows: list[list[str]]) -> str:
     )
 
 
-def main(argv: Sequence[str]) -> int:
+def parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="just runs",
         description="List local runs, newest first: run, experiment, status, duration and "
         f"the final value of up to {METRICS_SHOWN} metrics (from each run folder's run.json).",
     )
     parser.add_argument("experiment", metavar="EXP", nargs="?", help="only this experiment")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str], project: Project) -> int:
+    args = parser().parse_args(argv)
     if args.experiment:
         check_name(args.experiment)
-    found, unreadable = manifests(args.experiment)
+    found, unreadable = read_manifests(project.runs, args.experiment)
     for folder in unreadable:
-        print(f"warning: {folder} has no readable {MANIFEST}; skipped", file=sys.stderr)
+        report.warning(f"{folder} has no readable {MANIFEST}; skipped")
     if not found:
-        print("no local runs yet: start one with `just local EXP`", file=sys.stderr)
+        report.note("no local runs yet: start one with `just local EXP`")
         return 0
-    header = ["RUN", "EXPERIMENT", "STATUS", "DURATION", "METRICS"]
-    rows = [
-        [m.run_name, m.experiment, m.status, duration(m.duration_seconds), metrics(m.metrics)]
-        for m in found
-    ]
-    print(table([header, *rows]))
+    report.result(table([HEADER, *(row(manifest) for manifest in found)]))
     return 0
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run_cli(main, Project.of_tooling)

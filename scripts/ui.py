@@ -8,14 +8,16 @@ import sys
 import time
 import urllib.request
 from collections.abc import Sequence
+from pathlib import Path
 
-from scripts.cli import ArgumentParser, run_cli
-from scripts.errors import CommandError, UsageError
-from scripts.project import ROOT, RUNS_DIR, TRACKING_STORE
-from scripts.tracking import tracking_uri
+from scripts.console import report
+from scripts.console.cli import ArgumentParser, run_cli
+from scripts.console.errors import CommandError, UsageError
+from scripts.project.layout import Project
+from scripts.tracking.project_store import tracking_uri
 
 HOST = "127.0.0.1"
-SERVER_LOG = RUNS_DIR / "mlflow-ui.log"
+SERVER_LOG = "mlflow-ui.log"  # in runs/
 STARTUP_TIMEOUT_SECONDS = 120
 
 
@@ -29,22 +31,22 @@ def check_port_free(port: int) -> None:
             ) from None
 
 
-def server_command(port: int) -> list[str]:
+def server_command(store: Path, port: int) -> list[str]:
     return [
         sys.executable, "-m", "mlflow", "ui",
-        "--backend-store-uri", tracking_uri(TRACKING_STORE),
+        "--backend-store-uri", tracking_uri(store),
         "--host", HOST,
         "--port", str(port),
         "--workers", "1",
     ]  # fmt: skip
 
 
-def wait_until_up(server: subprocess.Popen[bytes], url: str) -> None:
+def wait_until_up(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise CommandError(
-                f"the MLflow UI exited during start-up (code {server.returncode}): see {SERVER_LOG}"
+                f"the MLflow UI exited during start-up (code {server.returncode}): see {log}"
             )
         try:
             with urllib.request.urlopen(url, timeout=1):
@@ -52,39 +54,44 @@ def wait_until_up(server: subprocess.Popen[bytes], url: str) -> None:
         except OSError:
             time.sleep(0.2)
     raise CommandError(
-        f"the MLflow UI did not answer on {url} within {STARTUP_TIMEOUT_SECONDS} s: "
-        f"see {SERVER_LOG}"
+        f"the MLflow UI did not answer on {url} within {STARTUP_TIMEOUT_SECONDS} s: see {log}"
     )
 
 
-def main(argv: Sequence[str]) -> int:
+def parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="just ui",
         description=f"Serve the MLflow UI over runs/mlflow.db on {HOST}; Ctrl-C stops it.",
     )
     parser.add_argument("--port", type=int, default=5000, help="port to listen on (default 5000)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str], project: Project) -> int:
+    arguments = parser()
+    args = arguments.parse_args(argv)
     if not 0 < args.port < 65536:
-        parser.error("--port must be between 1 and 65535")
-    if not TRACKING_STORE.exists():
-        raise UsageError(f"no local runs yet ({TRACKING_STORE} is missing): run `just local EXP`")
+        arguments.error("--port must be between 1 and 65535")
+    if not project.store.exists():
+        raise UsageError(f"no local runs yet ({project.store} is missing): run `just local EXP`")
     check_port_free(args.port)
     url = f"http://{HOST}:{args.port}"
-    print(f"starting the MLflow UI on {url} ...", file=sys.stderr, flush=True)
+    report.note(f"starting the MLflow UI on {url} ...")
     # Its start-up imports thousands of modules: let them be cached as bytecode.
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    with SERVER_LOG.open("wb") as log:
+    log_path = project.runs / SERVER_LOG
+    with log_path.open("wb") as log:
         server = subprocess.Popen(
-            server_command(args.port),
-            cwd=ROOT,
+            server_command(project.store, args.port),
+            cwd=project.root,
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C is ours to pass on, once, and wait for
         )
     try:
-        wait_until_up(server, url)
-        print(f"MLflow UI: {url}  (Ctrl-C stops it)", flush=True)
+        wait_until_up(server, url, log_path)
+        report.result(f"MLflow UI: {url}  (Ctrl-C stops it)")
         server.wait()
     except KeyboardInterrupt:
         pass
@@ -97,9 +104,9 @@ def main(argv: Sequence[str]) -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
-    print("MLflow UI stopped", file=sys.stderr)
+    report.note("MLflow UI stopped")
     return 0
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run_cli(main, Project.of_tooling)

@@ -1,12 +1,26 @@
-"""Fixtures: real projects in temporary folders (see tests/helpers.py)."""
+"""Fixtures: real projects in temporary folders (see tests/helpers.py), and `cli`, which runs
+a command in-process against one of them."""
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import PROJECT_FILES, REPOSITORY, add_job, add_member, git_commit_all, run, write
+from scripts.console.cli import exit_code
+from scripts.project.layout import Project
+from tests.helpers import (
+    PROJECT_FILES,
+    REPOSITORY,
+    Outcome,
+    add_job,
+    add_member,
+    git_commit_all,
+    run,
+    write,
+)
+
+Main = Callable[[Sequence[str], Project], int]
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +73,18 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             shutil.copy2(source, root / name)
     git_commit_all(root)
     yield root
+
+
+@pytest.fixture
+def cli(capfd: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
+    """`cli(module.main, root, *args)`: the command, in this process, on the project at
+    `root`, as `run_cli` runs it (failures become one line); its code, stdout and stderr
+    (file-descriptor level, so a job's own output is in them too)."""
+
+    def call(main: Main, root: Path, *args: str) -> Outcome:
+        capfd.readouterr()
+        code = exit_code(lambda: main(list(args), Project(root)))
+        out, err = capfd.readouterr()
+        return Outcome(code, out, err)
+
+    return call

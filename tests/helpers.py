@@ -4,14 +4,18 @@ scripts, uv and git.
 Two kinds of project:
 - `workspace`: a tiny uv workspace (two experiments and `shared`, each with one small
   dependency) locked with real uv, for fast tests of isolation and local runs.
-- `project`: a copy of this repository (example experiment included), for end-to-end runs
-  through `just` with the real MLflow store.
+- `project`: a copy of this repository (example experiment included), for runs of the
+  example with the real MLflow store, and end to end through `just`.
+
+Commands run in-process against either (the `cli` fixture, conftest.py) unless a test needs
+them as a process of their own: signals, a closed pipe, `just` itself.
 """
 
 import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -35,6 +39,23 @@ GIT_IDENTITY = {
 }
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: exit code, stdout, stderr."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def error_line(self) -> str:
+        """The one line a failed command printed (asserting it is exactly one)."""
+        lines = self.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), self.err
+        assert "Traceback" not in self.err
+        return lines[0].removeprefix("error: ")
+
+
 def run(
     args: list[str], cwd: Path, check: bool = False, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -44,11 +65,6 @@ def run(
     if check and result.returncode != 0:
         raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stderr}")
     return result
-
-
-def script(root: Path, command: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m scripts.<command>` as the justfile does, in project `root`."""
-    return run([sys.executable, "-m", f"scripts.{command}", *args], cwd=root)
 
 
 def start_script(root: Path, command: str, *args: str) -> subprocess.Popen[str]:

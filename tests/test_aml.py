@@ -1,16 +1,16 @@
-"""`just aml`: the job built offline by azure-ai-ml from a real run folder.
+"""`just aml`: the job built offline by azure-ai-ml from a real run folder, in-process (the
+`cli` fixture) but for one dry run through `just`.
 
 No test reaches Azure: submission goes through a fake standing in for the one object that
-talks to Azure (MLClient), injected into `scripts.aml.submit`.
+talks to Azure (MLClient), injected into `scripts.cloud.submission.submit`.
 """
 
 import os
 import re
 import shutil
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,13 +18,17 @@ import yaml
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 from azure.identity import CredentialUnavailableError
 
-from scripts.aml import follow, submit
-from scripts.amljob import build_job
-from scripts.errors import CommandError, UsageError
-from scripts.gitinfo import GitState
-from scripts.jobspec import parse_override
-from scripts.workspace import Workspace, workspace_from_settings
-from tests.helpers import run, run_folders, script, write
+from scripts import aml
+from scripts.cloud.job import build_job, find_placeholder
+from scripts.cloud.submission import follow, submit
+from scripts.cloud.workspace import Workspace, workspace_from_settings
+from scripts.console.errors import CommandError, UsageError
+from scripts.jobspec.overrides import parse_override
+from scripts.project.git import GitState
+from scripts.project.layout import Project
+from scripts.runfolder.isolate import check_source, create_run_folder
+from tests.fake_azure import FakeClient, FakeJobs
+from tests.helpers import Outcome, run, run_folders, write
 
 EXPERIMENT = "example_experiment"
 JOB_FILE = "azure-ml-job.yaml"
@@ -33,17 +37,33 @@ COMPUTE = "compute=azureml:cpu-cluster"
 WORKSPACE = Workspace("00000000-0000-0000-0000-000000000000", "rg", "ws", None)
 
 
-def dry_run(project: Path, *sets: str, file: str = JOB_FILE) -> tuple[dict[str, Any], Path]:
-    before = run_folders(project)
-    args = [arg for value in sets for arg in ("--set", value)]
-    result = run(["just", "aml", EXPERIMENT, "-f", file, "--dry-run", *args], project)
-    assert result.returncode == 0, result.stderr
-    (folder,) = run_folders(project) - before
-    return yaml.safe_load(result.stdout), folder
+DryRun = Callable[..., tuple[dict[str, Any], Path]]
+
+
+@pytest.fixture
+def dry_run(project: Path, cli: Callable[..., Outcome]) -> DryRun:
+    """`dry_run(*sets, file=...)`: the job `just aml EXP --dry-run` prints, and its run folder."""
+
+    def call(*sets: str, file: str = JOB_FILE) -> tuple[dict[str, Any], Path]:
+        before = run_folders(project)
+        args = [arg for value in sets for arg in ("--set", value)]
+        outcome = cli(aml.main, project, EXPERIMENT, "-f", file, "--dry-run", *args)
+        assert outcome.code == 0, outcome.err
+        (folder,) = run_folders(project) - before
+        return yaml.safe_load(outcome.out), folder
+
+    return call
 
 
 def test_dry_run_through_just_prints_the_resolved_job(project: Path) -> None:
-    job, folder = dry_run(project, COMPUTE, "inputs.epochs=3")
+    before = run_folders(project)
+    result = run(
+        ["just", "aml", EXPERIMENT, "--dry-run", "--set", COMPUTE, "--set", "inputs.epochs=3"],
+        project,
+    )
+    assert result.returncode == 0, result.stderr
+    (folder,) = run_folders(project) - before
+    job = yaml.safe_load(result.stdout)
     commit = run(["git", "rev-parse", "HEAD"], project, check=True).stdout.strip()
 
     assert job["name"] == folder.name
@@ -61,8 +81,8 @@ def test_dry_run_through_just_prints_the_resolved_job(project: Path) -> None:
     }
 
 
-def test_a_sweep_job_runs_its_trials_from_the_run_folder(project: Path) -> None:
-    job, folder = dry_run(project, COMPUTE, "inputs.epochs=5", file=SWEEP_FILE)
+def test_a_sweep_job_runs_its_trials_from_the_run_folder(dry_run: DryRun) -> None:
+    job, folder = dry_run(COMPUTE, "inputs.epochs=5", file=SWEEP_FILE)
 
     assert (job["type"], job["name"], job["experiment_name"]) == ("sweep", folder.name, EXPERIMENT)
     assert job["compute"] == "azureml:cpu-cluster"
@@ -87,61 +107,73 @@ def test_a_sweep_job_runs_its_trials_from_the_run_folder(project: Path) -> None:
         (["--stream", "--bogus"], "unrecognized arguments: --bogus (see `just aml --help`)"),
     ],
 )
-def test_bad_arguments_are_one_line_errors(project: Path, args: list[str], message: str) -> None:
+def test_bad_arguments_are_one_line_errors(
+    project: Path, cli: Callable[..., Outcome], args: list[str], message: str
+) -> None:
     before = run_folders(project)
 
-    result = script(project, "aml", EXPERIMENT, "--dry-run", *args)
+    outcome = cli(aml.main, project, EXPERIMENT, "--dry-run", *args)
 
-    assert result.returncode == 2
-    (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("error: ") and message in line
+    assert outcome.code == 2
+    assert message in outcome.error_line
     assert run_folders(project) == before
 
 
-def test_other_job_types_are_refused(project: Path) -> None:
+def test_other_job_types_are_refused(project: Path, cli: Callable[..., Outcome]) -> None:
     pipeline = project / "experiments" / EXPERIMENT / "pipeline.yaml"
     pipeline.write_text("type: pipeline\njobs: {}\n")
     try:
-        result = run(["just", "aml", EXPERIMENT, "-f", "pipeline.yaml", "--dry-run"], project)
+        outcome = cli(aml.main, project, EXPERIMENT, "-f", "pipeline.yaml", "--dry-run")
     finally:
         pipeline.unlink()
 
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == (
-        "error: pipeline.yaml is a 'pipeline' job: just aml submits command and sweep jobs"
+    assert outcome.code == 2
+    assert outcome.error_line == (
+        "pipeline.yaml is a 'pipeline' job: just aml submits command and sweep jobs"
     )
 
 
-def test_unchanged_code_keeps_the_environment_version(project: Path) -> None:
+def test_unchanged_code_keeps_the_environment_version(dry_run: DryRun) -> None:
     """Azure ML names the image after this hash, computed by azure-ai-ml itself."""
-    first, _ = dry_run(project, COMPUTE)
-    second, _ = dry_run(project, COMPUTE)
+    first, _ = dry_run(COMPUTE)
+    second, _ = dry_run(COMPUTE)
 
     assert first["name"] != second["name"]
     assert first["environment"]["version"] == second["environment"]["version"]
 
 
-def test_a_placeholder_is_refused_and_nothing_is_left(project: Path) -> None:
+def test_a_placeholder_is_refused_and_nothing_is_left(
+    project: Path, cli: Callable[..., Outcome]
+) -> None:
     before = run_folders(project)
 
-    result = run(["just", "aml", EXPERIMENT, "--dry-run"], project)
+    outcome = cli(aml.main, project, EXPERIMENT, "--dry-run")
 
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == (
+    assert outcome.code == 2
+    assert outcome.err.splitlines()[-1] == (
         "error: compute is still a placeholder (azureml:<compute-cluster>): "
         "set it in azure-ml-job.yaml or with --set compute=..."
     )
     assert run_folders(project) == before
 
 
-def test_placeholder_settings_stop_before_anything_is_isolated(project: Path) -> None:
+def test_the_first_placeholder_is_found_anywhere_in_the_job() -> None:
+    job = {"name": "x", "inputs": {"a": {"path": "ok"}}, "jobs": [{"compute": "azureml:<c>"}]}
+    assert find_placeholder(job) == ("jobs.0.compute", "azureml:<c>")
+    assert find_placeholder({"tags": {"note": "a < b > c"}}) == ("tags.note", "a < b > c")
+    assert find_placeholder({"compute": "azureml:cpu", "n": 3}) is None
+
+
+def test_placeholder_settings_stop_before_anything_is_isolated(
+    project: Path, cli: Callable[..., Outcome]
+) -> None:
     before = run_folders(project)
 
-    result = script(project, "aml", EXPERIMENT, "--set", COMPUTE)
+    outcome = cli(aml.main, project, EXPERIMENT, "--set", COMPUTE)
 
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "error: AZUREML_SUBSCRIPTION_ID is a placeholder: put your workspace's value in "
+    assert outcome.code == 2
+    assert outcome.error_line == (
+        "AZUREML_SUBSCRIPTION_ID is a placeholder: put your workspace's value in "
         ".env.local (AZUREML_SUBSCRIPTION_ID=...)"
     )
     assert run_folders(project) == before
@@ -171,44 +203,17 @@ def test_placeholder_settings_stop_before_anything_is_isolated(project: Path) ->
     ],
 )
 def test_workspace_settings_name_the_missing_variable(
-    settings: dict[str, str], problem: str
+    tmp_path: Path, settings: dict[str, str], problem: str
 ) -> None:
+    write(tmp_path / ".env.local", "".join(f"{k}={v}\n" for k, v in settings.items()))
+
     with pytest.raises(UsageError, match=problem):
-        workspace_from_settings(settings)
-
-
-@dataclass
-class FakeJobs:
-    """Stands in for MLClient.jobs: records what would be sent to Azure."""
-
-    raises: Exception | None = None
-    final_status: str = "Completed"
-    created: list[Any] = field(default_factory=list)
-    streamed: list[str] = field(default_factory=list)
-
-    def create_or_update(self, job: Any) -> Any:
-        if self.raises:
-            raise self.raises
-        self.created.append(job)
-        return SimpleNamespace(name=job.name, studio_url=f"https://ml.azure.com/runs/{job.name}")
-
-    def stream(self, name: str) -> None:
-        self.streamed.append(name)
-
-    def get(self, name: str) -> Any:
-        return SimpleNamespace(name=name, status=self.final_status)
-
-
-@dataclass
-class FakeClient:
-    jobs: FakeJobs
+        workspace_from_settings(Project(tmp_path))
 
 
 @pytest.fixture
 def run_folder(project: Path) -> Path:
-    result = script(project, "iso", EXPERIMENT)
-    assert result.returncode == 0, result.stderr
-    return Path(result.stdout.strip().splitlines()[-1])
+    return create_run_folder(check_source(Project(project), EXPERIMENT))
 
 
 def test_submission_sends_the_run_folder_as_the_job(run_folder: Path) -> None:
@@ -296,7 +301,9 @@ def test_submission_failures_say_what_to_do(
     assert run_folder.is_dir()  # kept for inspection
 
 
-def test_without_the_azure_cli_the_real_credential_fails_in_one_line(workspace: Path) -> None:
+def test_without_the_azure_cli_the_real_credential_fails_in_one_line(
+    workspace: Path, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The real MLClient and AzureCliCredential, with no `az` on PATH: the token is refused
     before any request is made, so nothing reaches Azure."""
     settings = "AZUREML_SUBSCRIPTION_ID=0\nAZUREML_RESOURCE_GROUP=rg\nAZUREML_WORKSPACE=ws\n"
@@ -304,35 +311,34 @@ def test_without_the_azure_cli_the_real_credential_fails_in_one_line(workspace: 
     tools = {str(Path(shutil.which(name) or name).parent) for name in ("git", "uv")}
     path = os.pathsep.join([str(Path(sys.executable).parent), *sorted(tools)])
     assert shutil.which("az", path=path) is None
+    monkeypatch.setenv("UV", shutil.which("uv") or "uv")
+    monkeypatch.setenv("PATH", path)
 
-    result = run(
-        [sys.executable, "-m", "scripts.aml", "alpha"],
-        workspace,
-        env={"PATH": path, "UV": shutil.which("uv") or "uv"},
-    )
+    outcome = cli(aml.main, workspace, "alpha")
 
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
+    assert outcome.code == 1
+    lines = outcome.err.strip().splitlines()
     assert lines[0].startswith("run folder: ")  # kept for inspection
     assert lines[1:] == [
         "error: the Azure CLI is not installed: `uv tool install azure-cli`, then `az login`"
     ]
 
 
-def environment_version(workspace: Path, experiment: str) -> str:
-    result = script(workspace, "aml", experiment, "--dry-run")
-    assert result.returncode == 0, result.stderr
-    version: str = yaml.safe_load(result.stdout)["environment"]["version"]
-    return version
+def test_a_dependency_change_rebuilds_only_that_experiments_image(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    def environment_version(experiment: str) -> str:
+        outcome = cli(aml.main, workspace, experiment, "--dry-run")
+        assert outcome.code == 0, outcome.err
+        version: str = yaml.safe_load(outcome.out)["environment"]["version"]
+        return version
 
-
-def test_a_dependency_change_rebuilds_only_that_experiments_image(workspace: Path) -> None:
-    alpha, beta = environment_version(workspace, "alpha"), environment_version(workspace, "beta")
+    alpha, beta = environment_version("alpha"), environment_version("beta")
     pyproject = workspace / "experiments" / "beta" / "pyproject.toml"
     text = pyproject.read_text()
     assert "['certifi']" in text
     pyproject.write_text(text.replace("['certifi']", "['certifi', 'idna']"))
     run(["uv", "lock", "--quiet"], workspace, check=True)
 
-    assert environment_version(workspace, "alpha") == alpha
-    assert environment_version(workspace, "beta") != beta
+    assert environment_version("alpha") == alpha
+    assert environment_version("beta") != beta

@@ -1,22 +1,25 @@
-"""`just aml --exp`: experiment commits with real git and a bare repository as origin.
+"""`just aml --exp`: experiment commits with real git and a bare repository as origin, the
+command in-process (the `cli` fixture) but for one dry run through `just`.
 
-No test reaches Azure: tests/fake_azure.py replaces the one object that talks to Azure
-(MLClient) and records what would have been sent, including the git details azure-ai-ml's
-own code takes from the AZUREML_GIT_* variables.
+No test reaches Azure: tests/fake_azure.py stands in for the one object that talks to
+Azure (MLClient), injected as `scripts.aml.ml_client`, and records what would have been
+sent, including the git details azure-ai-ml's own code takes from the AZUREML_GIT_*
+variables.
 """
 
-import json
 import shutil
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 
-from scripts.gitinfo import strip_credentials
-from tests.helpers import REPOSITORY, git_commit_all, run, run_folders, write
+from scripts import aml as aml_command
+from scripts.project.git import strip_credentials
+from tests.fake_azure import FakeClient, FakeJobs
+from tests.helpers import REPOSITORY, Outcome, git_commit_all, run, run_folders, write
 
-FAKE_AZURE = REPOSITORY / "tests" / "fake_azure.py"
 SETTINGS = """
 AZUREML_SUBSCRIPTION_ID=00000000-0000-0000-0000-000000000000
 AZUREML_RESOURCE_GROUP=rg
@@ -53,17 +56,33 @@ def repo(workspace: Path, tmp_path: Path) -> Path:
     return workspace
 
 
-def aml(repo: Path, *args: str, fake: str = "ok") -> tuple[int, str, dict[str, Any] | None]:
-    """`just aml alpha ARGS` through the fake Azure: exit code, stderr, what was sent."""
-    record = repo.parent / "sent.json"
-    record.unlink(missing_ok=True)
-    result = run(
-        [sys.executable, str(FAKE_AZURE), "alpha", *args],
-        repo,
-        env={"FAKE_AZURE": fake, "FAKE_AZURE_RECORD": str(record)},
-    )
-    sent = json.loads(record.read_text()) if record.exists() else None
-    return result.returncode, result.stderr, sent
+Aml = Callable[..., tuple[int, str, dict[str, Any] | None]]
+
+
+@pytest.fixture
+def aml(cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch) -> Aml:
+    """`aml(repo, *args, raises=None)`: `just aml alpha ARGS` through the fake Azure (which
+    raises `raises` if given): exit code, stderr, what was sent."""
+
+    def call(
+        repo: Path, *args: str, raises: BaseException | None = None
+    ) -> tuple[int, str, dict[str, Any] | None]:
+        jobs = FakeJobs(raises=raises)
+        monkeypatch.setattr(aml_command, "ml_client", lambda workspace: FakeClient(jobs))
+        outcome = cli(aml_command.main, repo, "alpha", *args)
+        if not jobs.created:
+            return outcome.code, outcome.err, None
+        (job,) = jobs.created
+        body = job._to_job()._to_rest_object().properties  # the REST body the SDK would send
+        sent = {
+            "name": job.name,
+            "description": body.description,
+            "tags": body.tags,
+            "git_properties": jobs.git_properties[0],
+        }
+        return outcome.code, outcome.err, sent
+
+    return call
 
 
 def user_state(repo: Path) -> dict[str, str]:
@@ -102,7 +121,7 @@ def advance_origin_main(repo: Path, tmp_path: Path) -> str:
     return git(other, "rev-parse", "HEAD")
 
 
-def assert_refused(repo: Path, message: str, *args: str) -> None:
+def assert_refused(aml: Aml, repo: Path, message: str, *args: str) -> None:
     """`--exp` stops with `message`, leaving no run folder, commit on the branch or job."""
     before, folders = user_state(repo), run_folders(repo)
 
@@ -113,7 +132,9 @@ def assert_refused(repo: Path, message: str, *args: str) -> None:
     assert user_state(repo) == before and run_folders(repo) == folders
 
 
-def test_exp_records_head_on_the_branch_and_pushes_it_after_submission(repo: Path) -> None:
+def test_exp_records_head_on_the_branch_and_pushes_it_after_submission(
+    repo: Path, aml: Aml
+) -> None:
     before = user_state(repo)
     main = git(repo, "rev-parse", "main")
 
@@ -145,7 +166,9 @@ def test_exp_records_head_on_the_branch_and_pushes_it_after_submission(repo: Pat
     assert user_state(repo) == before
 
 
-def test_exp_resyncs_the_branch_with_main_when_main_moved(repo: Path, tmp_path: Path) -> None:
+def test_exp_resyncs_the_branch_with_main_when_main_moved(
+    repo: Path, tmp_path: Path, aml: Aml
+) -> None:
     assert aml(repo, "--exp", "before")[0] == 0
     first = tip(repo, "refs/heads/experiments")
     new_main = advance_origin_main(repo, tmp_path)
@@ -164,7 +187,7 @@ def test_exp_resyncs_the_branch_with_main_when_main_moved(repo: Path, tmp_path: 
     assert git(repo, "diff", "--name-only", sync, commit) == "experiments/alpha/notes.md"
 
 
-def test_exp_builds_on_a_teammates_newer_experiments(repo: Path, tmp_path: Path) -> None:
+def test_exp_builds_on_a_teammates_newer_experiments(repo: Path, tmp_path: Path, aml: Aml) -> None:
     assert aml(repo, "--exp", "mine first")[0] == 0
     other = teammate_clone(repo, tmp_path)
     git(other, "switch", "-q", "experiments")
@@ -184,7 +207,7 @@ def test_exp_builds_on_a_teammates_newer_experiments(repo: Path, tmp_path: Path)
     "change",
     ["edit a tracked file", "stage a change", "add an untracked file"],
 )
-def test_exp_refuses_a_dirty_working_tree(repo: Path, change: str) -> None:
+def test_exp_refuses_a_dirty_working_tree(repo: Path, change: str, aml: Aml) -> None:
     notes = repo / "experiments" / "alpha" / "notes.md"
     if change == "add an untracked file":
         write(repo / "experiments" / "alpha" / "scratch.py", "x = 1\n")
@@ -194,22 +217,24 @@ def test_exp_refuses_a_dirty_working_tree(repo: Path, change: str) -> None:
             git(repo, "add", str(notes))
 
     assert_refused(
+        aml,
         repo,
         "--exp records HEAD, but the working tree has changes: commit or stash them first "
         "(git status)",
     )
 
 
-def test_exp_refuses_a_branch_behind_origin_main(repo: Path, tmp_path: Path) -> None:
+def test_exp_refuses_a_branch_behind_origin_main(repo: Path, tmp_path: Path, aml: Aml) -> None:
     advance_origin_main(repo, tmp_path)
 
     assert_refused(
+        aml,
         repo,
         "feature is behind origin/main: bring it up to date first (git pull --rebase origin main)",
     )
 
 
-def test_a_rejected_push_keeps_the_commit_locally_and_says_so(repo: Path) -> None:
+def test_a_rejected_push_keeps_the_commit_locally_and_says_so(repo: Path, aml: Aml) -> None:
     hook = Path(git(repo, "remote", "get-url", "origin")) / "hooks" / "pre-receive"
     write(hook, "#!/bin/sh\necho 'experiments are frozen' >&2\nexit 1\n").chmod(0o755)
     before = user_state(repo)
@@ -229,15 +254,23 @@ def test_a_rejected_push_keeps_the_commit_locally_and_says_so(repo: Path) -> Non
     assert user_state(repo) == before
 
 
-@pytest.mark.parametrize(("fake", "code"), [("fail", 1), ("interrupt", 130)])
+def workspace_not_found() -> HttpResponseError:
+    error = HttpResponseError(message="Workspace not found")
+    error.status_code = 404
+    return error
+
+
+@pytest.mark.parametrize(
+    ("raises", "code"), [(workspace_not_found(), 1), (KeyboardInterrupt(), 130)]
+)
 def test_a_failed_or_interrupted_submission_leaves_the_branch_where_it_was(
-    repo: Path, fake: str, code: int
+    repo: Path, raises: BaseException, code: int, aml: Aml
 ) -> None:
     assert aml(repo, "--exp", "kept")[0] == 0
     previous = tip(repo, "refs/heads/experiments")
     before, folders = user_state(repo), run_folders(repo)
 
-    result, _, sent = aml(repo, "--exp", "lost", fake=fake)
+    result, _, sent = aml(repo, "--exp", "lost", raises=raises)
 
     assert result == code and sent is None
     assert tip(repo, "refs/heads/experiments") == previous
@@ -258,7 +291,7 @@ def test_dry_run_through_just_creates_the_commit_and_pushes_nothing(repo: Path) 
     assert f"git_commit: {commit}" in result.stdout
 
 
-def test_exp_needs_a_reachable_origin(repo: Path, tmp_path: Path) -> None:
+def test_exp_needs_a_reachable_origin(repo: Path, tmp_path: Path, aml: Aml) -> None:
     git(repo, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
 
     code, stderr, _ = aml(repo, "--exp", "offline")
@@ -278,7 +311,7 @@ def test_exp_needs_a_reachable_origin(repo: Path, tmp_path: Path) -> None:
 
 
 def test_exp_needs_a_message_a_work_branch_and_a_main_to_compare_with(
-    repo: Path, tmp_path: Path
+    repo: Path, tmp_path: Path, aml: Aml
 ) -> None:
     code, stderr, _ = aml(repo, "--exp", " ")
     assert (code, stderr.strip()) == (
@@ -299,11 +332,12 @@ def test_exp_needs_a_message_a_work_branch_and_a_main_to_compare_with(
     run(["git", "init", "-q", "--bare", str(empty)], tmp_path, check=True)
     git(repo, "remote", "set-url", "origin", str(empty))
     git(repo, "update-ref", "-d", "refs/remotes/origin/main")
-    assert_refused(repo, "origin has no main branch to compare with: push main first")
+    assert_refused(aml, repo, "origin has no main branch to compare with: push main first")
 
 
-def test_an_invalid_job_moves_no_branch(repo: Path) -> None:
+def test_an_invalid_job_moves_no_branch(repo: Path, aml: Aml) -> None:
     assert_refused(
+        aml,
         repo,
         "compute is still a placeholder (azureml:<cluster>): set it in azure-ml-job.yaml or "
         "with --set compute=...",
@@ -312,7 +346,7 @@ def test_an_invalid_job_moves_no_branch(repo: Path) -> None:
     )
 
 
-def test_exp_needs_a_git_repository(repo: Path) -> None:
+def test_exp_needs_a_git_repository(repo: Path, aml: Aml) -> None:
     shutil.rmtree(repo / ".git")
 
     code, stderr, sent = aml(repo, "--exp", "no history")
@@ -337,7 +371,7 @@ def test_credentials_in_the_remote_url_never_reach_azure(url: str, public: str) 
     assert strip_credentials(url) == public
 
 
-def test_experiments_branch_comes_from_the_settings(repo: Path) -> None:
+def test_experiments_branch_comes_from_the_settings(repo: Path, aml: Aml) -> None:
     with (repo / ".env.local").open("a") as file:
         file.write("EXPERIMENTS_BRANCH=exp/alice\n")
 
@@ -348,4 +382,6 @@ def test_experiments_branch_comes_from_the_settings(repo: Path) -> None:
     assert remote_tip(repo, "exp/alice") == tip(repo, "refs/heads/exp/alice")
 
     (repo / ".env.local").write_text(SETTINGS + "EXPERIMENTS_BRANCH=no..dots\n")
-    assert_refused(repo, "EXPERIMENTS_BRANCH=no..dots is not a valid branch name: fix .env.local")
+    assert_refused(
+        aml, repo, "EXPERIMENTS_BRANCH=no..dots is not a valid branch name: fix .env.local"
+    )

@@ -1,31 +1,42 @@
-"""Every user mistake: one line on stderr naming problem and fix, exit 2, nothing written."""
+"""Every user mistake: one line on stderr naming problem and fix, exit 2, nothing written.
 
+Commands run in-process (the `cli` fixture) against the tiny workspace; iso and local share
+the checks (scripts/runfolder/isolate.py), so each mistake is tried once, through local,
+which has the most to check.
+"""
+
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import script, write
+from scripts import iso, local, rerun, runs
+from tests.helpers import Outcome, write
 
 
 def tree(root: Path) -> set[str]:
-    """Every path in the project but git's and Python's bytecode caches."""
-    skipped = {".git", "__pycache__"}
-    return {str(p.relative_to(root)) for p in root.rglob("*") if skipped.isdisjoint(p.parts)}
+    """Every path in the project but caches: git's, Python's bytecode and the tooling's
+    requirements exported from uv.lock (runs/.cache/, valid whatever the command does)."""
+    skipped = {".git", "__pycache__", ".cache"}
+    paths = {str(p.relative_to(root)) for p in root.rglob("*") if skipped.isdisjoint(p.parts)}
+    return paths - {"runs"}
 
 
-def assert_usage_error(root: Path, command: str, *args: str, mentions: str) -> None:
-    before = tree(root)
-    result = script(root, command, *args)
+@pytest.fixture
+def usage_error(workspace: Path, cli: Callable[..., Outcome]) -> Callable[..., str]:
+    """Run `just local ARGS` on the workspace; assert exit 2, one line, nothing written;
+    return the line."""
 
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert mentions in lines[0]
-    assert "Traceback" not in result.stderr
-    assert tree(root) == before
+    def check(*args: str) -> str:
+        before = tree(workspace)
+        outcome = cli(local.main, workspace, *args)
+        assert outcome.code == 2, outcome.err
+        assert tree(workspace) == before
+        return outcome.error_line
+
+    return check
 
 
-@pytest.mark.parametrize("command", ["iso", "local"])
 @pytest.mark.parametrize(
     ("name", "mentions"),
     [
@@ -38,43 +49,64 @@ def assert_usage_error(root: Path, command: str, *args: str, mentions: str) -> N
         ("-x", "invalid experiment name"),
     ],
 )
-def test_bad_experiment_names(workspace: Path, command: str, name: str, mentions: str) -> None:
-    assert_usage_error(workspace, command, "--", name, mentions=mentions)
+def test_bad_experiment_names(usage_error: Callable[..., str], name: str, mentions: str) -> None:
+    assert mentions in usage_error("--", name)
 
 
-@pytest.mark.parametrize("command", ["iso", "local"])
-def test_missing_job_file(workspace: Path, command: str) -> None:
+def test_missing_job_file(workspace: Path, usage_error: Callable[..., str]) -> None:
     (workspace / "experiments" / "alpha" / "azure-ml-job.yaml").unlink()
-    assert_usage_error(workspace, command, "alpha", mentions="azure-ml-job.yaml is missing")
+    assert "azure-ml-job.yaml is missing" in usage_error("alpha")
 
 
-@pytest.mark.parametrize("command", ["iso", "local"])
-def test_unparsable_job_file(workspace: Path, command: str) -> None:
+def test_unparsable_job_file(workspace: Path, usage_error: Callable[..., str]) -> None:
     write(workspace / "experiments" / "alpha" / "azure-ml-job.yaml", "command: [unclosed\n")
-    assert_usage_error(workspace, command, "alpha", mentions="is not valid YAML (line 2)")
+    assert "is not valid YAML (line 2)" in usage_error("alpha")
 
 
-@pytest.mark.parametrize("command", ["iso", "local"])
-def test_job_without_command(workspace: Path, command: str) -> None:
+def test_job_without_command(workspace: Path, usage_error: Callable[..., str]) -> None:
     write(workspace / "experiments" / "alpha" / "azure-ml-job.yaml", "type: command\ncode: .\n")
-    assert_usage_error(workspace, command, "alpha", mentions="has no `command`: add")
+    assert "has no `command`: add" in usage_error("alpha")
 
 
-def test_set_of_an_undeclared_input(workspace: Path) -> None:
-    assert_usage_error(
-        workspace,
-        "local",
-        "alpha",
-        "--set",
-        "inputs.epochs=3",
-        mentions="--set inputs.epochs: azure-ml-job.yaml declares no input 'epochs'",
+def test_a_folder_that_clashes_with_the_run_folder_layout(
+    workspace: Path, usage_error: Callable[..., str]
+) -> None:
+    write(workspace / "experiments" / "alpha" / "environment" / "notes.txt", "mine\n")
+    assert "alpha/environment clashes with the run-folder layout: rename it" in usage_error("alpha")
+
+
+def test_set_of_an_undeclared_input(usage_error: Callable[..., str]) -> None:
+    assert usage_error("alpha", "--set", "inputs.epochs=3") == (
+        "--set inputs.epochs: azure-ml-job.yaml declares no input 'epochs' (declared: none); "
+        "add it under `inputs:` or fix the name"
     )
 
 
 @pytest.mark.parametrize("text", ["inputs.epochs", "=3", "inputs..x=1"])
-def test_malformed_set(workspace: Path, text: str) -> None:
-    assert_usage_error(workspace, "local", "alpha", "--set", text, mentions="is not key=value")
+def test_malformed_set(usage_error: Callable[..., str], text: str) -> None:
+    assert "is not key=value" in usage_error("alpha", "--set", text)
 
 
-def test_unknown_option(workspace: Path) -> None:
-    assert_usage_error(workspace, "local", "alpha", "--bogus", mentions="just local --help")
+def test_unknown_option(usage_error: Callable[..., str]) -> None:
+    assert "(see `just local --help`)" in usage_error("alpha", "--bogus")
+
+
+@pytest.mark.parametrize(
+    ("main", "args", "mentions"),
+    [
+        (iso.main, ["--bogus"], "(see `just iso --help`)"),
+        (runs.main, ["../x"], "invalid experiment name '../x'"),
+        (rerun.main, ["runs/beta/absent"], "runs/beta/absent is not a folder"),
+    ],
+)
+def test_other_commands_check_their_arguments(
+    workspace: Path,
+    cli: Callable[..., Outcome],
+    main: Callable[..., int],
+    args: list[str],
+    mentions: str,
+) -> None:
+    outcome = cli(main, workspace, *args)
+
+    assert outcome.code == 2
+    assert mentions in outcome.error_line

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPOSITORY, run, script
+from scripts.project.layout import Project
+from scripts.runfolder.isolate import check_source, create_run_folder
+from tests.helpers import REPOSITORY, run
 
 BASE_IMAGE = "local/debian-python:bookworm"
 UV_IMAGE = "local/uv:tests"
@@ -89,9 +91,7 @@ def uv_image(engine: None, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def job_image(project: Path, base_image: str, uv_image: str) -> Iterator[tuple[str, Path]]:
-    result = script(project, "iso", "example_experiment")
-    assert result.returncode == 0, result.stderr
-    run_folder = Path(result.stdout.strip().splitlines()[-1])
+    run_folder = create_run_folder(check_source(Project(project), "example_experiment"))
     build = docker(
         "build",
         "--network",

@@ -1,23 +1,26 @@
-"""`just iso`: run-folder contents, determinism, ignore rules, credentials, requirements."""
+"""`just iso`, in-process on the tiny workspace: run-folder contents, determinism, ignore
+rules, credentials, requirements per experiment."""
 
 import os
 import re
-import subprocess
-import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from scripts.names import new_run_name
-from tests.helpers import script, write
+import pytest
+
+from scripts import iso
+from scripts.project.layout import Project
+from scripts.runfolder import isolate
+from scripts.runfolder.isolate import check_source, create_run_folder
+from scripts.runfolder.names import new_run_name
+from tests.helpers import Outcome, run, write
 
 RUN_NAME = re.compile(r"\d{8}_\d{6}_[a-z]+_[a-z]+_[a-z0-9]{6}")
 
 
-def iso(root: Path, experiment: str) -> Path:
-    result = script(root, "iso", experiment)
-    assert result.returncode == 0, result.stderr
-    folder = Path(result.stdout.strip().splitlines()[-1])
-    assert folder.is_dir()
-    return folder
+def isolated(workspace: Path, experiment: str) -> Path:
+    return create_run_folder(check_source(Project(workspace), experiment))
 
 
 def files_under(folder: Path) -> dict[str, bytes]:
@@ -26,9 +29,13 @@ def files_under(folder: Path) -> dict[str, bytes]:
     }
 
 
-def test_run_folder_holds_experiment_shared_and_environment(workspace: Path) -> None:
-    folder = iso(workspace, "alpha")
+def test_run_folder_holds_experiment_shared_and_environment(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    outcome = cli(iso.main, workspace, "alpha")
 
+    assert outcome.code == 0, outcome.err
+    folder = Path(outcome.out.strip())  # the path is all iso prints on stdout
     assert folder.parent == workspace / "runs" / "alpha"
     assert RUN_NAME.fullmatch(folder.name)
     assert (folder / "azure-ml-job.yaml").is_file()
@@ -49,23 +56,42 @@ def test_run_folder_holds_experiment_shared_and_environment(workspace: Path) -> 
 
 
 def test_environment_is_byte_identical_across_runs(workspace: Path) -> None:
-    first, second = iso(workspace, "alpha"), iso(workspace, "alpha")
+    first, second = isolated(workspace, "alpha"), isolated(workspace, "alpha")
 
     assert first != second
     assert files_under(first / "environment") == files_under(second / "environment")
     assert "uv export" not in (first / "environment" / "requirements.txt").read_text()
 
 
-def test_runs_started_together_get_distinct_folders(workspace: Path) -> None:
-    command = [sys.executable, "-m", "scripts.iso", "beta"]
-    processes = [
-        subprocess.Popen(command, cwd=workspace, stdout=subprocess.PIPE, text=True)
-        for _ in range(4)
-    ]
-    folders = {process.communicate()[0].strip() for process in processes}
+def test_requirements_follow_the_lock_not_a_stale_cache(workspace: Path) -> None:
+    """Exports are cached under runs/.cache/ by the lock's hash: a new lock, new text."""
+    before = (isolated(workspace, "beta") / "environment" / "requirements.txt").read_text()
+    pyproject = workspace / "experiments" / "beta" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("['certifi']", "['certifi', 'idna']"))
+    run(["uv", "lock", "--quiet"], workspace, check=True)
 
-    assert all(process.returncode == 0 for process in processes)
-    assert len(folders) == 4
+    after = (isolated(workspace, "beta") / "environment" / "requirements.txt").read_text()
+    assert "idna==" not in before and "idna==" in after
+
+
+@pytest.fixture
+def taken_names(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Run names handed out in order: the first one is given twice."""
+    names = ["20260102_030405_calm_otter_aaaaaa"] * 2 + ["20260102_030405_calm_otter_bbbbbb"]
+    monkeypatch.setattr(isolate, "new_run_name", lambda: names.pop(0))
+    yield names
+
+
+def test_a_name_taken_by_a_run_started_in_the_same_instant_is_not_reused(
+    workspace: Path, taken_names: list[str]
+) -> None:
+    first, second = isolated(workspace, "beta"), isolated(workspace, "beta")
+
+    assert (first.name, second.name) == (
+        "20260102_030405_calm_otter_aaaaaa",
+        "20260102_030405_calm_otter_bbbbbb",
+    )
+    assert (first / "environment").is_dir() and (second / "environment").is_dir()
 
 
 def test_run_names_in_the_same_second_differ() -> None:
@@ -79,8 +105,8 @@ def test_run_names_in_the_same_second_differ() -> None:
 
 
 def test_requirements_hold_only_the_experiments_own_dependencies(workspace: Path) -> None:
-    alpha = (iso(workspace, "alpha") / "environment" / "requirements.txt").read_text()
-    beta = (iso(workspace, "beta") / "environment" / "requirements.txt").read_text()
+    alpha = (isolated(workspace, "alpha") / "environment" / "requirements.txt").read_text()
+    beta = (isolated(workspace, "beta") / "environment" / "requirements.txt").read_text()
 
     def names(requirements: str) -> set[str]:
         return {line.split("==")[0] for line in requirements.splitlines() if "==" in line}
@@ -90,7 +116,7 @@ def test_requirements_hold_only_the_experiments_own_dependencies(workspace: Path
 
 
 def test_shared_is_left_out_when_not_a_dependency(workspace: Path) -> None:
-    assert not (iso(workspace, "beta") / "src" / "shared").exists()
+    assert not (isolated(workspace, "beta") / "src" / "shared").exists()
 
 
 def test_amlignore_is_honoured(workspace: Path) -> None:
@@ -101,7 +127,7 @@ def test_amlignore_is_honoured(workspace: Path) -> None:
     write(experiment / "keep.log", "x")
     write(experiment / "notes" / "data" / "nested.txt", "x")
 
-    folder = iso(workspace, "alpha")
+    folder = isolated(workspace, "alpha")
 
     assert not (folder / "data").exists()
     assert not (folder / "train.log").exists()
@@ -114,7 +140,7 @@ def test_shared_amlignore_is_honoured(workspace: Path) -> None:
     write(workspace / "shared" / ".amlignore", "*.tmp\n")
     write(workspace / "shared" / "src" / "shared" / "scratch.tmp", "x")
 
-    folder = iso(workspace, "alpha")
+    folder = isolated(workspace, "alpha")
 
     assert (folder / "src" / "shared" / "__init__.py").is_file()
     assert not (folder / "src" / "shared" / "scratch.tmp").exists()
@@ -125,10 +151,10 @@ def test_gitignore_applies_when_there_is_no_amlignore(workspace: Path) -> None:
     write(experiment / ".gitignore", "scratch/\n")
     write(experiment / "scratch" / "tmp.txt", "x")
 
-    assert not (iso(workspace, "alpha") / "scratch").exists()
+    assert not (isolated(workspace, "alpha") / "scratch").exists()
 
 
-def test_credentials_are_never_copied(workspace: Path) -> None:
+def test_credentials_are_never_copied(workspace: Path, cli: Callable[..., Outcome]) -> None:
     experiment = workspace / "experiments" / "alpha"
     secret = "s3cr3t-value-123"
     credentials = [
@@ -143,39 +169,38 @@ def test_credentials_are_never_copied(workspace: Path) -> None:
         ".netrc",
         ".git/config",
         ".azure/accessTokens.json",
+        "home/.ssh/config",
     ]
     for name in credentials:
         write(experiment / name, f"TOKEN={secret}\n")
     write(experiment / "notes.txt", f"-----BEGIN OPENSSH PRIVATE KEY-----\n{secret}\n")
     write(experiment / "environment.md", "not a credential\n")
+    write(experiment / ".ssh", "a file, not the folder\n")  # only the folder is refused
 
-    result = script(workspace, "iso", "alpha")
-    folder = Path(result.stdout.strip().splitlines()[-1])
+    outcome = cli(iso.main, workspace, "alpha")
 
-    copied = files_under(folder)
+    copied = files_under(Path(outcome.out.strip()))
     assert not [name for name, content in copied.items() if secret.encode() in content]
-    assert "environment.md" in copied
-    assert "not copied, looks like a credential: notes.txt" in result.stderr
-    assert secret not in result.stderr + result.stdout
+    assert "environment.md" in copied and ".ssh" in copied
+    assert "warning: not copied, looks like a credential: notes.txt" in outcome.err
+    assert secret not in outcome.err + outcome.out
 
 
 def test_ignored_data_is_never_opened(workspace: Path) -> None:
-    """A FIFO blocks whoever opens it: iso would hang (and time out) if it read ignored data."""
+    """A FIFO blocks whoever opens it: isolation would never end if it read ignored data."""
     experiment = workspace / "experiments" / "alpha"
     write(experiment / ".amlignore", "data/\n*.bin\n")
     (experiment / "data").mkdir()
     os.mkfifo(experiment / "data" / "stream")
     os.mkfifo(experiment / "huge.bin")
-
-    result = subprocess.run(
-        [sys.executable, "-m", "scripts.iso", "alpha"],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    folders: list[Path] = []
+    worker = threading.Thread(
+        target=lambda: folders.append(isolated(workspace, "alpha")), daemon=True
     )
 
-    assert result.returncode == 0, result.stderr
-    folder = Path(result.stdout.strip().splitlines()[-1])
-    assert not (folder / "data").exists()
-    assert not (folder / "huge.bin").exists()
+    worker.start()
+    worker.join(timeout=60)
+
+    assert folders, "isolation opened an ignored FIFO and blocked"
+    assert not (folders[0] / "data").exists()
+    assert not (folders[0] / "huge.bin").exists()

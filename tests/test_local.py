@@ -1,20 +1,17 @@
-"""`just local` on a tiny workspace: isolation from the project venv, exit codes, inputs."""
+"""`just local` on the tiny workspace: isolation from the project venv, exit codes, the
+job's context. In-process (the `cli` fixture) with real uv environments and real job
+processes; Ctrl-C needs a real process group and runs `just local` as its own process."""
 
 import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from scripts.local import ENDED
-from tests.helpers import add_job, run, run_folders, script, start_slow_job, write
-
-
-def local(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return script(root, "local", *args)
+from scripts import local
+from tests.helpers import Outcome, add_job, run, run_folders, start_slow_job
 
 
 def only_run_folder(root: Path) -> Path:
@@ -22,51 +19,58 @@ def only_run_folder(root: Path) -> Path:
     return folder
 
 
-def test_declared_dependencies_and_shared_are_importable(workspace: Path) -> None:
-    result = local(workspace, "alpha")
+def test_declared_dependencies_and_shared_are_importable(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    outcome = cli(local.main, workspace, "alpha")
 
-    assert result.returncode == 0, result.stderr
-    assert "hello from shared" in result.stdout
+    assert outcome.code == 0, outcome.err
+    assert "hello from shared" in outcome.out
 
 
-def test_an_undeclared_import_fails_as_it_would_in_azure_ml(workspace: Path) -> None:
+def test_an_undeclared_import_fails_as_it_would_in_azure_ml(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
     # yaml is in the project's venv (the tooling uses it) but alpha does not declare it.
     assert subprocess.run([sys.executable, "-c", "import yaml"]).returncode == 0
     add_job(workspace / "experiments" / "alpha", "python -c 'import yaml'")
 
-    result = local(workspace, "alpha")
+    outcome = cli(local.main, workspace, "alpha")
 
-    assert result.returncode == 1
-    assert "No module named 'yaml'" in result.stderr
+    assert outcome.code == 1
+    assert "No module named 'yaml'" in outcome.err
 
 
-def test_payload_exit_code_propagates(workspace: Path) -> None:
+def test_payload_exit_code_propagates(workspace: Path, cli: Callable[..., Outcome]) -> None:
     add_job(workspace / "experiments" / "beta", "python -c 'import sys; sys.exit(7)'")
 
-    result = local(workspace, "beta")
+    outcome = cli(local.main, workspace, "beta")
 
-    assert result.returncode == 7
-    assert only_run_folder(workspace).is_dir()  # kept for inspection
-    ended = ENDED.search(result.stderr)  # what `just bench` reads the job's duration from
-    assert ended and float(ended[1]) > 0
+    assert outcome.code == 7
+    assert outcome.err.splitlines()[-1].startswith(
+        f"run {only_run_folder(workspace).name} ended with exit code 7 after "
+    )  # and the folder is kept for inspection
 
 
-def test_environment_is_reused_while_requirements_are_unchanged(workspace: Path) -> None:
-    first, second = local(workspace, "beta"), local(workspace, "beta")
+def test_environment_is_reused_while_requirements_are_unchanged(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    first, second = cli(local.main, workspace, "beta"), cli(local.main, workspace, "beta")
 
-    assert "built now" in first.stderr
-    assert "reused" in second.stderr
-    environments = [p for p in (workspace / "runs" / ".venvs").iterdir()]
+    assert "built now" in first.err
+    assert "reused" in second.err
+    environments = list((workspace / "runs" / ".venvs").iterdir())
     assert len(environments) == 1 and not environments[0].name.startswith(".")
 
 
-def test_job_context_matches_azure_ml(workspace: Path) -> None:
-    """Working directory = run folder, environment_variables set, outputs under the run."""
+def test_job_context_matches_azure_ml(workspace: Path, cli: Callable[..., Outcome]) -> None:
+    """Working directory = run folder, environment_variables set, outputs under the run,
+    the tooling's own Python environment out of the way."""
     experiment = workspace / "experiments" / "beta"
     add_job(
         experiment,
-        "python -c \"import os; print(os.getcwd()); print(os.environ['GREETING'])\" "
-        "&& touch ${{outputs.model}}/weights.bin",
+        "python -c \"import os, sys; print(os.getcwd()); print(os.environ['GREETING']); "
+        'print(sys.prefix)" && touch ${{outputs.model}}/weights.bin',
         extra="""
         outputs:
           model:
@@ -78,119 +82,29 @@ def test_job_context_matches_azure_ml(workspace: Path) -> None:
         text.replace("  PYTHONPATH: src\n", "  PYTHONPATH: src\n  GREETING: hi there\n")
     )
 
-    result = local(workspace, "beta")
+    outcome = cli(local.main, workspace, "beta")
 
     folder = only_run_folder(workspace)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [str(folder), "hi there"]
+    assert outcome.code == 0, outcome.err
+    cwd, greeting, prefix = outcome.out.splitlines()
+    assert (cwd, greeting) == (str(folder), "hi there")
+    assert Path(prefix).parent == workspace / "runs" / ".venvs"
     assert (folder / "outputs" / "model" / "weights.bin").is_file()
 
 
-JOB_WITH_INPUTS = """
-inputs:
-  epochs: 10
-  rate:
-    type: number
-    default: 0.5
-  train:
-    type: uri_folder
-    path: ./sample
-  asset:
-    type: uri_folder
-    path: azureml:digits:3
-"""
-
-
-def echo_inputs_job(workspace: Path, extra_inputs: str = "") -> Path:
-    experiment = workspace / "experiments" / "beta"
-    add_job(
-        experiment,
-        "printf '%s\\n' epochs=${{inputs.epochs}} rate=${{inputs.rate}} "
-        "train=${{inputs.train}} asset=${{inputs.asset}}",
-        extra=JOB_WITH_INPUTS + extra_inputs,
-    )
-    write(experiment / "sample" / "rows.csv", "a,b\n")
-    write(workspace / "data" / "digits" / "3" / "x.csv", "a\n")
-    return experiment
-
-
-def test_inputs_resolve_to_local_values(workspace: Path) -> None:
-    experiment = echo_inputs_job(workspace)
-
-    result = local(workspace, "beta")
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
-        "epochs=10",
-        "rate=0.5",
-        f"train={experiment / 'sample'}",
-        f"asset={workspace / 'data' / 'digits' / '3'}",
-    ]
-
-
-def test_set_overrides_literals_and_paths(workspace: Path, tmp_path: Path) -> None:
-    echo_inputs_job(workspace)
-    elsewhere = tmp_path / "other data"
-    elsewhere.mkdir()
-
-    result = local(
-        workspace,
-        "beta",
-        "--set",
-        "inputs.epochs=3",
-        "--set",
-        f"inputs.train.path={elsewhere}",
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert "epochs=3\n" in result.stdout
-    assert f"train={elsewhere}\n" in result.stdout  # quoted for the shell: one argument
-
-
-@pytest.mark.parametrize(
-    "remote",
-    [
-        "azureml:digits:9",
-        "azureml:digits@latest",
-        "azureml://datastores/workspaceblobstore/paths/digits/",
-        "wasbs://data@account.blob.core.windows.net/digits/",
-        "https://example.invalid/digits.csv",
-    ],
-)
-def test_remote_input_needs_an_override(workspace: Path, remote: str) -> None:
-    experiment = echo_inputs_job(workspace)
-
-    result = local(workspace, "beta", "--set", f"inputs.asset.path={remote}")
-
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1
-    assert "input 'asset' is remote" in result.stderr
-    assert "--set inputs.asset.path=LOCAL_PATH" in result.stderr
-    assert not run_folders(workspace)
-
-    override = local(workspace, "beta", "--set", f"inputs.asset.path={experiment / 'sample'}")
-    assert override.returncode == 0, override.stderr
-
-
-def test_missing_local_path_is_a_usage_error(workspace: Path) -> None:
-    echo_inputs_job(workspace)
-
-    result = local(workspace, "beta", "--set", "inputs.train.path=./absent")
-
-    assert result.returncode == 2
-    assert "input 'train'" in result.stderr and "does not exist" in result.stderr
-
-
-def test_optional_parts_are_dropped_without_a_value(workspace: Path) -> None:
+def test_inputs_and_overrides_reach_the_command(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
     add_job(
         workspace / "experiments" / "beta",
-        "echo start $[[--limit ${{inputs.limit}}]] end",
-        extra="inputs:\n  limit:\n    type: integer\n    optional: true\n",
+        "echo epochs=${{inputs.epochs}} $[[limit=${{inputs.limit}}]]",
+        extra="inputs:\n  epochs: 10\n  limit:\n    type: integer\n    optional: true\n",
     )
 
-    assert local(workspace, "beta").stdout.strip() == "start end"
-    given = local(workspace, "beta", "--set", "inputs.limit=5")
-    assert given.stdout.strip() == "start --limit 5 end"
+    outcome = cli(local.main, workspace, "beta", "--set", "inputs.epochs=3")
+
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.strip() == "epochs=3"
 
 
 def test_ctrl_c_keeps_the_run_folder(workspace: Path) -> None:
@@ -205,13 +119,15 @@ def test_ctrl_c_keeps_the_run_folder(workspace: Path) -> None:
     assert folder.is_dir()
 
 
-def test_tracking_context_names_the_run_and_its_git_state(workspace: Path) -> None:
+def test_tracking_context_names_the_run_and_its_git_state(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
     add_job(workspace / "experiments" / "beta", "printenv MLFLOW_RUN_CONTEXT MLFLOW_TRACKING_URI")
     commit = run(["git", "rev-parse", "HEAD"], workspace, check=True).stdout.strip()
 
-    result = local(workspace, "beta")  # the job file changed since the commit: dirty
+    outcome = cli(local.main, workspace, "beta")  # the job file changed since the commit: dirty
 
-    context, tracking_uri = result.stdout.splitlines()
+    context, tracking_uri = outcome.out.splitlines()
     assert json.loads(context) == {
         "mlflow.runName": only_run_folder(workspace).name,
         "mlflow.source.git.commit": commit,
@@ -219,3 +135,13 @@ def test_tracking_context_names_the_run_and_its_git_state(workspace: Path) -> No
         "mlflow.source.git.dirty": "true",
     }
     assert tracking_uri == f"sqlite:///{workspace / 'runs' / 'mlflow.db'}"
+
+
+def test_the_runner_leaves_signal_handling_as_it_found_it(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    assert cli(local.main, workspace, "beta").code == 0
+
+    assert {signum: signal.getsignal(signum) for signum in before} == before

@@ -1,17 +1,26 @@
-"""Run records on the tiny workspace: run.json, logs, statuses, `just runs`, `just rerun`."""
+"""Run records on the tiny workspace: run.json, logs, statuses, `just runs`, `just rerun`.
+
+In-process (the `cli` fixture) but for what needs the runner as a process of its own:
+signals, and a terminal that goes away.
+"""
 
 import hashlib
 import json
 import os
 import signal
-import time
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from scripts import local, rerun, runs
+from scripts.runfolder.manifest import Manifest, read_manifest, read_manifests
+from scripts.runner.run import status_of
 from tests.helpers import (
+    Outcome,
     add_job,
     newest_folder,
     run,
-    script,
     start_script,
     start_slow_job,
     write,
@@ -22,7 +31,7 @@ def manifest_of(folder: Path) -> dict[str, object]:
     return json.loads((folder / "run.json").read_text())
 
 
-def test_manifest_records_the_run(workspace: Path) -> None:
+def test_manifest_records_the_run(workspace: Path, cli: Callable[..., Outcome]) -> None:
     add_job(
         workspace / "experiments" / "beta",
         "echo to-stdout && echo to-stderr >&2 && echo ${{inputs.greeting}}",
@@ -30,10 +39,10 @@ def test_manifest_records_the_run(workspace: Path) -> None:
     )
     commit = run(["git", "rev-parse", "HEAD"], workspace, check=True).stdout.strip()
 
-    result = script(workspace, "local", "beta", "--set", "inputs.greeting=bonjour")
+    outcome = cli(local.main, workspace, "beta", "--set", "inputs.greeting=bonjour")
 
-    assert result.returncode == 0, result.stderr
-    assert "to-stdout" in result.stdout and "to-stderr" in result.stderr  # streamed live
+    assert outcome.code == 0, outcome.err
+    assert "to-stdout" in outcome.out and "to-stderr" in outcome.err  # streamed live
     folder = newest_folder(workspace)
     manifest = manifest_of(folder)
     requirements = (folder / "environment" / "requirements.txt").read_bytes()
@@ -56,13 +65,107 @@ def test_manifest_records_the_run(workspace: Path) -> None:
     assert "to-stdout" in log and "to-stderr" in log and "bonjour" in log
 
 
-def test_failed_job_is_recorded_failed(workspace: Path) -> None:
+def test_failed_job_is_recorded_failed(workspace: Path, cli: Callable[..., Outcome]) -> None:
     add_job(workspace / "experiments" / "beta", "python -c 'raise SystemExit(3)'")
 
-    assert script(workspace, "local", "beta").returncode == 3
+    assert cli(local.main, workspace, "beta").code == 3
 
     manifest = manifest_of(newest_folder(workspace))
     assert (manifest["status"], manifest["exit_code"]) == ("FAILED", 3)
+
+
+@pytest.mark.parametrize(
+    ("code", "stopped", "status"),
+    [
+        (0, False, "FINISHED"),
+        (1, False, "FAILED"),
+        (130, False, "KILLED"),
+        (137, False, "KILLED"),
+        (143, False, "KILLED"),
+        (0, True, "FINISHED"),  # stopped, but the job finished anyway
+        (2, True, "KILLED"),  # stopped, and the job gave up with its own code
+    ],
+)
+def test_final_status(code: int, stopped: bool, status: str) -> None:
+    assert status_of(code, stopped) == status
+
+
+def a_manifest(run_name: str, **recorded: object) -> Manifest:
+    return Manifest(
+        experiment="beta",
+        mlflow_experiment="beta",
+        run_name=run_name,
+        command="echo 1",
+        inputs={"x": "1"},
+        environment_variables={"A": "b"},
+        requirements_sha256="0" * 64,
+        local_tracking_requirements="",
+        git=None,
+        output_folders=["outputs/model"],
+        **recorded,  # type: ignore[arg-type]
+    )
+
+
+def test_a_manifest_is_written_atomically_and_read_back(tmp_path: Path) -> None:
+    manifest = a_manifest("20260101_000000_run", status="FINISHED", metrics={"loss": 0.5})
+
+    manifest.write(tmp_path)
+
+    assert read_manifest(tmp_path) == manifest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]  # no staging file left
+
+
+def test_a_rerun_manifest_keeps_what_the_run_was_given_and_nothing_it_recorded() -> None:
+    recorded = a_manifest(
+        "20260101_000000_old",
+        tracking_store="/x/mlflow.db",
+        started="2026-01-01T00:00:00+00:00",
+        status="FAILED",
+        ended="2026-01-01T00:00:01+00:00",
+        duration_seconds=1.0,
+        exit_code=1,
+        tracking_run_id="abc",
+        metrics={"loss": 0.5},
+    )
+
+    again = recorded.for_rerun("20260102_000000_new", rerun_of="/runs/beta/old")
+
+    assert again == a_manifest("20260102_000000_new", rerun_of="/runs/beta/old")
+
+
+def test_manifests_are_listed_newest_first_and_unreadable_ones_named(tmp_path: Path) -> None:
+    for name in ("20260101_000000_a", "20260103_000000_c", "20260102_000000_b"):
+        (tmp_path / "beta" / name).mkdir(parents=True)
+        a_manifest(name).write(tmp_path / "beta" / name)
+    write(tmp_path / "beta" / "20260104_000000_broken" / "run.json", "{not json")
+
+    found, unreadable = read_manifests(tmp_path, "beta")
+
+    assert [m.run_name for m in found] == [
+        "20260103_000000_c",
+        "20260102_000000_b",
+        "20260101_000000_a",
+    ]
+    assert unreadable == [tmp_path / "beta" / "20260104_000000_broken"]
+    assert read_manifests(tmp_path, "alpha") == ([], [])
+
+
+def test_the_runs_table() -> None:
+    finished = a_manifest(
+        "20260102_000000_b",
+        status="FINISHED",
+        duration_seconds=75.25,
+        metrics={"loss": 0.123456, "accuracy": 0.9, "f1": 0.8, "recall": 0.7},
+    )
+    running = a_manifest("20260101_000000_a")
+
+    rows = [runs.HEADER, runs.row(finished), runs.row(running)]
+
+    assert runs.table(rows).splitlines() == [
+        "RUN                EXPERIMENT  STATUS    DURATION  METRICS",
+        "20260102_000000_b  beta        FINISHED  1m15.2s   accuracy=0.9  f1=0.8  loss=0.1235",
+        "20260101_000000_a  beta        RUNNING   -",
+    ]
 
 
 def test_sigint_to_the_job_records_killed(workspace: Path) -> None:
@@ -97,44 +200,40 @@ def test_manifest_says_running_while_the_job_runs(workspace: Path) -> None:
         process.communicate(timeout=30)
 
 
-def test_runs_lists_newest_first(workspace: Path) -> None:
+def test_runs_lists_the_runs_local_recorded(workspace: Path, cli: Callable[..., Outcome]) -> None:
     add_job(workspace / "experiments" / "beta", "python -c 'raise SystemExit(1)'")
-    script(workspace, "local", "beta")
-    time.sleep(1.1)  # run names sort by their second
-    script(workspace, "local", "alpha")
+    cli(local.main, workspace, "beta")
+    write(workspace / "runs" / "beta" / "20260101_000000_broken" / "run.json", "{")
 
-    listing = script(workspace, "runs").stdout.splitlines()
-    only_beta = script(workspace, "runs", "beta").stdout.splitlines()
+    listing = cli(runs.main, workspace)
+    only_alpha = cli(runs.main, workspace, "alpha")
 
-    assert listing[0].split() == ["RUN", "EXPERIMENT", "STATUS", "DURATION", "METRICS"]
-    assert [line.split()[1:3] for line in listing[1:]] == [
-        ["alpha", "FINISHED"],
-        ["beta", "FAILED"],
-    ]
-    assert [line.split()[1] for line in only_beta[1:]] == ["beta"]
-
-
-def test_runs_without_runs_says_how_to_start(workspace: Path) -> None:
-    result = script(workspace, "runs")
-    assert result.returncode == 0
-    assert "no local runs yet" in result.stderr
+    rows = listing.out.splitlines()
+    assert rows[0].split() == runs.HEADER
+    assert [row.split()[1:3] for row in rows[1:]] == [["beta", "FAILED"]]
+    assert f"warning: {workspace}/runs/beta/20260101_000000_broken has no readable" in listing.err
+    assert (only_alpha.code, only_alpha.out) == (0, "")
+    assert "no local runs yet: start one with `just local EXP`" in only_alpha.err
 
 
-def test_rerun_repeats_the_recorded_run_after_the_source_changed(workspace: Path) -> None:
+def test_rerun_repeats_the_recorded_run_after_the_source_changed(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
     experiment = workspace / "experiments" / "beta"
     add_job(experiment, "echo value=${{inputs.x}}", extra="inputs:\n  x: 1\n")
-    first = script(workspace, "local", "beta", "--set", "inputs.x=42")
-    original = newest_folder(workspace)
+    write(experiment / "src" / "beta" / "logs" / "keep.txt", "code, not a log\n")
+    first = cli(local.main, workspace, "beta", "--set", "inputs.x=42")
+    (original,) = {p.parent for p in (workspace / "runs").glob("beta/*/run.json")}
     add_job(experiment, "echo changed", extra="inputs:\n  x: 1\n")
     write(experiment / "src" / "beta" / "__init__.py", "raise RuntimeError('changed')\n")
-    time.sleep(1.1)
 
-    again = script(workspace, "rerun", str(original))
+    again = cli(rerun.main, workspace, str(original.relative_to(workspace)))
 
-    assert again.returncode == 0, again.stderr
-    assert first.stdout.splitlines()[0] == again.stdout.splitlines()[0] == "value=42"
-    rerun_folder = newest_folder(workspace)
-    assert rerun_folder != original
+    assert again.code == 0, again.err
+    assert first.out.splitlines()[0] == again.out.splitlines()[0] == "value=42"
+    (rerun_folder,) = {p.parent for p in (workspace / "runs").glob("beta/*/run.json")} - {original}
+    assert (rerun_folder / "src" / "beta" / "logs" / "keep.txt").is_file()
+    assert (rerun_folder / "logs" / "std_log.txt").read_text() == "value=42\n"  # its own log
     manifest = manifest_of(rerun_folder)
     assert manifest["rerun_of"] == str(original)
     assert manifest["run_name"] == rerun_folder.name
@@ -142,15 +241,13 @@ def test_rerun_repeats_the_recorded_run_after_the_source_changed(workspace: Path
     assert "changed" not in (rerun_folder / "src" / "beta" / "__init__.py").read_text()
 
 
-def test_rerun_of_a_missing_or_non_run_folder(workspace: Path) -> None:
+def test_rerun_of_a_folder_that_is_not_a_run(workspace: Path, cli: Callable[..., Outcome]) -> None:
     write(workspace / "runs" / "beta" / "not-a-run" / "notes.txt", "x")
-    for argument, problem in [
-        ("runs/beta/absent", "is not a folder"),
-        ("runs/beta/not-a-run", "is not a run folder"),
-    ]:
-        result = script(workspace, "rerun", argument)
-        assert result.returncode == 2
-        assert result.stderr.count("\n") == 1 and problem in result.stderr
+
+    outcome = cli(rerun.main, workspace, "runs/beta/not-a-run")
+
+    assert outcome.code == 2
+    assert "runs/beta/not-a-run is not a run folder (no readable run.json)" in outcome.error_line
 
 
 def test_a_closed_terminal_does_not_stall_the_job(workspace: Path) -> None:

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import mlflow
 import pytest
+from shared.metrics import BATCH_LIMIT, MetricBuffer
 from shared.reproducibility import seeded_rng
-from shared.tracking import BATCH_LIMIT, MetricBuffer
 
 
 def test_same_seed_same_draws() -> None:

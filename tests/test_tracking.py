@@ -1,5 +1,9 @@
 """Run records in the real MLflow store, on a copy of this repository: artifacts, final
-statuses, reruns, store faults, concurrent runs, and the MLflow UI over HTTP."""
+statuses, reruns, store faults, concurrent runs, and the MLflow UI over HTTP.
+
+Runs go through the runner in-process (the `cli` fixture) but where the runner itself must
+be a process: a stop signal, two runs at once, the UI.
+"""
 
 import json
 import os
@@ -10,14 +14,19 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Run
 
-from tests.helpers import run_folders, script, start_script
+from scripts import local as local_command
+from scripts import rerun, ui
+from scripts.console.errors import StoreError
+from scripts.tracking import store as store_module
+from scripts.tracking.store import check_writable, connect
+from tests.helpers import Outcome, run_folders, start_script
 
 EXPERIMENT = "example_experiment"
 
@@ -26,12 +35,22 @@ def client(project: Path) -> MlflowClient:
     return MlflowClient(f"sqlite:///{project / 'runs' / 'mlflow.db'}")
 
 
-def local(project: Path, *sets: str) -> tuple[subprocess.CompletedProcess[str], Path]:
-    before = run_folders(project)
-    args = [arg for value in sets for arg in ("--set", value)]
-    result = script(project, "local", EXPERIMENT, *args)
-    (folder,) = run_folders(project) - before
-    return result, folder
+@pytest.fixture
+def local(project: Path, cli: Callable[..., Outcome]) -> Callable[..., tuple[Outcome, Path]]:
+    """`local(*sets)`: `just local example_experiment --set ...` on the project copy; what it
+    did, and its run folder."""
+
+    def call(*sets: str) -> tuple[Outcome, Path]:
+        before = run_folders(project)
+        args = [arg for value in sets for arg in ("--set", value)]
+        outcome = cli(local_command.main, project, EXPERIMENT, *args)
+        (folder,) = run_folders(project) - before
+        return outcome, folder
+
+    return call
+
+
+Local = Callable[..., tuple[Outcome, Path]]
 
 
 def tracked(project: Path, folder: Path) -> Run:
@@ -40,9 +59,9 @@ def tracked(project: Path, folder: Path) -> Run:
     return client(project).get_run(run_id)
 
 
-def test_outputs_and_logs_are_attached_as_artifacts(project: Path) -> None:
-    result, folder = local(project, "inputs.epochs=1")
-    assert result.returncode == 0, result.stderr
+def test_outputs_and_logs_are_attached_as_artifacts(project: Path, local: Local) -> None:
+    outcome, folder = local("inputs.epochs=1")
+    assert outcome.code == 0, outcome.err
     run = tracked(project, folder)
 
     artifacts = {a.path for a in client(project).list_artifacts(run.info.run_id, "outputs")}
@@ -54,10 +73,10 @@ def test_outputs_and_logs_are_attached_as_artifacts(project: Path) -> None:
     assert json.loads((folder / "run.json").read_text())["metrics"]["test_accuracy"] > 0.5
 
 
-def test_a_failing_job_is_failed_in_mlflow(project: Path) -> None:
-    result, folder = local(project, "inputs.hidden_units=0")  # scikit-learn rejects it
+def test_a_failing_job_is_failed_in_mlflow(project: Path, local: Local) -> None:
+    outcome, folder = local("inputs.hidden_units=0")  # scikit-learn rejects it
 
-    assert result.returncode == 1
+    assert outcome.code == 1
     assert tracked(project, folder).info.status == "FAILED"
 
 
@@ -104,15 +123,16 @@ def test_a_stopped_run_is_killed_in_mlflow_and_keeps_what_was_logged(project: Pa
     assert json.loads((folder / "run.json").read_text())["status"] == "KILLED"
 
 
-def test_rerun_reproduces_params_and_metrics(project: Path) -> None:
-    result, original = local(project, "inputs.epochs=2", "inputs.hidden_units=16")
-    assert result.returncode == 0, result.stderr
-    time.sleep(1.1)
+def test_rerun_reproduces_params_and_metrics(
+    project: Path, local: Local, cli: Callable[..., Outcome]
+) -> None:
+    outcome, original = local("inputs.epochs=2", "inputs.hidden_units=16")
+    assert outcome.code == 0, outcome.err
     before = run_folders(project)
 
-    again = script(project, "rerun", str(original))
+    again = cli(rerun.main, project, str(original))
 
-    assert again.returncode == 0, again.stderr
+    assert again.code == 0, again.err
     (rerun_folder,) = run_folders(project) - before
     first, second = tracked(project, original), tracked(project, rerun_folder)
     assert first.info.run_id != second.info.run_id
@@ -137,11 +157,11 @@ def test_concurrent_runs_are_both_recorded(project: Path) -> None:
 
 
 @pytest.fixture
-def store(project: Path) -> Path:
+def store(project: Path, local: Local) -> Path:
     """runs/mlflow.db of the project, made by a first run if need be."""
     path = project / "runs" / "mlflow.db"
     if not path.exists():
-        assert local(project, "inputs.epochs=1")[0].returncode == 0
+        assert local("inputs.epochs=1")[0].code == 0
     return path
 
 
@@ -160,13 +180,12 @@ def broken_store(store: Path, tmp_path: Path) -> Iterator[Path]:
             (tmp_path / part.name).rename(part)
 
 
-def test_a_broken_store_does_not_lose_the_run(project: Path, broken_store: Path) -> None:
-    result, folder = local(project, "inputs.epochs=1")
+def test_a_broken_store_does_not_lose_the_run(broken_store: Path, local: Local) -> None:
+    outcome, folder = local("inputs.epochs=1")
 
-    assert result.returncode == 0, result.stderr
-    warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert len(warning) == 1 and "not a usable MLflow store" in warning[0]
-    assert f"mv {broken_store}" in warning[0]
+    assert outcome.code == 0, outcome.err
+    (warning,) = [line for line in outcome.err.splitlines() if line.startswith("warning:")]
+    assert warning.endswith(f"; this run is tracked in {folder / 'mlflow.db'}")
     manifest = json.loads((folder / "run.json").read_text())
     assert manifest["status"] == "FINISHED"
     assert manifest["tracking_store"] == str(folder / "mlflow.db")
@@ -174,18 +193,49 @@ def test_a_broken_store_does_not_lose_the_run(project: Path, broken_store: Path)
     assert fallback.get_run(manifest["tracking_run_id"]).data.params["epochs"] == "1"
 
 
-def test_a_locked_store_does_not_lose_the_run(project: Path, store: Path) -> None:
+@pytest.fixture
+def short_lock_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give up on a locked store after 0.2 s instead of 10 s."""
+    monkeypatch.setattr(store_module, "LOCK_TIMEOUT_SECONDS", 0.2)
+
+
+@pytest.fixture
+def locked_store(store: Path) -> Iterator[Path]:
+    """The project's store, held by another writer."""
     holder = sqlite3.connect(store, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
-    try:
-        result, folder = local(project, "inputs.epochs=1")
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+    yield store
+    holder.execute("ROLLBACK")
+    holder.close()
 
-    assert result.returncode == 0, result.stderr
-    assert "is locked by another process" in result.stderr
-    assert json.loads((folder / "run.json").read_text())["status"] == "FINISHED"
+
+def test_a_locked_store_does_not_lose_the_run(
+    locked_store: Path, short_lock_timeout: None, local: Local
+) -> None:
+    outcome, folder = local("inputs.epochs=1")
+
+    assert outcome.code == 0, outcome.err
+    assert "is locked by another process" in outcome.err
+    manifest = json.loads((folder / "run.json").read_text())
+    assert (manifest["status"], manifest["tracking_store"]) == (
+        "FINISHED",
+        str(folder / "mlflow.db"),
+    )
+
+
+def test_store_faults_say_what_to_do(
+    broken_store: Path, tmp_path: Path, short_lock_timeout: None
+) -> None:
+    with pytest.raises(StoreError) as broken:
+        check_writable(broken_store)
+    assert str(broken.value) == (
+        f"{broken_store} is not a usable MLflow store (file is not a database): move it aside "
+        f"(mv {broken_store} {broken_store}.broken) and a new one is made"
+    )
+    check_writable(tmp_path / "absent.db")  # MLflow will create it
+    absent = pytest.raises(StoreError, match=r"absent.db: unable to open database file")
+    with absent, connect(tmp_path / "absent.db", read_only=True):
+        pass
 
 
 def free_port() -> int:
@@ -213,15 +263,16 @@ def test_ui_serves_the_store_and_stops_on_ctrl_c(project: Path) -> None:
         probe.connect(("127.0.0.1", port))  # nothing listens any more
 
 
-def test_ui_on_a_taken_port_says_how_to_choose_another(project: Path) -> None:
+def test_ui_on_a_taken_port_says_how_to_choose_another(
+    store: Path, project: Path, cli: Callable[..., Outcome]
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = script(project, "ui", "--port", str(port))
+        outcome = cli(ui.main, project, "--port", str(port))
 
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        f"error: port {port} is in use on 127.0.0.1: choose another, "
-        f"e.g. `just ui --port {port + 1}`"
+    assert outcome.code == 2
+    assert outcome.error_line == (
+        f"port {port} is in use on 127.0.0.1: choose another, e.g. `just ui --port {port + 1}`"
     )

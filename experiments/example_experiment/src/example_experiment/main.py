@@ -12,8 +12,8 @@ import joblib
 import matplotlib
 import mlflow
 import numpy as np
+from shared.metrics import MetricBuffer
 from shared.reproducibility import seeded_rng
-from shared.tracking import MetricBuffer
 from sklearn.datasets import load_digits
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 from sklearn.model_selection import train_test_split

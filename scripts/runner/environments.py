@@ -8,11 +8,12 @@ every run with the same requirements, so a warm run costs almost nothing.
 import hashlib
 import os
 import shutil
-import sys
 from pathlib import Path
 
-from scripts.project import ENVIRONMENTS_DIR, python_version, requirement_name
-from scripts.uv import export_requirements, run_uv
+from scripts.console import report
+from scripts.project.experiments import requirement_name
+from scripts.project.layout import Project
+from scripts.project.uv import export_requirements, run_uv
 
 TRACKING_GROUP = "local-tracking"  # dependency group in the root pyproject.toml
 _MLFLOW_CLIENTS = {"mlflow", "mlflow-skinny"}
@@ -28,7 +29,7 @@ def uses_mlflow(requirements: str) -> bool:
     return bool(requirement_names(requirements) & _MLFLOW_CLIENTS)
 
 
-def tracking_requirements(requirements: str) -> str:
+def tracking_requirements(project: Project, requirements: str) -> str:
     """The local-tracking packages that `requirements` lacks, pinned from uv.lock.
 
     mlflow-skinny cannot write the SQLite store without SQLAlchemy and Alembic; nothing is
@@ -37,7 +38,7 @@ def tracking_requirements(requirements: str) -> str:
     if not uses_mlflow(requirements):
         return ""
     present = requirement_names(requirements)
-    tracking = export_requirements("--only-group", TRACKING_GROUP)
+    tracking = export_requirements(project, "--only-group", TRACKING_GROUP)
     missing = [
         line
         for line in tracking.splitlines()
@@ -46,24 +47,22 @@ def tracking_requirements(requirements: str) -> str:
     return "".join(f"{line}\n" for line in missing)
 
 
-def environment_key(requirements: str, extra: str) -> str:
-    text = f"python {python_version()}\n{requirements}\n# local-tracking\n{extra}"
+def environment_key(python_version: str, requirements: str, extra: str) -> str:
+    text = f"python {python_version}\n{requirements}\n# local-tracking\n{extra}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def ensure_environment(requirements: str, extra: str) -> tuple[Path, bool]:
+def ensure_environment(project: Project, requirements: str, extra: str) -> tuple[Path, bool]:
     """The environment for these requirements, and whether it had to be built now."""
-    target = ENVIRONMENTS_DIR / environment_key(requirements, extra)
+    python_version = project.python_version()
+    target = project.environments / environment_key(python_version, requirements, extra)
     if (target / "bin" / "python").exists():
         return target, False
-    print(
-        f"building local environment {target.name} (once per set of requirements)",
-        file=sys.stderr,
-    )
-    ENVIRONMENTS_DIR.mkdir(parents=True, exist_ok=True)
-    staging = ENVIRONMENTS_DIR / f".{target.name}.{os.getpid()}.partial"
+    report.note(f"building local environment {target.name} (once per set of requirements)")
+    project.environments.mkdir(parents=True, exist_ok=True)
+    staging = project.environments / f".{target.name}.{os.getpid()}.partial"
     try:
-        _build(staging, requirements, extra)
+        _build(project, staging, python_version, requirements, extra)
         try:
             staging.rename(target)
         except OSError:  # another run built it meanwhile: use theirs
@@ -74,13 +73,17 @@ def ensure_environment(requirements: str, extra: str) -> tuple[Path, bool]:
     return target, True
 
 
-def _build(folder: Path, requirements: str, extra: str) -> None:
+def _build(project: Project, folder: Path, python: str, requirements: str, extra: str) -> None:
     """A relocatable venv, so it can be built under a temporary name and then renamed."""
-    run_uv("venv", "--quiet", "--relocatable", "--python", python_version(), str(folder))
+    run_uv(project, "venv", "--quiet", "--relocatable", "--python", python, str(folder))
     (folder / "requirements.txt").write_text(requirements)
     files = ["-r", str(folder / "requirements.txt")]
     if extra:
         (folder / "local-tracking.txt").write_text(extra)
         files += ["-r", str(folder / "local-tracking.txt")]
-    python = str(folder / "bin" / "python")
-    run_uv("pip", "install", "--compile-bytecode", "--python", python, *files, show_progress=True)
+    interpreter = str(folder / "bin" / "python")
+    run_uv(
+        project,
+        "pip", "install", "--compile-bytecode", "--python", interpreter, *files,
+        show_progress=True,
+    )  # fmt: skip

@@ -1,36 +1,21 @@
-"""Where things are in the project, and which names are experiments."""
+"""Which folders are experiments, and what the tooling needs from a member's pyproject.toml."""
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
-from scripts.errors import UsageError
-
-ROOT = Path(__file__).resolve().parent.parent
-EXPERIMENTS_DIR = ROOT / "experiments"
-SHARED_DIR = ROOT / "shared"
-SHARED_PACKAGE = SHARED_DIR / "src" / "shared"
-RUNS_DIR = ROOT / "runs"
-DATA_DIR = ROOT / "data"
-DOCKERFILE = ROOT / "docker" / "Dockerfile"
-PYTHON_VERSION_FILE = ROOT / ".python-version"
-JOB_FILE_NAME = "azure-ml-job.yaml"
-TRACKING_STORE = RUNS_DIR / "mlflow.db"
-ENVIRONMENTS_DIR = RUNS_DIR / ".venvs"
+from scripts.console.errors import UsageError
+from scripts.project.cache import derived
+from scripts.project.layout import Project
 
 _VALID_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-def python_version() -> str:
-    """The project's Python version: `.python-version` is its only source."""
-    return PYTHON_VERSION_FILE.read_text().strip()
-
-
-def experiment_names() -> list[str]:
+def experiment_names(project: Project) -> list[str]:
     return sorted(
-        path.parent.name for path in EXPERIMENTS_DIR.glob("*/pyproject.toml") if path.is_file()
+        path.parent.name for path in project.experiments.glob("*/pyproject.toml") if path.is_file()
     )
 
 
@@ -43,12 +28,12 @@ def check_name(name: str) -> None:
         )
 
 
-def experiment_dir(name: str) -> Path:
+def experiment_dir(project: Project, name: str) -> Path:
     """The folder of experiment `name`; a UsageError that lists the choices otherwise."""
     check_name(name)
-    path = EXPERIMENTS_DIR / name
+    path = project.experiments / name
     if not (path / "pyproject.toml").is_file():
-        known = ", ".join(experiment_names()) or "none yet"
+        known = ", ".join(experiment_names(project)) or "none yet"
         raise UsageError(f"unknown experiment {name!r}: choose one of {known}")
     return path
 
@@ -75,16 +60,29 @@ def requirement_name(requirement: str) -> str | None:
     return normalise(match.group()) if match else None
 
 
-def read_package(member_dir: Path) -> Package:
+def read_package(project: Project, member_dir: Path) -> Package:
+    """The package a workspace member's pyproject.toml declares (kept in runs/.cache/)."""
+    path = member_dir / "pyproject.toml"
+    declared = derived(project, "package", path, lambda: _parse_package(path))
+    return Package(declared["name"], frozenset(declared["dependencies"]))
+
+
+class _Declared(TypedDict):
+    name: str  # normalised
+    dependencies: list[str]  # normalised names
+
+
+def _parse_package(path: Path) -> _Declared:
+    import tomllib  # ~5 ms; only a changed pyproject.toml pays for it
+
     try:
-        project = tomllib.loads((member_dir / "pyproject.toml").read_text())["project"]
-        names = (requirement_name(r) for r in project.get("dependencies", []))
-        return Package(
-            name=normalise(project["name"]),
-            dependencies=frozenset(name for name in names if name),
-        )
+        declared = tomllib.loads(path.read_text())["project"]
+        names = (requirement_name(r) for r in declared.get("dependencies", []))
+        return {
+            "name": normalise(declared["name"]),
+            "dependencies": sorted(name for name in names if name),
+        }
     except (OSError, KeyError, tomllib.TOMLDecodeError) as error:
         raise UsageError(
-            f"{member_dir / 'pyproject.toml'} is not a valid project file ({error}); "
-            "fix it, then run `uv lock`"
+            f"{path} is not a valid project file ({error}); fix it, then run `uv lock`"
         ) from None

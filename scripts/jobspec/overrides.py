@@ -1,20 +1,13 @@
-"""The Azure ML command-job YAML as the local tooling reads it, and `--set` overrides.
-
-`--set key=value` follows `az ml job create --set`: a dotted path into the YAML,
-e.g. `inputs.epochs=10` or `inputs.training_data.path=./data/digits`.
-"""
+"""`--set key=value`, as `az ml job create --set` takes it: a dotted path into the job YAML,
+e.g. `inputs.epochs=10` or `inputs.training_data.path=./data/digits`."""
 
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from scripts.errors import UsageError
-
-JobDict = dict[str, Any]
+from scripts.console.errors import UsageError
+from scripts.jobspec.job import JobDict
 
 
 @dataclass(frozen=True)
@@ -36,33 +29,6 @@ def parse_override(text: str) -> Override:
             "or --set inputs.NAME.path=PATH"
         )
     return Override(path, value)
-
-
-def load_job(path: Path) -> JobDict:
-    """The job YAML as a dict, with the checks every command needs before it acts."""
-    try:
-        job = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(
-            f"{path} is missing: every experiment needs an Azure ML job spec there"
-        ) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise UsageError(f"{path} is not valid YAML{where}: fix the file") from None
-    if not isinstance(job, dict):
-        raise UsageError(f"{path} must be a YAML mapping of an Azure ML command job")
-    if job.get("type", "command") != "command":
-        raise UsageError(
-            f"{path} is a {job['type']!r} job: this command runs command jobs only "
-            "(`type: command`)"
-        )
-    if not isinstance(job.get("command"), str) or not job["command"].strip():
-        raise UsageError(f"{path} has no `command`: add the command the job runs")
-    for section in ("inputs", "outputs", "environment_variables"):
-        if not isinstance(job.get(section) or {}, dict):
-            raise UsageError(f"{path}: `{section}` must be a mapping")
-    return job
 
 
 def apply_overrides(job: JobDict, overrides: Iterable[Override], source: Path) -> JobDict:

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from scripts.console.errors import StoreError
+
 LOCK_TIMEOUT_SECONDS = 10.0
-
-
-class StoreError(Exception):
-    """The store cannot be read or written; the message says why and what to do."""
 
 
 @dataclass(frozen=True)

@@ -10,28 +10,12 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-# Never part of a job, whatever the ignore file says.
-CREDENTIAL_PATTERNS = (
-    ".git",
-    ".env",
-    ".env.*",
-    ".netrc",
-    ".pypirc",
-    ".git-credentials",
-    ".ssh/",
-    ".azure/",
-    ".aws/",
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "*.keytab",
-    "id_rsa*",
-    "id_dsa*",
-    "id_ecdsa*",
-    "id_ed25519*",
-)
-_CREDENTIALS = GitIgnoreSpec.from_lines(CREDENTIAL_PATTERNS)
+# Never part of a job, whatever the ignore file says; matched on a file's or folder's name
+# at any depth, like the gitignore patterns `.env`, `.env.*`, `*.pem`, `id_rsa*`, `.ssh/`.
+CREDENTIAL_NAMES = frozenset({".git", ".env", ".netrc", ".pypirc", ".git-credentials"})
+CREDENTIAL_PREFIXES = (".env.", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519")
+CREDENTIAL_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".keytab")
+CREDENTIAL_FOLDERS = frozenset({".ssh", ".azure", ".aws"})
 _PRIVATE_KEY_MARKERS = (b"-----BEGIN", b"PRIVATE KEY-----")
 
 
@@ -42,6 +26,16 @@ def ignore_spec(source: Path) -> GitIgnoreSpec:
         if rules.is_file():
             return GitIgnoreSpec.from_lines(rules.read_text().splitlines())
     return GitIgnoreSpec.from_lines([])
+
+
+def is_credential(name: str, is_dir: bool) -> bool:
+    """Whether a file or folder of this name looks like it holds credentials."""
+    return (
+        name in CREDENTIAL_NAMES
+        or name.startswith(CREDENTIAL_PREFIXES)
+        or name.endswith(CREDENTIAL_SUFFIXES)
+        or (is_dir and name in CREDENTIAL_FOLDERS)
+    )
 
 
 def copy_tree(source: Path, destination: Path, ignored: GitIgnoreSpec) -> list[Path]:
@@ -60,10 +54,9 @@ def _copy_dir(
         for entry in sorted(entries, key=lambda e: e.name):
             path = f"{relative}{entry.name}"
             is_dir = entry.is_dir()
-            match_path = f"{path}/" if is_dir else path
-            if ignored.match_file(match_path):
+            if ignored.match_file(f"{path}/" if is_dir else path):
                 continue
-            if _CREDENTIALS.match_file(match_path):
+            if is_credential(entry.name, is_dir):
                 refused.append(Path(path))
             elif is_dir:
                 _copy_dir(root, destination / entry.name, f"{path}/", ignored, refused)

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import yaml
 
-from scripts.config import is_placeholder
-from scripts.errors import UsageError
-from scripts.gitinfo import GitState
-from scripts.jobspec import Override
+from scripts.console.errors import UsageError
+from scripts.jobspec.overrides import Override
+from scripts.project.git import GitState
+from scripts.project.settings import is_placeholder
 
 if TYPE_CHECKING:
     from azure.ai.ml.entities import Command

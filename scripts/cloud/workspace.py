@@ -8,8 +8,9 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scripts.config import SETTINGS_FILES, is_placeholder, load_settings
-from scripts.errors import UsageError
+from scripts.console.errors import UsageError
+from scripts.project.layout import Project
+from scripts.project.settings import is_placeholder
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
@@ -25,11 +26,11 @@ class Workspace:
     tenant_id: str | None
 
 
-def workspace_from_settings(settings: dict[str, str] | None = None) -> Workspace:
+def workspace_from_settings(project: Project) -> Workspace:
     """The configured workspace; a UsageError naming the first missing or placeholder
     variable and the file to put it in."""
-    values = load_settings() if settings is None else settings
-    local_file = SETTINGS_FILES[-1].name
+    values = project.settings
+    local_file = project.settings_files[-1].name
     for variable in REQUIRED:
         value = values.get(variable, "")
         if not value or is_placeholder(value):

@@ -3,16 +3,14 @@
 import re
 from pathlib import Path
 
-from dotenv import dotenv_values
-
-from scripts.project import ROOT
-
-SETTINGS_FILES = (ROOT / ".env", ROOT / ".env.local")  # later files win
 _PLACEHOLDER = re.compile(r"<[^<>]*>")
 
 
-def load_settings(files: tuple[Path, ...] = SETTINGS_FILES) -> dict[str, str]:
-    """Merged settings; a missing file contributes nothing, an empty value counts as unset."""
+def load_settings(files: tuple[Path, ...]) -> dict[str, str]:
+    """Merged settings, later files winning; a missing file contributes nothing, an empty
+    value counts as unset."""
+    from dotenv import dotenv_values  # only the commands that need settings pay for it
+
     settings: dict[str, str] = {}
     for path in files:
         if path.is_file():

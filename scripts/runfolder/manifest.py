@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-MANIFEST = "run.json"
+from scripts.runfolder.layout import MANIFEST, MANIFEST_STAGING
 
 
 @dataclass
@@ -36,8 +36,24 @@ class Manifest:
     output_folders: list[str] = field(default_factory=list)  # one per declared output
     rerun_of: str | None = None
 
+    def for_rerun(self, run_name: str, rerun_of: str) -> "Manifest":
+        """A new run's manifest: what this run was given, nothing that running it recorded."""
+        return Manifest(
+            experiment=self.experiment,
+            mlflow_experiment=self.mlflow_experiment,
+            run_name=run_name,
+            command=self.command,
+            inputs=self.inputs,
+            environment_variables=self.environment_variables,
+            requirements_sha256=self.requirements_sha256,
+            local_tracking_requirements=self.local_tracking_requirements,
+            git=self.git,
+            output_folders=self.output_folders,
+            rerun_of=rerun_of,
+        )
+
     def write(self, folder: Path) -> None:
-        staging = folder / f".{MANIFEST}.partial"
+        staging = folder / MANIFEST_STAGING
         staging.write_text(json.dumps(asdict(self), indent=2) + "\n")
         os.replace(staging, folder / MANIFEST)
 
@@ -48,3 +64,17 @@ def read_manifest(folder: Path) -> Manifest:
     if not isinstance(data, dict):
         raise ValueError(f"{MANIFEST} is not an object")
     return Manifest(**data)
+
+
+def read_manifests(runs: Path, experiment: str | None) -> tuple[list[Manifest], list[Path]]:
+    """The manifests of every run in `runs` (of one experiment, if given), newest first (run
+    names start with their time), and the run folders whose manifest could not be read."""
+    found: list[Manifest] = []
+    unreadable: list[Path] = []
+    for path in runs.glob(f"{experiment or '*'}/*/{MANIFEST}"):
+        try:
+            found.append(read_manifest(path.parent))
+        except (OSError, ValueError, TypeError):
+            unreadable.append(path.parent)
+    found.sort(key=lambda manifest: manifest.run_name, reverse=True)
+    return found, unreadable

@@ -1,4 +1,5 @@
-"""The local MLflow store, runs/mlflow.db: what a job needs to log into it.
+"""The project's MLflow store, runs/mlflow.db: choosing it (or a run's own store when it
+cannot be used), creating experiments in it, and what a job needs to log into it.
 
 The job's own `mlflow` calls find everything in environment variables that MLflow reads
 by itself, so experiment code has no local-versus-cloud branch.
@@ -8,17 +9,15 @@ import fcntl
 import json
 import os
 import sqlite3
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from scripts.project import RUNS_DIR, TRACKING_STORE
-from scripts.store import StoreError, check_writable, connect
-
-ARTIFACTS_DIR = RUNS_DIR / "mlartifacts"
-FALLBACK_STORE = "mlflow.db"  # in the run folder, when runs/mlflow.db cannot be used
+from scripts.console import report
+from scripts.console.errors import StoreError
+from scripts.project.layout import Project
+from scripts.tracking.store import check_writable, connect
 
 
 def tracking_uri(store: Path) -> str:
@@ -43,19 +42,18 @@ def tracking_variables(
     }
 
 
-def choose_store(run_folder: Path) -> Path:
-    """runs/mlflow.db, or a store in the run folder when that one is locked or broken:
-    tracking trouble never stops or loses a run."""
+def choose_store(project: Project, fallback: Path) -> Path:
+    """runs/mlflow.db, or `fallback` when that one is locked or broken: tracking trouble
+    never stops or loses a run."""
     try:
-        check_writable(TRACKING_STORE)
+        check_writable(project.store)
     except StoreError as error:
-        fallback = run_folder / FALLBACK_STORE
-        print(f"warning: {error}; this run is tracked in {fallback}", file=sys.stderr)
+        report.warning(f"{error}; this run is tracked in {fallback}")
         return fallback
-    return TRACKING_STORE
+    return project.store
 
 
-def ensure_experiment(name: str) -> None:
+def ensure_experiment(project: Project, name: str) -> None:
     """Create the MLflow experiment in runs/mlflow.db with its artifacts under
     runs/mlartifacts/.
 
@@ -64,20 +62,27 @@ def ensure_experiment(name: str) -> None:
     so only the first run of an experiment pays for it. Runs starting together take
     turns (a lock on runs/), so the new store is created once.
     """
-    if _experiment_exists(name):
+    if _experiment_exists(project.store, name):
         return
-    with _exclusive(RUNS_DIR):
-        if _experiment_exists(name):
+    with _exclusive(project.runs):
+        if _experiment_exists(project.store, name):
             return
-        print(f"creating MLflow experiment {name!r} in {TRACKING_STORE}", file=sys.stderr)
+        report.note(f"creating MLflow experiment {name!r} in {project.store}")
         from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
 
-        MlflowClient(tracking_uri(TRACKING_STORE)).create_experiment(
-            name, artifact_location=(ARTIFACTS_DIR / name).as_uri()
-        )
-        with sqlite3.connect(TRACKING_STORE) as connection:
-            # Concurrent runs: readers no longer block the writer, nor it them.
-            connection.execute("PRAGMA journal_mode=WAL")
+        try:
+            MlflowClient(tracking_uri(project.store)).create_experiment(
+                name, artifact_location=(project.artifacts / name).as_uri()
+            )
+            with sqlite3.connect(project.store) as connection:
+                # Concurrent runs: readers no longer block the writer, nor it them.
+                connection.execute("PRAGMA journal_mode=WAL")
+        except (MlflowException, sqlite3.Error) as error:
+            message = " ".join(str(error).split())[:200]
+            raise StoreError(
+                f"{project.store}: cannot create experiment {name!r}: {message}"
+            ) from None
 
 
 @contextmanager
@@ -90,11 +95,11 @@ def _exclusive(folder: Path) -> Iterator[None]:
         os.close(descriptor)
 
 
-def _experiment_exists(name: str) -> bool:
-    if not TRACKING_STORE.exists():
+def _experiment_exists(store: Path, name: str) -> bool:
+    if not store.exists():
         return False
     try:
-        with connect(TRACKING_STORE, read_only=True) as connection:
+        with connect(store, read_only=True) as connection:
             row = connection.execute("SELECT 1 FROM experiments WHERE name = ?", (name,)).fetchone()
     except StoreError:
         return False

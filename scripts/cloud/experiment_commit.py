@@ -9,8 +9,8 @@ working tree, index, current branch and stash are never touched, whatever fails.
 
 from dataclasses import dataclass
 
-from scripts.errors import CommandError, UsageError
-from scripts.gitinfo import GitState, git, git_state, strip_credentials, try_git
+from scripts.console.errors import CommandError, UsageError
+from scripts.project.git import Git, GitState, strip_credentials
 
 DEFAULT_BRANCH = "experiments"
 REMOTE = "origin"
@@ -18,6 +18,7 @@ REMOTE = "origin"
 
 @dataclass(frozen=True)
 class ExperimentCommit:
+    git: Git  # the repository it was made in
     branch: str
     commit: str
     previous: str | None  # the local branch's tip before; None if it did not exist
@@ -36,40 +37,41 @@ class ExperimentCommit:
         }
 
 
-def experiments_branch(settings: dict[str, str]) -> str:
+def experiments_branch(git: Git, settings: dict[str, str]) -> str:
     branch = settings.get("EXPERIMENTS_BRANCH") or DEFAULT_BRANCH
-    if try_git("check-ref-format", "--branch", branch) is None:
+    if git.try_run("check-ref-format", "--branch", branch) is None:
         raise UsageError(f"EXPERIMENTS_BRANCH={branch} is not a valid branch name: fix .env.local")
     return branch
 
 
-def prepare(message: str, branch: str) -> ExperimentCommit:
+def prepare(git: Git, message: str, branch: str) -> ExperimentCommit:
     """Check that HEAD can be recorded, fetch origin and write the commit object. No ref
     moves: `record` does that once the job is known to be valid."""
     if not message.strip():
         raise UsageError('--exp needs a message describing the experiment: --exp "MESSAGE"')
-    head = _clean_head(branch)
-    url = try_git("remote", "get-url", REMOTE)
+    head = _clean_head(git, branch)
+    url = git.try_run("remote", "get-url", REMOTE)
     if url is None:
         raise UsageError(f"--exp pushes to a remote named {REMOTE}: git remote add {REMOTE} URL")
-    _fetch()
-    main = _remote_main()
-    if not _is_ancestor(main, "HEAD"):
+    _fetch(git)
+    main = _remote_main(git)
+    if not _is_ancestor(git, main, "HEAD"):
         raise UsageError(
             f"{head.branch} is behind {main}: bring it up to date first "
             f"(git pull --rebase {REMOTE} {main.removeprefix(REMOTE + '/')})"
         )
-    previous = _commit_of(f"refs/heads/{branch}")
-    tip = _newest(previous, _commit_of(f"refs/remotes/{REMOTE}/{branch}"))
-    parent = _synced(tip, main, branch)
-    commit = git("commit-tree", "HEAD^{tree}", "-p", parent, "-m", message)
-    return ExperimentCommit(branch, commit, previous, strip_credentials(url))
+    previous = _commit_of(git, f"refs/heads/{branch}")
+    tip = _newest(git, previous, _commit_of(git, f"refs/remotes/{REMOTE}/{branch}"))
+    parent = _synced(git, tip, main, branch)
+    commit = git.run("commit-tree", "HEAD^{tree}", "-p", parent, "-m", message)
+    return ExperimentCommit(git, branch, commit, previous, strip_credentials(url))
 
 
 def record(experiment: ExperimentCommit) -> None:
     """Move the local branch to the commit, only if nobody moved it meanwhile."""
     ref = f"refs/heads/{experiment.branch}"
-    if try_git("update-ref", ref, experiment.commit, experiment.previous or "") is None:
+    moved = experiment.git.try_run("update-ref", ref, experiment.commit, experiment.previous or "")
+    if moved is None:
         raise CommandError(f"{experiment.branch} changed during this submission: run it again")
 
 
@@ -77,15 +79,15 @@ def undo(experiment: ExperimentCommit) -> None:
     """Put the local branch back where it was (the submission did not happen)."""
     ref = f"refs/heads/{experiment.branch}"
     if experiment.previous:
-        try_git("update-ref", ref, experiment.previous, experiment.commit)
+        experiment.git.try_run("update-ref", ref, experiment.previous, experiment.commit)
     else:
-        try_git("update-ref", "-d", ref, experiment.commit)
+        experiment.git.try_run("update-ref", "-d", ref, experiment.commit)
 
 
 def push(experiment: ExperimentCommit) -> None:
     branch = experiment.branch
     try:
-        git("push", "--quiet", REMOTE, f"refs/heads/{branch}:refs/heads/{branch}")
+        experiment.git.run("push", "--quiet", REMOTE, f"refs/heads/{branch}:refs/heads/{branch}")
     except CommandError as error:
         raise CommandError(
             f"the job was submitted, but pushing {branch} to {REMOTE} failed ({error}): "
@@ -94,8 +96,8 @@ def push(experiment: ExperimentCommit) -> None:
         ) from None
 
 
-def _clean_head(branch: str) -> GitState:
-    head = git_state()
+def _clean_head(git: Git, branch: str) -> GitState:
+    head = git.state()
     if head is None:
         raise UsageError("--exp needs a git repository with at least one commit")
     if head.dirty:
@@ -108,47 +110,47 @@ def _clean_head(branch: str) -> GitState:
     return head
 
 
-def _fetch() -> None:
+def _fetch(git: Git) -> None:
     try:
-        git("fetch", "--quiet", REMOTE)
+        git.run("fetch", "--quiet", REMOTE)
     except CommandError as error:
         raise CommandError(
             f"cannot fetch from {REMOTE} ({error}): check the network and your git credentials"
         ) from None
 
 
-def _remote_main() -> str:
+def _remote_main(git: Git) -> str:
     """origin's default branch as the last clone or `git remote set-head` saw it, else main."""
-    default = try_git("symbolic-ref", "--short", f"refs/remotes/{REMOTE}/HEAD")
+    default = git.try_run("symbolic-ref", "--short", f"refs/remotes/{REMOTE}/HEAD")
     main = default or f"{REMOTE}/main"
-    if _commit_of(f"refs/remotes/{main}") is None:
+    if _commit_of(git, f"refs/remotes/{main}") is None:
         raise UsageError(f"{REMOTE} has no main branch to compare with: push main first")
     return main
 
 
-def _newest(local: str | None, remote: str | None) -> str | None:
+def _newest(git: Git, local: str | None, remote: str | None) -> str | None:
     """The branch tip to build on: whichever of local and origin's contains the other (the
     local one if they diverged: the push will then say so, after the submission)."""
-    if local is None or (remote is not None and _is_ancestor(local, remote)):
+    if local is None or (remote is not None and _is_ancestor(git, local, remote)):
         return remote
     return local
 
 
-def _synced(tip: str | None, main: str, branch: str) -> str:
+def _synced(git: Git, tip: str | None, main: str, branch: str) -> str:
     """The parent for the next experiment commit: the tip, merged with main if main moved."""
-    if tip is None or _is_ancestor(tip, main):
+    if tip is None or _is_ancestor(git, tip, main):
         return main
-    if _is_ancestor(main, tip):
+    if _is_ancestor(git, main, tip):
         return tip
-    merge = git(
+    merge = git.run(
         "commit-tree", f"{main}^{{tree}}", "-p", tip, "-p", main, "-m", f"Sync {branch} with {main}"
     )
     return merge
 
 
-def _commit_of(ref: str) -> str | None:
-    return try_git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+def _commit_of(git: Git, ref: str) -> str | None:
+    return git.try_run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
 
 
-def _is_ancestor(ancestor: str, descendant: str) -> bool:
-    return try_git("merge-base", "--is-ancestor", ancestor, descendant) is not None
+def _is_ancestor(git: Git, ancestor: str, descendant: str) -> bool:
+    return git.try_run("merge-base", "--is-ancestor", ancestor, descendant) is not None

@@ -1,0 +1,7 @@
+"""Azure ML: the workspace from the settings, the job built and validated by azure-ai-ml
+from a run folder, its submission, and `--exp` experiment commits.
+
+Owns: everything that talks to Azure (`workspace.ml_client`, the one object tests replace)
+and the experiments branch (`experiment_commit`, git plumbing only).
+Must not: run jobs locally, touch MLflow stores, or write run folders after they are made.
+"""

@@ -1,0 +1,81 @@
+"""What every command shares: argument parsing, and `run_cli`, which runs a command's main
+and turns every failure a user or their machine can cause into one line, never a traceback."""
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn, TypeVar
+
+from scripts.console import report
+from scripts.console.errors import ToolingError, UsageError, from_os_error
+
+ProjectT = TypeVar("ProjectT")  # what a command works on: scripts.project.layout.Project
+INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (and exit code 2) like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def experiment_parser(command: str, description: str) -> ArgumentParser:
+    """A parser for `just COMMAND EXP ...`."""
+    parser = ArgumentParser(prog=f"just {command}", description=description)
+    parser.add_argument("experiment", metavar="EXP", help="a folder name in experiments/")
+    return parser
+
+
+def add_set_option(parser: ArgumentParser, example: str) -> None:
+    """`--set KEY=VALUE`, repeatable, collected as `overrides` (see scripts/jobspec/)."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help=f"override the job YAML like `az ml job create --set`, e.g. {example}; repeatable",
+    )
+
+
+def run_cli(
+    main: Callable[[Sequence[str], ProjectT], int], project: Callable[[], ProjectT]
+) -> NoReturn:
+    """Run a command's main with the process's arguments and the project `project()` makes,
+    and exit with its code."""
+    raise SystemExit(exit_code(lambda: main(sys.argv[1:], project())))
+
+
+def exit_code(command: Callable[[], int]) -> int:
+    """The command's exit code; a failure is reported as one line on stderr and its code
+    returned."""
+    try:
+        return command()
+    except KeyboardInterrupt:
+        report.note("interrupted")
+        return INTERRUPTED
+    except ToolingError as error:
+        return _failed(error)
+    except OSError as error:  # a full disk, a long name, a symlink loop, a closed pipe...
+        return _failed(from_os_error(error))
+
+
+def _failed(error: ToolingError) -> int:
+    _drop_closed_stdout()
+    with contextlib.suppress(OSError):  # stderr is gone too: the exit code is all that is left
+        report.error(str(error))
+    return error.exit_code
+
+
+def _drop_closed_stdout() -> None:
+    """If stdout's reader is gone (`just runs | head -1`), point it at /dev/null, so the
+    interpreter's final flush does not fail again with a traceback of its own."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

@@ -1,0 +1,8 @@
+"""The Azure ML job spec as the local tooling reads it: the job YAML and its checks,
+`--set` overrides, inputs resolved to local values, and the command with its references
+replaced.
+
+Owns: the meaning of the job YAML's fields for a local run.
+Must not: write anything or run anything (it only reads the job file and looks at the
+paths its inputs name); depends on `scripts.console` only.
+"""

@@ -1,0 +1,96 @@
+"""The Project value: every path the tooling uses, derived from the project's root.
+
+A command builds it once (`Project.of_tooling()`) and passes it down, so every core
+function can be pointed at another project, such as a test's temporary one.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from scripts.project.git import Git
+from scripts.project.settings import load_settings
+
+JOB_FILE_NAME = "azure-ml-job.yaml"  # each experiment's Azure ML job spec
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @classmethod
+    def of_tooling(cls) -> "Project":
+        """The project these scripts are part of (scripts/project/layout.py is in it)."""
+        return cls(Path(__file__).resolve().parents[2])
+
+    @property
+    def experiments(self) -> Path:
+        return self.root / "experiments"
+
+    @property
+    def shared(self) -> Path:
+        """The workspace member `shared`; its package is `shared_package`."""
+        return self.root / "shared"
+
+    @property
+    def shared_package(self) -> Path:
+        return self.shared / "src" / "shared"
+
+    @property
+    def data(self) -> Path:
+        """Local copies of data assets: data/NAME/VERSION/."""
+        return self.root / "data"
+
+    @property
+    def dockerfile(self) -> Path:
+        return self.root / "docker" / "Dockerfile"
+
+    @property
+    def python_version_file(self) -> Path:
+        """`.python-version`: the project's Python version, in one place."""
+        return self.root / ".python-version"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "uv.lock"
+
+    @property
+    def runs(self) -> Path:
+        """Run folders (runs/EXP/RUN/) and everything the tooling keeps between runs."""
+        return self.root / "runs"
+
+    @property
+    def store(self) -> Path:
+        """The local MLflow tracking store."""
+        return self.runs / "mlflow.db"
+
+    @property
+    def artifacts(self) -> Path:
+        """MLflow artifacts of the runs in `store`, one folder per MLflow experiment."""
+        return self.runs / "mlartifacts"
+
+    @property
+    def environments(self) -> Path:
+        """Local Python environments, one per set of requirements."""
+        return self.runs / ".venvs"
+
+    @property
+    def cache(self) -> Path:
+        """What the tooling derives from uv.lock, kept until the lock changes."""
+        return self.runs / ".cache"
+
+    @property
+    def settings_files(self) -> tuple[Path, Path]:
+        """`.env` (committed placeholders), then `.env.local` (yours, git-ignored), which wins."""
+        return self.root / ".env", self.root / ".env.local"
+
+    @property
+    def git(self) -> Git:
+        return Git(self.root)
+
+    @cached_property
+    def settings(self) -> dict[str, str]:
+        return load_settings(self.settings_files)
+
+    def python_version(self) -> str:
+        return self.python_version_file.read_text().strip()

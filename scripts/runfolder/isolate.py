@@ -1,0 +1,93 @@
+"""Making a run folder: an experiment checked, then copied with shared code and its Docker
+build context into a new, uniquely named runs/EXPERIMENT/RUN/."""
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.console import report
+from scripts.console.errors import UsageError
+from scripts.jobspec.job import JobDict, load_job
+from scripts.project.cache import derived
+from scripts.project.experiments import experiment_dir, read_package
+from scripts.project.layout import JOB_FILE_NAME, Project
+from scripts.project.uv import export_requirements
+from scripts.runfolder.layout import DOCKERFILE, PYTHON_VERSION, REQUIREMENTS, RESERVED, SHARED
+from scripts.runfolder.names import new_run_name
+from scripts.runfolder.snapshot import copy_tree, ignore_spec
+
+
+@dataclass(frozen=True)
+class Source:
+    """An experiment checked and ready to isolate; nothing is written yet."""
+
+    project: Project
+    name: str
+    folder: Path
+    job: JobDict
+    requirements: str
+    uses_shared: bool
+
+
+def check_source(project: Project, experiment: str) -> Source:
+    folder = experiment_dir(project, experiment)
+    job_file = folder / JOB_FILE_NAME
+    job = derived(project, "job", job_file, lambda: load_job(job_file))
+    package = read_package(project, folder)
+    for reserved in RESERVED:
+        if (folder / reserved).exists():
+            raise UsageError(f"{folder / reserved} clashes with the run-folder layout: rename it")
+    return Source(
+        project=project,
+        name=experiment,
+        folder=folder,
+        job=job,
+        requirements=export_requirements(project, "--package", package.name),
+        uses_shared=package.depends_on(read_package(project, project.shared).name),
+    )
+
+
+def create_run_folder(source: Source) -> Path:
+    """A new run folder holding `source`."""
+    with new_run_folder(source.project, source.name) as run_dir:
+        fill_run_folder(run_dir, source)
+    return run_dir
+
+
+@contextmanager
+def new_run_folder(project: Project, experiment: str) -> Iterator[Path]:
+    """A new, uniquely named, empty folder in runs/EXPERIMENT/ for the block to fill; if the
+    block fails (Ctrl-C included), the folder is removed: nothing half-made is left."""
+    run_dir = _new_empty_folder(project.runs / experiment)
+    try:
+        yield run_dir
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
+def _new_empty_folder(parent: Path) -> Path:
+    parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        candidate = parent / new_run_name()
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+
+
+def fill_run_folder(run_dir: Path, source: Source) -> None:
+    """Copy the experiment, shared code it depends on, and the Docker build context."""
+    project = source.project
+    refused = copy_tree(source.folder, run_dir, ignore_spec(source.folder))
+    if source.uses_shared:
+        refused += copy_tree(project.shared_package, run_dir / SHARED, ignore_spec(project.shared))
+    for path in refused:
+        report.warning(f"not copied, looks like a credential: {path}")
+    (run_dir / REQUIREMENTS).parent.mkdir()
+    shutil.copyfile(project.dockerfile, run_dir / DOCKERFILE)
+    shutil.copyfile(project.python_version_file, run_dir / PYTHON_VERSION)
+    (run_dir / REQUIREMENTS).write_text(source.requirements)

@@ -1,0 +1,40 @@
+"""A run folder made before, as `just rerun` takes it: found from the user's argument,
+checked, and copied into a new run folder without what the earlier run produced."""
+
+import shutil
+from pathlib import Path
+
+from scripts.console.errors import UsageError
+from scripts.project.experiments import check_name
+from scripts.project.layout import Project
+from scripts.runfolder.layout import MANIFEST, PRODUCED, REQUIREMENTS
+from scripts.runfolder.manifest import Manifest, read_manifest
+
+
+def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
+    """The run folder `argument` names (relative to the project, or absolute) and its
+    manifest; a UsageError saying what to pass otherwise."""
+    folder = Path(argument) if Path(argument).is_absolute() else project.root / argument
+    hint = "pass a folder made by `just local`, e.g. runs/EXP/<run> (see `just runs`)"
+    if not folder.is_dir():
+        raise UsageError(f"{argument} is not a folder: {hint}")
+    try:
+        manifest = read_manifest(folder)
+    except (OSError, ValueError, TypeError):
+        raise UsageError(
+            f"{argument} is not a run folder (no readable {MANIFEST}): {hint}"
+        ) from None
+    if not (folder / REQUIREMENTS).is_file():
+        raise UsageError(f"{argument} has no {REQUIREMENTS}: {hint}")
+    check_name(manifest.experiment)  # it names the folder the new run goes in
+    return folder, manifest
+
+
+def copy_given(source: Path, destination: Path) -> None:
+    """What run folder `source` was given (code, shared, environment/) into `destination`:
+    everything but what running it produced at its top level."""
+
+    def produced(folder: str, names: list[str]) -> set[str]:
+        return set(PRODUCED).intersection(names) if Path(folder) == source else set()
+
+    shutil.copytree(source, destination, dirs_exist_ok=True, ignore=produced)

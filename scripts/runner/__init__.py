@@ -1,0 +1,8 @@
+"""Local execution, the one runner behind `just local`, `just rerun` and `just bench`:
+prepare (check, isolate, resolve, pick the environment and the store) -> run (the job's
+command in the run folder, output tee'd to logs/) -> record (MLflow run finished, run.json).
+
+Owns: local environments (runs/.venvs/), the job's process and its signals.
+Must not: talk to Azure; it writes run folders and MLflow stores only through
+`scripts.runfolder` and `scripts.tracking`.
+"""

@@ -1,0 +1,143 @@
+"""Preparing a local run: everything is checked before anything is written; then the run
+folder is made, and the environment, the MLflow store, the command and the job's variables
+are settled. If any of it fails, the new run folder is removed."""
+
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from scripts.console import report
+from scripts.jobspec.command import render_command
+from scripts.jobspec.inputs import resolve_inputs
+from scripts.jobspec.overrides import apply_overrides, parse_override
+from scripts.project.layout import JOB_FILE_NAME, Project
+from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
+from scripts.runfolder.layout import FALLBACK_STORE, REQUIREMENTS, output_folder
+from scripts.runfolder.manifest import Manifest
+from scripts.runfolder.recorded import copy_given, recorded_run
+from scripts.runner.environments import ensure_environment, tracking_requirements, uses_mlflow
+from scripts.runner.process import payload_environment
+from scripts.tracking.project_store import choose_store, ensure_experiment, tracking_variables
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """Everything needed to execute a prepared run."""
+
+    folder: Path
+    command: str
+    environment: dict[str, str]  # of the job's process
+    venv: Path
+    store: Path
+    manifest: Manifest
+
+
+def prepare_experiment(project: Project, experiment: str, overrides: Sequence[str]) -> LocalRun:
+    """A run of the experiment's job as it is now, with `--set` overrides."""
+    git_record = _started(project.git.record)  # git waits on its own processes meanwhile
+    parsed = [parse_override(text) for text in overrides]
+    source = check_source(project, experiment)
+    job = apply_overrides(source.job, parsed, source.folder / JOB_FILE_NAME)
+    inputs = resolve_inputs(job, source.folder, project.data)
+    outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
+    command = render_command(job, inputs, outputs)
+    extra = tracking_requirements(project, source.requirements)
+    git = git_record()
+
+    def manifest(run_name: str) -> Manifest:
+        return Manifest(
+            experiment=experiment,
+            mlflow_experiment=str(job.get("experiment_name") or experiment),
+            run_name=run_name,
+            command=command,
+            inputs=inputs,
+            environment_variables={
+                str(k): str(v) for k, v in (job.get("environment_variables") or {}).items()
+            },
+            output_folders=list(outputs.values()),
+            requirements_sha256=hashlib.sha256(source.requirements.encode()).hexdigest(),
+            local_tracking_requirements=extra,
+            git=git,
+        )
+
+    return _prepare(
+        project,
+        experiment,
+        source.requirements,
+        extra,
+        lambda folder: fill_run_folder(folder, source),
+        manifest,
+    )
+
+
+def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
+    """A new run of the run folder `run_dir` as it recorded itself: its code and environment,
+    the command, inputs and variables in its run.json; not the experiment's sources."""
+    source, recorded = recorded_run(project, run_dir)
+
+    return _prepare(
+        project,
+        recorded.experiment,
+        (source / REQUIREMENTS).read_text(),
+        recorded.local_tracking_requirements,
+        lambda folder: copy_given(source, folder),
+        lambda run_name: recorded.for_rerun(run_name, rerun_of=str(source)),
+    )
+
+
+def _started(work: Callable[[], T]) -> Callable[[], T]:
+    """`work`, running in a thread from now on; the returned callable waits for its result
+    (or raises its error)."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        if failure:
+            raise failure[0]
+        return outcome[0]
+
+    return result
+
+
+def _prepare(
+    project: Project,
+    experiment: str,
+    requirements: str,
+    extra: str,
+    fill: Callable[[Path], None],
+    manifest_for: Callable[[str], Manifest],
+) -> LocalRun:
+    venv, built = ensure_environment(project, requirements, extra)
+    with new_run_folder(project, experiment) as folder:
+        fill(folder)
+        manifest = manifest_for(folder.name)
+        for output in manifest.output_folders:
+            (folder / output).mkdir(parents=True, exist_ok=True)
+        store = choose_store(project, folder / FALLBACK_STORE)
+        manifest.tracking_store = str(store)
+        if store == project.store and uses_mlflow(requirements):
+            ensure_experiment(project, manifest.mlflow_experiment)
+        tracking = tracking_variables(store, manifest.mlflow_experiment, folder.name, manifest.git)
+        environment = payload_environment(venv, manifest.environment_variables | tracking)
+    report.note(
+        f"run folder:  {folder}\n"
+        f"environment: {venv.relative_to(project.root)} ({'built now' if built else 'reused'})\n"
+        f"tracking:    {store}, experiment {manifest.mlflow_experiment!r}\n"
+        f"command:     {manifest.command}"
+    )
+    return LocalRun(folder, manifest.command, environment, venv, store, manifest)

@@ -1,0 +1,105 @@
+"""The job's process: its environment, its shell, its output tee'd to the terminal and to
+logs/std_log.txt, and how Ctrl-C and SIGTERM reach it."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import IO, BinaryIO
+
+# The project's own environment must not leak into the job's.
+_DROPPED_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]:
+    """The caller's environment without the tooling's Python, with `venv` first on PATH,
+    then `variables` (the job's own and MLflow's)."""
+    environment = {k: v for k, v in os.environ.items() if k not in _DROPPED_VARIABLES}
+    tooling_bin = str(Path(sys.prefix) / "bin")
+    path = [p for p in environment.get("PATH", "").split(os.pathsep) if p and p != tooling_bin]
+    environment["PATH"] = os.pathsep.join([str(venv / "bin"), *path])
+    environment["VIRTUAL_ENV"] = str(venv)
+    environment["PYTHONUNBUFFERED"] = "1"  # as in the job image; logs stream live
+    return environment | variables
+
+
+def shell_command(command: str) -> list[str]:
+    """Azure ML runs the job's command through a shell; so do we."""
+    return [shutil.which("bash") or "/bin/sh", "-c", command]
+
+
+def execute(command: str, folder: Path, environment: dict[str, str], log: Path) -> tuple[int, bool]:
+    """Run `command` in `folder`, its output streaming to the terminal and into `log`; its
+    exit code (128+N for signal N), and whether the runner was told to stop.
+
+    While the job runs, Ctrl-C and SIGTERM are recorded, not raised: a terminal's Ctrl-C
+    reaches the job itself (same process group), SIGTERM is passed on to it, and the runner
+    waits for the job to end either way.
+    """
+    log.parent.mkdir(exist_ok=True)
+    stops: list[int] = []
+    process = subprocess.Popen(
+        shell_command(command),
+        cwd=folder,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stops.append(signum)
+        if signum == signal.SIGTERM:
+            process.send_signal(signal.SIGTERM)
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+    assert process.stdout is not None and process.stderr is not None
+    with log.open("wb") as log_file:
+        lock = threading.Lock()
+        pumps = [
+            threading.Thread(target=_tee, args=(process.stdout, sys.stdout.buffer, log_file, lock)),
+            threading.Thread(target=_tee, args=(process.stderr, sys.stderr.buffer, log_file, lock)),
+        ]
+        for pump in pumps:
+            pump.start()
+        code = process.wait()
+        for pump in pumps:
+            pump.join()
+    return (128 - code if code < 0 else code), bool(stops)
+
+
+def _tee(source: IO[bytes], terminal: BinaryIO, log: BinaryIO, lock: threading.Lock) -> None:
+    """Copy the job's output to the log and the terminal until the job closes it; a closed
+    terminal (`just local X | head`) must not stall the job, so the log goes on alone."""
+    live: BinaryIO | None = terminal
+    for chunk in iter(lambda: source.read1(65536), b""):  # type: ignore[attr-defined]
+        with lock:
+            log.write(chunk)
+        if live:
+            try:
+                live.write(chunk)
+                live.flush()
+            except OSError:
+                live = None
+
+
+@contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """Within the block, SIGTERM stops the runner as Ctrl-C does: cleanly, whatever step it
+    is in (while the job runs, `execute` passes it on to the job instead)."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)

@@ -1,0 +1,68 @@
+"""Running a prepared local run and recording its outcome: the job's MLflow run finished
+with its outputs and logs attached, and run.json completed, whatever happened."""
+
+import signal
+import time
+from datetime import datetime
+
+from scripts.console import report
+from scripts.console.errors import StoreError
+from scripts.runfolder.layout import JOB_LOG, LOGS, OUTPUTS
+from scripts.runner.prepare import LocalRun
+from scripts.runner.process import STOP_SIGNALS, execute
+from scripts.tracking.store import attach_artifacts, find_run, finish_run, latest_metrics
+
+KILLED_EXIT_CODES = {130, 137, 143}  # a shell's report of SIGINT, SIGKILL, SIGTERM
+
+
+def run_tracked(run: LocalRun) -> int:
+    """Execute the job, then record its outcome; the job's exit code (128+N for signal N)."""
+    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    try:
+        run.manifest.started = _now()
+        run.manifest.write(run.folder)
+        started = time.perf_counter()
+        code, stopped = execute(run.command, run.folder, run.environment, run.folder / JOB_LOG)
+        seconds = time.perf_counter() - started
+        for signum in STOP_SIGNALS:  # the outcome is recorded, come what may
+            signal.signal(signum, signal.SIG_IGN)
+        _record_outcome(run, status_of(code, stopped), code, seconds)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler or signal.SIG_DFL)
+    report.note(f"run {run.folder.name} ended with exit code {code} after {seconds:.3f} s")
+    return code
+
+
+def status_of(code: int, stopped: bool) -> str:
+    """MLflow's final status for a job that exited with `code`."""
+    if code == 0:
+        return "FINISHED"
+    if stopped or code in KILLED_EXIT_CODES:
+        return "KILLED"
+    return "FAILED"
+
+
+def _record_outcome(run: LocalRun, status: str, code: int, seconds: float) -> None:
+    """Finish the MLflow run and write run.json; a tracking failure is reported, and the
+    run folder and its manifest are complete regardless."""
+    manifest = run.manifest
+    manifest.status, manifest.exit_code = status, code
+    manifest.ended = _now()
+    manifest.duration_seconds = round(seconds, 3)
+    try:
+        tracked = find_run(run.store, run.folder.name)
+        if tracked:
+            for folder in (OUTPUTS, LOGS):
+                if (run.folder / folder).is_dir():
+                    attach_artifacts(tracked, run.folder / folder, folder)
+            finish_run(run.store, tracked, status, time.time())
+            manifest.tracking_run_id = tracked.run_id
+            manifest.metrics = latest_metrics(run.store, tracked)
+    except (StoreError, OSError) as error:
+        report.warning(f"tracking not completed: {error}")
+    manifest.write(run.folder)
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")

@@ -1,0 +1,123 @@
+"""One line and a non-zero exit for every failure a user or their machine can cause: the
+error hierarchy, and real OSErrors (full disk, long name, symbolic-link loop, broken link,
+closed pipe) from real system calls."""
+
+import errno
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scripts import iso
+from scripts.console.cli import INTERRUPTED, exit_code
+from scripts.console.errors import CommandError, StoreError, UsageError
+from tests.helpers import Outcome, run_folders, write
+
+
+def failing(error: BaseException) -> Callable[[], int]:
+    def command() -> int:
+        raise error
+
+    return command
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [(UsageError("bad name: fix it"), 2), (CommandError("uv failed"), 1), (StoreError("x"), 1)],
+)
+def test_each_kind_of_error_is_one_line_with_its_exit_code(
+    capsys: pytest.CaptureFixture[str], error: Exception, code: int
+) -> None:
+    assert exit_code(failing(error)) == code
+    assert capsys.readouterr().err == f"error: {error}\n"
+
+
+def test_ctrl_c_is_one_line_and_130(capsys: pytest.CaptureFixture[str]) -> None:
+    assert exit_code(failing(KeyboardInterrupt())) == INTERRUPTED
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_a_full_disk(capsys: pytest.CaptureFixture[str]) -> None:
+    def write_to_a_full_disk() -> int:
+        with open("/dev/full", "w") as full:  # every write: ENOSPC
+            full.write("x")
+        return 0
+
+    assert exit_code(write_to_a_full_disk) == 1
+    assert capsys.readouterr().err == (
+        "error: No space left on device: free some space (run folders and runs/.venvs/ are "
+        "safe to delete), then retry\n"
+    )
+
+
+def test_a_name_too_long_for_the_file_system(workspace: Path, cli: Callable[..., Outcome]) -> None:
+    outcome = cli(iso.main, workspace, "x" * 300)
+
+    assert outcome.code == 1
+    assert outcome.error_line.startswith(f"File name too long: {workspace / 'experiments'}/xxx")
+    assert outcome.error_line.endswith(": use a shorter name")
+
+
+def test_a_symbolic_link_loop_in_an_experiment(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    (workspace / "experiments" / "alpha" / "loop").symlink_to("loop")
+
+    outcome = cli(iso.main, workspace, "alpha")
+
+    assert outcome.code == 1
+    assert "experiments/alpha/loop" in outcome.error_line
+    assert outcome.error_line.endswith("a symbolic link leads back to itself: fix or remove it")
+    assert not run_folders(workspace)  # nothing half-made is left
+
+
+def test_a_broken_symbolic_link_in_an_experiment(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    (workspace / "experiments" / "alpha" / "data.csv").symlink_to("/nonexistent/data.csv")
+
+    outcome = cli(iso.main, workspace, "alpha")
+
+    assert outcome.code == 1
+    assert "experiments/alpha/data.csv" in outcome.error_line
+    assert outcome.error_line.endswith("(or is not a broken symbolic link)")
+    assert not run_folders(workspace)
+
+
+def test_a_permission_error_names_the_file(capsys: pytest.CaptureFixture[str]) -> None:
+    error = PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/srv/x")
+    assert exit_code(failing(error)) == 1
+    assert capsys.readouterr().err == "error: Permission denied: /srv/x: check its permissions\n"
+
+
+def test_output_closed_early(workspace: Path) -> None:
+    """`just runs | head -0`: a real pipe whose reader is gone before the table is written."""
+    for index in range(3):
+        folder = workspace / "runs" / "beta" / f"20260101_00000{index}_run"
+        write(folder / "run.json", RUN_JSON.replace("NAME", folder.name))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.runs"],
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read()
+
+    assert process.wait() == 1
+    assert stderr == (
+        "error: Broken pipe: the output was closed early (e.g. piped into `head`); "
+        "nothing else failed\n"
+    )
+
+
+RUN_JSON = """
+{"experiment": "beta", "mlflow_experiment": "beta", "run_name": "NAME", "command": "true",
+ "inputs": {}, "environment_variables": {}, "requirements_sha256": "", "git": null,
+ "local_tracking_requirements": "", "status": "FINISHED", "duration_seconds": 1.0}
+"""

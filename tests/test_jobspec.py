@@ -1,0 +1,162 @@
+"""The job spec in-process: `--set` parsing and applying, inputs resolved to local values,
+and the command rendered with `${{ }}` references and `$[[ ]]` optional parts."""
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.console.errors import UsageError
+from scripts.jobspec.command import render_command
+from scripts.jobspec.inputs import resolve_inputs
+from scripts.jobspec.job import load_job
+from scripts.jobspec.overrides import apply_overrides, parse_override
+from tests.helpers import write
+
+JOB_FILE = Path("experiments/beta/azure-ml-job.yaml")
+
+
+def test_set_parses_dotted_keys_and_keeps_everything_after_the_first_equals() -> None:
+    override = parse_override("inputs.query.value=a=b")
+    assert (override.path, override.value, override.key) == (
+        ("inputs", "query", "value"),
+        "a=b",
+        "inputs.query.value",
+    )
+
+
+def test_set_replaces_values_and_creates_missing_mappings_in_a_copy() -> None:
+    job: dict[str, Any] = {"command": "x", "inputs": {"epochs": 10, "data": {"path": "./d"}}}
+    overrides = [
+        parse_override(text)
+        for text in ("inputs.epochs=3", "inputs.data.path=/other", "resources.instance_count=2")
+    ]
+
+    changed = apply_overrides(job, overrides, JOB_FILE)
+
+    assert changed["inputs"] == {"epochs": "3", "data": {"path": "/other"}}
+    assert changed["resources"] == {"instance_count": "2"}
+    assert job["inputs"]["epochs"] == 10  # the original is untouched
+
+
+def test_set_into_a_value_says_how_to_set_the_value() -> None:
+    with pytest.raises(UsageError, match=r"inputs.epochs is a value, not a mapping; set it with "):
+        apply_overrides({"inputs": {"epochs": 10}}, [parse_override("inputs.epochs.x=1")], JOB_FILE)
+
+
+def test_a_job_file_that_is_not_a_command_job_is_refused(tmp_path: Path) -> None:
+    for text, problem in [
+        ("- a list\n", "must be a YAML mapping of an Azure ML command job"),
+        ("type: pipeline\ncommand: x\n", "is a 'pipeline' job: this command runs command jobs"),
+        ("command: x\ninputs: [a]\n", "`inputs` must be a mapping"),
+    ]:
+        with pytest.raises(UsageError, match=problem):
+            load_job(write(tmp_path / "job.yaml", text))
+
+
+@pytest.fixture
+def experiment(tmp_path: Path) -> Path:
+    folder = tmp_path / "experiments" / "beta"
+    write(folder / "sample" / "rows.csv", "a,b\n")
+    return folder
+
+
+def inputs_of(experiment: Path, inputs: dict[str, Any]) -> dict[str, str | None]:
+    data = experiment.parent.parent / "data"
+    return resolve_inputs({"command": "x", "inputs": inputs}, experiment, data)
+
+
+def test_inputs_resolve_to_local_values(experiment: Path) -> None:
+    data_asset = experiment.parent.parent / "data" / "digits" / "3"
+    data_asset.mkdir(parents=True)
+
+    resolved = inputs_of(
+        experiment,
+        {
+            "epochs": 10,
+            "rate": {"type": "number", "default": 0.5},
+            "given": {"type": "string", "value": "x", "default": "y"},
+            "limit": {"type": "integer", "optional": True},
+            "train": {"type": "uri_folder", "path": "./sample"},
+            "file": {"type": "uri_file", "path": "file://sample/rows.csv"},
+            "asset": {"type": "uri_folder", "path": "azureml:digits:3"},
+        },
+    )
+
+    assert resolved == {
+        "epochs": "10",
+        "rate": "0.5",
+        "given": "x",
+        "limit": None,
+        "train": str(experiment / "sample"),
+        "file": str(experiment / "sample" / "rows.csv"),
+        "asset": str(data_asset),
+    }
+
+
+def test_paths_are_quoted_for_the_shell(tmp_path: Path, experiment: Path) -> None:
+    spaced = tmp_path / "other data"
+    spaced.mkdir()
+
+    resolved = inputs_of(experiment, {"train": {"path": str(spaced)}})
+
+    assert resolved["train"] == shlex.quote(str(spaced))
+    assert shlex.split(f"python x.py {resolved['train']}")[-1] == str(spaced)
+
+
+@pytest.mark.parametrize(
+    "remote",
+    [
+        "azureml:digits:9",
+        "azureml:digits@latest",
+        "azureml://datastores/workspaceblobstore/paths/digits/",
+        "wasbs://data@account.blob.core.windows.net/digits/",
+        "https://example.invalid/digits.csv",
+    ],
+)
+def test_remote_input_without_a_local_copy_needs_an_override(experiment: Path, remote: str) -> None:
+    with pytest.raises(UsageError) as refused:
+        inputs_of(experiment, {"asset": {"type": "uri_folder", "path": remote}})
+
+    message = str(refused.value)
+    assert message.startswith(f"input 'asset' is remote ({remote}) and has no local copy: ")
+    assert "--set inputs.asset.path=LOCAL_PATH" in message
+    if remote == "azureml:digits:9":
+        assert message.endswith("(or copy it to data/digits/9/)")
+
+
+def test_missing_local_path_is_a_usage_error(experiment: Path) -> None:
+    with pytest.raises(UsageError, match=r"input 'train': .*/absent does not exist; create it"):
+        inputs_of(experiment, {"train": {"path": "./absent"}})
+
+
+COMMAND_JOB = {
+    "command": "train ${{inputs.data}} $[[--limit ${{ inputs.limit }}]] --out ${{outputs.model}}",
+    "inputs": {"data": {"path": "."}, "limit": {"type": "integer", "optional": True}},
+    "outputs": {"model": {"type": "uri_folder"}},
+}
+OUTPUTS = {"model": "outputs/model"}
+
+
+def test_references_are_replaced_and_optional_parts_dropped_without_a_value() -> None:
+    without = render_command(COMMAND_JOB, {"data": "/d", "limit": None}, OUTPUTS)
+    given = render_command(COMMAND_JOB, {"data": "/d", "limit": "5"}, OUTPUTS)
+
+    assert without == "train /d  --out outputs/model"
+    assert given == "train /d --limit 5 --out outputs/model"
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        ("run ${{inputs.missing}}", "uses ${{inputs.missing}} but the job declares no such input"),
+        ("run ${{outputs.other}}", "uses ${{outputs.other}} but the job declares no such output"),
+        ("run ${{inputs.limit}}", "input 'limit' has no value: run with --set inputs.limit=VALUE"),
+    ],
+)
+def test_references_that_cannot_be_rendered(command: str, problem: str) -> None:
+    job = COMMAND_JOB | {"command": command}
+    with pytest.raises(UsageError, match=re.escape(problem)):
+        render_command(job, {"data": "/d", "limit": None}, OUTPUTS)
