@@ -1,4 +1,6 @@
-"""The Python behind the justfile recipes: one module per command over a small core."""
+"""The Python behind the justfile recipes: the flat modules are the commands, one per
+recipe; the packages are the core they share, grouped by concern (see each package's
+docstring, and README "Layout")."""
 
 import sys
 

@@ -17,7 +17,6 @@ from scripts.project.layout import Project
 from scripts.tracking.project_store import tracking_uri
 
 HOST = "127.0.0.1"
-SERVER_LOG = "mlflow-ui.log"  # in runs/
 STARTUP_TIMEOUT_SECONDS = 120
 
 
@@ -79,7 +78,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     report.note(f"starting the MLflow UI on {url} ...")
     # Its start-up imports thousands of modules: let them be cached as bytecode.
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    log_path = project.runs / SERVER_LOG
+    log_path = project.ui_log
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             server_command(project.store, args.port),

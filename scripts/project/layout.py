@@ -75,6 +75,11 @@ class Project:
         return self.runs / ".venvs"
 
     @property
+    def ui_log(self) -> Path:
+        """The output of the MLflow UI server `just ui` runs."""
+        return self.runs / "mlflow-ui.log"
+
+    @property
     def cache(self) -> Path:
         """What the tooling derives from uv.lock, kept until the lock changes."""
         return self.runs / ".cache"
