@@ -245,7 +245,7 @@ def free_port() -> int:
         return port
 
 
-def test_ui_serves_the_store_and_stops_on_ctrl_c(project: Path) -> None:
+def test_ui_serves_the_store_and_stops_on_ctrl_c(store: Path, project: Path) -> None:
     port = free_port()
     process = start_script(project, "ui", "--port", str(port))
     assert process.stdout is not None
