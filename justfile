@@ -55,8 +55,8 @@ ui *ARGS:
 # Check formatting, lint and types (ruff, mypy) as CI does
 [no-exit-message]
 [group('check')]
-lint:
-    @{{python}} -m scripts.lint
+lint *ARGS:
+    @{{python}} -m scripts.lint "$@"
 
 # Apply ruff's formatting and fixes
 [no-exit-message]
