@@ -56,21 +56,39 @@ def ensure_environment(project: Project, requirements: str, extra: str) -> tuple
     """The environment for these requirements, and whether it had to be built now."""
     python_version = project.python_version()
     target = project.environments / environment_key(python_version, requirements, extra)
-    if (target / "bin" / "python").exists():
+    if _complete(target):
         return target, False
-    report.note(f"building local environment {target.name} (once per set of requirements)")
+    if target.exists():
+        report.note(f"local environment {target.name} is damaged (no bin/python): rebuilding it")
+    else:
+        report.note(f"building local environment {target.name} (once per set of requirements)")
     project.environments.mkdir(parents=True, exist_ok=True)
     staging = project.environments / f".{target.name}.{os.getpid()}.partial"
     try:
         _build(project, staging, python_version, requirements, extra)
         try:
             staging.rename(target)
-        except OSError:  # another run built it meanwhile: use theirs
-            if not (target / "bin" / "python").exists():
-                raise
+        except OSError:  # another run built it meanwhile (use theirs), or it is damaged
+            if not _complete(target):
+                _replace(target, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target, True
+
+
+def _complete(environment: Path) -> bool:
+    """Built environments are renamed into place whole: one with its interpreter is whole,
+    unless someone deleted parts of it by hand."""
+    return (environment / "bin" / "python").exists()
+
+
+def _replace(damaged: Path, built: Path) -> None:
+    """Put `built` where `damaged` is: moved aside first, so the name is never empty of a
+    whole environment for long, then deleted."""
+    aside = damaged.with_name(f".{damaged.name}.{os.getpid()}.damaged")
+    damaged.rename(aside)
+    built.rename(damaged)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _build(project: Project, folder: Path, python: str, requirements: str, extra: str) -> None:

@@ -63,6 +63,19 @@ def test_environment_is_reused_while_requirements_are_unchanged(
     assert len(environments) == 1 and not environments[0].name.startswith(".")
 
 
+def test_a_damaged_environment_is_rebuilt(workspace: Path, cli: Callable[..., Outcome]) -> None:
+    assert cli(local.main, workspace, "beta").code == 0
+    (environment,) = (workspace / "runs" / ".venvs").iterdir()
+    (environment / "bin" / "python").unlink()  # half-deleted by hand
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 0, outcome.err
+    assert f"local environment {environment.name} is damaged (no bin/python)" in outcome.err
+    assert [p.name for p in (workspace / "runs" / ".venvs").iterdir()] == [environment.name]
+    assert (environment / "bin" / "python").exists()
+
+
 def test_job_context_matches_azure_ml(workspace: Path, cli: Callable[..., Outcome]) -> None:
     """Working directory = run folder, environment_variables set, outputs under the run,
     the tooling's own Python environment out of the way."""
