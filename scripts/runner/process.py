@@ -13,15 +13,21 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, BinaryIO
 
-# The project's own environment must not leak into the job's.
+# The project's own environment must not leak into the job's, nor MLflow settings of the
+# caller's shell (an exported MLFLOW_RUN_ID would make the job log into another run).
 _DROPPED_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
+_DROPPED_PREFIXES = ("MLFLOW_",)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]:
     """The caller's environment without the tooling's Python, with `venv` first on PATH,
     then `variables` (the job's own and MLflow's)."""
-    environment = {k: v for k, v in os.environ.items() if k not in _DROPPED_VARIABLES}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _DROPPED_VARIABLES and not k.startswith(_DROPPED_PREFIXES)
+    }
     tooling_bin = str(Path(sys.prefix) / "bin")
     path = [p for p in environment.get("PATH", "").split(os.pathsep) if p and p != tooling_bin]
     environment["PATH"] = os.pathsep.join([str(venv / "bin"), *path])
@@ -76,12 +82,14 @@ def execute(command: str, folder: Path, environment: dict[str, str], log: Path) 
 
 
 def _tee(source: IO[bytes], terminal: BinaryIO, log: BinaryIO, lock: threading.Lock) -> None:
-    """Copy the job's output to the log and the terminal until the job closes it; a closed
+    """Copy the job's output to the log (as it comes: the log is read while the job runs, and
+    kept if the runner is killed) and the terminal until the job closes it; a closed
     terminal (`just local X | head`) must not stall the job, so the log goes on alone."""
     live: BinaryIO | None = terminal
     for chunk in iter(lambda: source.read1(65536), b""):  # type: ignore[attr-defined]
         with lock:
             log.write(chunk)
+            log.flush()
         if live:
             try:
                 live.write(chunk)

@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from scripts import local
 from tests.helpers import Outcome, add_job, run, run_folders, start_slow_job
 
@@ -133,14 +135,21 @@ def test_ctrl_c_keeps_the_run_folder(workspace: Path) -> None:
 
 
 def test_tracking_context_names_the_run_and_its_git_state(
-    workspace: Path, cli: Callable[..., Outcome]
+    workspace: Path, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add_job(workspace / "experiments" / "beta", "printenv MLFLOW_RUN_CONTEXT MLFLOW_TRACKING_URI")
+    """Only the runner's MLflow variables reach the job, none from the caller's shell."""
+    monkeypatch.setenv("MLFLOW_RUN_ID", "0123456789abcdef")
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "7")
+    add_job(
+        workspace / "experiments" / "beta",
+        "printenv MLFLOW_RUN_CONTEXT MLFLOW_TRACKING_URI; env | grep -c ^MLFLOW_",
+    )
     commit = run(["git", "rev-parse", "HEAD"], workspace, check=True).stdout.strip()
 
     outcome = cli(local.main, workspace, "beta")  # the job file changed since the commit: dirty
 
-    context, tracking_uri = outcome.out.splitlines()
+    context, tracking_uri, count = outcome.out.splitlines()
+    assert count == "3"  # MLFLOW_RUN_CONTEXT, MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME
     assert json.loads(context) == {
         "mlflow.runName": only_run_folder(workspace).name,
         "mlflow.source.git.commit": commit,

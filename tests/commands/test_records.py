@@ -191,10 +191,11 @@ def test_sigterm_to_the_runner_records_killed(workspace: Path) -> None:
     assert manifest_of(folder)["status"] == "KILLED"
 
 
-def test_manifest_says_running_while_the_job_runs(workspace: Path) -> None:
+def test_manifest_says_running_and_the_log_grows_while_the_job_runs(workspace: Path) -> None:
     process, folder = start_slow_job(workspace)
     try:
         assert manifest_of(folder)["status"] == "RUNNING"
+        assert (folder / "logs" / "std_log.txt").read_text() == "started\n"
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.communicate(timeout=30)
