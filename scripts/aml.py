@@ -47,7 +47,10 @@ def main(argv: Sequence[str], project: Project) -> int:
     overrides = [parse_override(text) for text in args.overrides]
     workspace = None if args.dry_run else workspace_from_settings(project)
     source = check_source(project, args.experiment)
-    if not (source.folder / args.file).is_file():
+    job_file = (source.folder / args.file).resolve()
+    if not job_file.is_relative_to(source.folder.resolve()):
+        raise UsageError(f"-f {args.file} is outside {source.folder}: give a job YAML inside it")
+    if not job_file.is_file():
         raise UsageError(f"{source.folder / args.file} does not exist: check -f/--file")
     experiment = None
     if args.exp is not None:

@@ -1,11 +1,16 @@
 """The Azure ML command-job YAML, loaded with the checks every command needs before it acts."""
 
+import re
 from pathlib import Path
 from typing import Any
 
 from scripts.console.errors import UsageError
 
 JobDict = dict[str, Any]
+
+# Names that become folders (runs/mlartifacts/EXPERIMENT/, outputs/NAME/) must stay names.
+_EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def load_job(path: Path) -> JobDict:
@@ -35,3 +40,22 @@ def load_job(path: Path) -> JobDict:
         if not isinstance(job.get(section) or {}, dict):
             raise UsageError(f"{path}: `{section}` must be a mapping")
     return job
+
+
+def check_names(job: JobDict, source: Path) -> None:
+    """A UsageError unless `experiment_name` and each output's name are plain names (after
+    `--set`): they become folders, and `..` or `/` in them would write elsewhere."""
+    experiment = job.get("experiment_name")
+    if experiment is not None and (
+        not _EXPERIMENT_NAME.fullmatch(str(experiment)) or ".." in str(experiment)
+    ):
+        raise UsageError(
+            f"experiment_name {str(experiment)!r} in {source.name} (or --set) is not a plain "
+            "name: use letters, digits, '_', '-' and '.', no '/' or '..'"
+        )
+    for name in job.get("outputs") or {}:
+        if not _OUTPUT_NAME.fullmatch(str(name)):
+            raise UsageError(
+                f"output {str(name)!r} in {source.name} is not a plain name: use letters, "
+                "digits and '_', starting with a letter or '_'"
+            )

@@ -98,6 +98,7 @@ def test_a_sweep_job_runs_its_trials_from_the_run_folder(dry_run: DryRun) -> Non
     ("args", "message"),
     [
         (["-f", "missing.yaml"], "missing.yaml does not exist: check -f/--file"),
+        (["-f", "../../README.md"], "-f ../../README.md is outside "),
         (
             ["--set", "resources.instance_count=many"],
             "azure-ml-job.yaml is not a valid Azure ML job: resources.instance_count: "

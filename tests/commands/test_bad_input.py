@@ -82,6 +82,27 @@ def test_set_of_an_undeclared_input(usage_error: Callable[..., str]) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "name", ["../../elsewhere", "/tmp/absolute", "a/b", "..", ".hidden", "with space"]
+)
+def test_an_experiment_name_that_is_not_a_plain_name(
+    usage_error: Callable[..., str], name: str
+) -> None:
+    assert usage_error("alpha", "--set", f"experiment_name={name}") == (
+        f"experiment_name {name!r} in azure-ml-job.yaml (or --set) is not a plain name: use "
+        "letters, digits, '_', '-' and '.', no '/' or '..'"
+    )
+
+
+def test_an_output_name_that_is_not_a_plain_name(
+    workspace: Path, usage_error: Callable[..., str]
+) -> None:
+    job = workspace / "experiments" / "alpha" / "azure-ml-job.yaml"
+    job.write_text(job.read_text() + "outputs:\n  ../../x:\n    type: uri_folder\n")
+
+    assert usage_error("alpha").startswith("output '../../x' in azure-ml-job.yaml is not a plain")
+
+
 @pytest.mark.parametrize("text", ["inputs.epochs", "=3", "inputs..x=1"])
 def test_malformed_set(usage_error: Callable[..., str], text: str) -> None:
     assert "is not key=value" in usage_error("alpha", "--set", text)
