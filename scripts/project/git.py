@@ -7,8 +7,13 @@ from pathlib import Path
 
 from scripts.console.errors import CommandError
 
-# user:token@ in a URL (https://TOKEN@host/...); scp-like git@host:org/repo has no secret.
-_USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
+# user:token@ in a URL (https://TOKEN@host/..., tokens may hold '/'); scp-like
+# git@host:org/repo has no secret. And tokens passed as query parameters.
+_USERINFO = re.compile(r"(\w+://)[^\s@]*?@")
+_SECRET_PARAMETER = re.compile(
+    r"([?&](?:access_token|private_token|token|sig|signature|password|secret)=)[^&#\s]+",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -83,4 +88,4 @@ class Git:
 def strip_credentials(text: str) -> str:
     """`text` with the user and token taken out of any URL in it: they must not reach a
     log, an error message or Azure ML."""
-    return _USERINFO.sub(r"\1", text)
+    return _SECRET_PARAMETER.sub(r"\1***", _USERINFO.sub(r"\1", text))

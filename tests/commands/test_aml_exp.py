@@ -364,6 +364,15 @@ def test_exp_needs_a_git_repository(repo: Path, aml: Aml) -> None:
         ("https://user:token@github.com/org/repo.git", "https://github.com/org/repo.git"),
         ("https://token@dev.azure.com/org/_git/repo", "https://dev.azure.com/org/_git/repo"),
         ("git@github.com:org/repo.git", "git@github.com:org/repo.git"),
+        ("https://x:ab/cd+ef@github.com/org/repo.git", "https://github.com/org/repo.git"),
+        (
+            "fatal: could not read https://host/org/repo.git?access_token=s3cr3t&x=1: denied",
+            "fatal: could not read https://host/org/repo.git?access_token=***&x=1: denied",
+        ),
+        (
+            "https://a.blob.core.windows.net/c?sv=1&SIG=abc%2F",
+            "https://a.blob.core.windows.net/c?sv=1&SIG=***",
+        ),
         ("/srv/git/repo.git", "/srv/git/repo.git"),
     ],
 )
