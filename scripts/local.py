@@ -9,10 +9,15 @@ status, and run.json records the outcome (see scripts/runner/).
 
 from collections.abc import Sequence
 
-from scripts.console.cli import ArgumentParser, add_set_option, experiment_parser, run_cli
+from scripts.console.cli import (
+    ArgumentParser,
+    add_set_option,
+    experiment_parser,
+    run_cli,
+    stop_signals_as_ctrl_c,
+)
 from scripts.project.layout import Project
 from scripts.runner.prepare import prepare_experiment
-from scripts.runner.process import sigterm_as_ctrl_c
 from scripts.runner.run import run_tracked
 
 
@@ -31,7 +36,7 @@ def parser() -> ArgumentParser:
 
 def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
-    with sigterm_as_ctrl_c():
+    with stop_signals_as_ctrl_c():
         return run_tracked(prepare_experiment(project, args.experiment, args.overrides))
 
 

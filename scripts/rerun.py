@@ -7,10 +7,9 @@ sources, which may have changed since.
 
 from collections.abc import Sequence
 
-from scripts.console.cli import ArgumentParser, run_cli
+from scripts.console.cli import ArgumentParser, run_cli, stop_signals_as_ctrl_c
 from scripts.project.layout import Project
 from scripts.runner.prepare import prepare_rerun
-from scripts.runner.process import sigterm_as_ctrl_c
 from scripts.runner.run import run_tracked
 
 
@@ -28,7 +27,7 @@ def parser() -> ArgumentParser:
 
 def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
-    with sigterm_as_ctrl_c():
+    with stop_signals_as_ctrl_c():
         return run_tracked(prepare_rerun(project, args.run_dir))
 
 

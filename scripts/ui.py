@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scripts.console import report
-from scripts.console.cli import ArgumentParser, run_cli
+from scripts.console.cli import ArgumentParser, run_cli, stop_signals_as_ctrl_c
 from scripts.console.errors import CommandError, UsageError
 from scripts.project.layout import Project
 from scripts.tracking.project_store import tracking_uri
@@ -89,13 +89,15 @@ def main(argv: Sequence[str], project: Project) -> int:
             start_new_session=True,  # Ctrl-C is ours to pass on, once, and wait for
         )
     try:
-        wait_until_up(server, url, log_path)
-        report.result(f"MLflow UI: {url}  (Ctrl-C stops it)")
-        server.wait()
+        with stop_signals_as_ctrl_c():
+            wait_until_up(server, url, log_path)
+            report.result(f"MLflow UI: {url}  (Ctrl-C stops it)")
+            server.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+        for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # nothing cuts this short
+            signal.signal(stop, signal.SIG_IGN)
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
             try:

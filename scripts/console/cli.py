@@ -4,8 +4,11 @@ and turns every failure a user or their machine can cause into one line, never a
 import argparse
 import contextlib
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import NoReturn, TypeVar
 
 from scripts.console import report
@@ -13,6 +16,7 @@ from scripts.console.errors import ToolingError, UsageError, from_os_error
 
 ProjectT = TypeVar("ProjectT")  # what a command works on: scripts.project.layout.Project
 INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
+_STOPS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -39,6 +43,22 @@ def add_set_option(parser: ArgumentParser, example: str) -> None:
         default=[],
         help=f"override the job YAML like `az ml job create --set`, e.g. {example}; repeatable",
     )
+
+
+@contextmanager
+def stop_signals_as_ctrl_c() -> Iterator[None]:
+    """Within the block, SIGTERM (`kill`, `timeout`, an IDE's stop button) and SIGHUP (the
+    terminal closed) stop the command as Ctrl-C does: it cleans up and exits 130."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in _STOPS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler or signal.SIG_DFL)
 
 
 def run_cli(

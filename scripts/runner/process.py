@@ -1,5 +1,5 @@
 """The job's process: its environment, its shell, its output tee'd to the terminal and to
-logs/std_log.txt, and how Ctrl-C and SIGTERM reach it."""
+logs/std_log.txt, and how Ctrl-C, SIGTERM and SIGHUP reach it."""
 
 import os
 import shutil
@@ -7,8 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import IO, BinaryIO
@@ -17,7 +15,7 @@ from typing import IO, BinaryIO
 # caller's shell (an exported MLFLOW_RUN_ID would make the job log into another run).
 _DROPPED_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
 _DROPPED_PREFIXES = ("MLFLOW_",)
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]:
@@ -45,9 +43,9 @@ def execute(command: str, folder: Path, environment: dict[str, str], log: Path) 
     """Run `command` in `folder`, its output streaming to the terminal and into `log`; its
     exit code (128+N for signal N), and whether the runner was told to stop.
 
-    While the job runs, Ctrl-C and SIGTERM are recorded, not raised: a terminal's Ctrl-C
-    reaches the job itself (same process group), SIGTERM is passed on to it, and the runner
-    waits for the job to end either way.
+    While the job runs, stop signals are recorded, not raised: a terminal's Ctrl-C reaches
+    the job itself (same process group), SIGTERM and SIGHUP sent to the runner are passed on
+    to it, and the runner waits for the job to end either way.
     """
     log.parent.mkdir(exist_ok=True)
     stops: list[int] = []
@@ -61,8 +59,8 @@ def execute(command: str, folder: Path, environment: dict[str, str], log: Path) 
 
     def stop(signum: int, frame: FrameType | None) -> None:
         stops.append(signum)
-        if signum == signal.SIGTERM:
-            process.send_signal(signal.SIGTERM)
+        if signum != signal.SIGINT:
+            process.send_signal(signum)
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)
@@ -96,18 +94,3 @@ def _tee(source: IO[bytes], terminal: BinaryIO, log: BinaryIO, lock: threading.L
                 live.flush()
             except OSError:
                 live = None
-
-
-@contextmanager
-def sigterm_as_ctrl_c() -> Iterator[None]:
-    """Within the block, SIGTERM stops the runner as Ctrl-C does: cleanly, whatever step it
-    is in (while the job runs, `execute` passes it on to the job instead)."""
-
-    def terminate(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)

@@ -12,7 +12,7 @@ from scripts.runner.prepare import LocalRun
 from scripts.runner.process import STOP_SIGNALS, execute
 from scripts.tracking.store import attach_artifacts, find_run, finish_run, latest_metrics
 
-KILLED_EXIT_CODES = {130, 137, 143}  # a shell's report of SIGINT, SIGKILL, SIGTERM
+KILLED_EXIT_CODES = {129, 130, 137, 143}  # a shell's report of SIGHUP, SIGINT, SIGKILL, SIGTERM
 
 
 def run_tracked(run: LocalRun) -> int:

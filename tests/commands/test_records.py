@@ -180,13 +180,14 @@ def test_sigint_to_the_job_records_killed(workspace: Path) -> None:
     assert "started" in (folder / "logs" / "std_log.txt").read_text()
 
 
-def test_sigterm_to_the_runner_records_killed(workspace: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_to_the_runner_records_killed(workspace: Path, stop: int) -> None:
     process, folder = start_slow_job(workspace)
 
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop)  # passed on to the job
     _, stderr = process.communicate(timeout=30)
 
-    assert process.returncode == 143, stderr
+    assert process.returncode == 128 + stop, stderr
     assert "scripts/" not in stderr  # no traceback from the tooling
     assert manifest_of(folder)["status"] == "KILLED"
 

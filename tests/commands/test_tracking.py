@@ -245,7 +245,10 @@ def free_port() -> int:
         return port
 
 
-def test_ui_serves_the_store_and_stops_on_ctrl_c(store: Path, project: Path) -> None:
+@pytest.mark.parametrize("stop", ["Ctrl-C", "SIGTERM"])
+def test_ui_serves_the_store_and_stops_on_ctrl_c_or_sigterm(
+    store: Path, project: Path, stop: str
+) -> None:
     port = free_port()
     process = start_script(project, "ui", "--port", str(port))
     assert process.stdout is not None
@@ -254,7 +257,10 @@ def test_ui_serves_the_store_and_stops_on_ctrl_c(store: Path, project: Path) -> 
 
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
         page = response.read().decode()
-    os.killpg(process.pid, signal.SIGINT)
+    if stop == "Ctrl-C":
+        os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
+    else:
+        process.send_signal(signal.SIGTERM)  # `kill`: the server must not be left serving
     _, stderr = process.communicate(timeout=60)
 
     assert "<html" in page.lower()

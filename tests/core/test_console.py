@@ -4,15 +4,17 @@ closed pipe) from real system calls."""
 
 import errno
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from scripts import iso
-from scripts.console.cli import INTERRUPTED, exit_code
+from scripts.console.cli import INTERRUPTED, exit_code, stop_signals_as_ctrl_c
 from scripts.console.errors import CommandError, StoreError, UsageError
 from tests.helpers import Outcome, run_folders, write
 
@@ -38,6 +40,23 @@ def test_each_kind_of_error_is_one_line_with_its_exit_code(
 def test_ctrl_c_is_one_line_and_130(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_code(failing(KeyboardInterrupt())) == INTERRUPTED
     assert capsys.readouterr().err == "interrupted\n"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_stop_signals_end_a_command_as_ctrl_c_does(
+    capsys: pytest.CaptureFixture[str], stop: int
+) -> None:
+    before = signal.getsignal(stop)
+
+    def stopped() -> int:
+        with stop_signals_as_ctrl_c():
+            os.kill(os.getpid(), stop)
+            time.sleep(5)  # interrupted at once
+        return 0
+
+    assert exit_code(stopped) == INTERRUPTED
+    assert capsys.readouterr().err == "interrupted\n"
+    assert signal.getsignal(stop) == before
 
 
 def test_a_full_disk(capsys: pytest.CaptureFixture[str]) -> None:
