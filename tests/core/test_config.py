@@ -15,3 +15,15 @@ def test_env_local_wins_over_env_and_empty_values_are_unset(tmp_path: Path) -> N
 def test_env_local_is_git_ignored() -> None:
     ignored = run(["git", "check-ignore", ".env.local", "data/x.csv"], REPOSITORY)
     assert ignored.stdout.split() == [".env.local", "data/x.csv"]
+
+
+def test_the_uv_version_has_a_lower_bound_only() -> None:
+    """uv refuses to run at all outside `required-version`: an upper bound would stop
+    everyone who upgrades uv at the first command of the quickstart."""
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    pyproject = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())
+    required = SpecifierSet(pyproject["tool"]["uv"]["required-version"])
+    assert "0.13.0" in required and "99.0.0" in required
