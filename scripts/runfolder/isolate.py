@@ -16,7 +16,7 @@ from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.project.uv import export_requirements
 from scripts.runfolder.layout import DOCKERFILE, PYTHON_VERSION, REQUIREMENTS, RESERVED, SHARED
 from scripts.runfolder.names import new_run_name
-from scripts.runfolder.snapshot import copy_tree, ignore_spec
+from scripts.runfolder.snapshot import Skipped, copy_tree, ignore_spec
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,13 @@ def _new_empty_folder(parent: Path) -> Path:
 def fill_run_folder(run_dir: Path, source: Source) -> None:
     """Copy the experiment, shared code it depends on, and the Docker build context."""
     project = source.project
-    refused = copy_tree(source.folder, run_dir, ignore_spec(source.folder))
+    skipped = copy_tree(source.folder, run_dir, ignore_spec(source.folder), project.root)
     if source.uses_shared:
-        refused += copy_tree(project.shared_package, run_dir / SHARED, ignore_spec(project.shared))
-    for path in refused:
-        report.warning(f"not copied, looks like a credential: {path}")
+        shared_rules = ignore_spec(project.shared)
+        in_shared = copy_tree(project.shared_package, run_dir / SHARED, shared_rules, project.root)
+        skipped += [Skipped(SHARED / s.path, s.reason) for s in in_shared]
+    for left_out in skipped:
+        report.warning(f"not copied, {left_out.reason}: {left_out.path}")
     (run_dir / REQUIREMENTS).parent.mkdir()
     shutil.copyfile(project.dockerfile, run_dir / DOCKERFILE)
     shutil.copyfile(project.python_version_file, run_dir / PYTHON_VERSION)

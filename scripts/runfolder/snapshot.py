@@ -1,11 +1,13 @@
 """Copy a source folder the way Azure ML uploads a job's code: honouring `.amlignore`
-(or `.gitignore` when there is none), and never copying credentials.
+(or `.gitignore` when there is none), following symbolic links that stay inside the
+repository, and never copying credentials or anything that is not a regular file.
 
 Ignored folders are pruned before they are entered, so ignored data costs nothing.
 """
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
@@ -38,32 +40,82 @@ def is_credential(name: str, is_dir: bool) -> bool:
     )
 
 
-def copy_tree(source: Path, destination: Path, ignored: GitIgnoreSpec) -> list[Path]:
+@dataclass(frozen=True)
+class Skipped:
+    """A file or folder left out of a copy, and why."""
+
+    path: Path  # relative to the copied folder
+    reason: str
+
+
+def copy_tree(
+    source: Path, destination: Path, ignored: GitIgnoreSpec, inside: Path
+) -> list[Skipped]:
     """Copy `source` into `destination` but what `ignored` matches (paths relative to
-    `source`); returns the credential files it refused to copy."""
-    refused: list[Path] = []
-    _copy_dir(source, destination, "", ignored, refused)
-    return refused
+    `source`), following symbolic links as Azure ML's upload does (the target's content
+    under the link's name) while they stay inside `inside`, the repository. Returns what
+    was left out and why: credentials, links leading outside `inside`, broken or looping
+    links, and what is not a regular file (a FIFO, socket or device, never opened)."""
+    skipped: list[Skipped] = []
+    walk = _Walk(source, ignored, os.path.realpath(inside), skipped)
+    walk.copy_dir(destination, "", os.path.realpath(source))
+    return skipped
 
 
-def _copy_dir(
-    root: Path, destination: Path, relative: str, ignored: GitIgnoreSpec, refused: list[Path]
-) -> None:
-    destination.mkdir(parents=True, exist_ok=True)
-    with os.scandir(root / relative if relative else root) as entries:
-        for entry in sorted(entries, key=lambda e: e.name):
-            path = f"{relative}{entry.name}"
-            is_dir = entry.is_dir()
-            if ignored.match_file(f"{path}/" if is_dir else path):
-                continue
-            if is_credential(entry.name, is_dir):
-                refused.append(Path(path))
-            elif is_dir:
-                _copy_dir(root, destination / entry.name, f"{path}/", ignored, refused)
-            elif _is_private_key(entry.path):
-                refused.append(Path(path))
-            else:
-                shutil.copy2(entry.path, destination / entry.name)
+@dataclass(frozen=True)
+class _Walk:
+    root: Path
+    ignored: GitIgnoreSpec
+    inside: str  # real path
+    skipped: list[Skipped]
+
+    def copy_dir(self, destination: Path, relative: str, real: str) -> None:
+        """Copy the folder at `relative`, whose real path is `real`, into `destination`."""
+        destination.mkdir(parents=True, exist_ok=True)
+        with os.scandir(self.root / relative if relative else self.root) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                path = f"{relative}{entry.name}"
+                target = os.path.realpath(entry.path) if entry.is_symlink() else None
+                entry_real = target or os.path.join(real, entry.name)
+                is_dir = entry.is_dir() if target is None else os.path.isdir(target)
+                if self.ignored.match_file(f"{path}/" if is_dir else path):
+                    continue
+                reason = self._refusal(entry, target, entry_real, is_dir, real)
+                if reason:
+                    self.skipped.append(Skipped(Path(path), reason))
+                elif is_dir:
+                    self.copy_dir(destination / entry.name, f"{path}/", entry_real)
+                else:
+                    shutil.copy2(entry_real, destination / entry.name)
+
+    def _refusal(
+        self,
+        entry: os.DirEntry[str],
+        target: str | None,
+        real: str,
+        is_dir: bool,
+        folder: str,
+    ) -> str | None:
+        """Why the entry (real path `real`, in the folder whose real path is `folder`) must
+        not be copied, if it must not."""
+        if is_credential(entry.name, is_dir):
+            return "looks like a credential"
+        if target is not None:
+            if not os.path.exists(target):
+                return "a broken or looping symbolic link"
+            if not _within(target, self.inside):
+                return "a symbolic link to outside the repository"
+            if is_dir and _within(folder, target):
+                return "a symbolic link to a folder that holds it"
+        if is_dir:
+            return None
+        if not (entry.is_file() if target is None else os.path.isfile(target)):
+            return "not a regular file (a FIFO, socket or device)"
+        return "looks like a credential" if _is_private_key(real) else None
+
+
+def _within(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder
 
 
 def _is_private_key(path: str) -> bool:

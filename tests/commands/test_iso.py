@@ -3,6 +3,7 @@ rules, credentials, requirements per experiment."""
 
 import os
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -184,6 +185,56 @@ def test_credentials_are_never_copied(workspace: Path, cli: Callable[..., Outcom
     assert "environment.md" in copied and ".ssh" in copied
     assert "warning: not copied, looks like a credential: notes.txt" in outcome.err
     assert secret not in outcome.err + outcome.out
+
+
+def test_symbolic_links_are_followed_inside_the_repository_only(
+    workspace: Path, tmp_path: Path, cli: Callable[..., Outcome]
+) -> None:
+    """As Azure ML's upload does (os.walk(followlinks=True)), a link is copied as its
+    target's content, under its own name; but never from outside the repository."""
+    experiment = workspace / "experiments" / "alpha"
+    write(workspace / "docs" / "notes.md", "inside\n")
+    write(tmp_path / "outside" / "secret.txt", "outside\n")
+    (experiment / "notes.md").symlink_to(workspace / "docs" / "notes.md")
+    (experiment / "docs").symlink_to(workspace / "docs")
+    (experiment / "leak.txt").symlink_to(tmp_path / "outside" / "secret.txt")
+    (experiment / "leak").symlink_to(tmp_path / "outside")
+    (experiment / "up").symlink_to("..")  # a folder that holds the link: endless
+    (experiment / "dangling").symlink_to("/nonexistent/data.csv")
+    (experiment / "loop").symlink_to("loop")
+
+    outcome = cli(iso.main, workspace, "alpha")
+
+    assert outcome.code == 0, outcome.err
+    folder = Path(outcome.out.strip())
+    assert (folder / "notes.md").read_text() == "inside\n"
+    assert not (folder / "notes.md").is_symlink()
+    assert (folder / "docs" / "notes.md").read_text() == "inside\n"
+    assert not {"leak.txt", "leak", "up", "dangling", "loop"} & {p.name for p in folder.iterdir()}
+    assert sorted(line for line in outcome.err.splitlines() if line.startswith("warning:")) == [
+        "warning: not copied, a broken or looping symbolic link: dangling",
+        "warning: not copied, a broken or looping symbolic link: loop",
+        "warning: not copied, a symbolic link to a folder that holds it: up",
+        "warning: not copied, a symbolic link to outside the repository: leak",
+        "warning: not copied, a symbolic link to outside the repository: leak.txt",
+    ]
+    assert "outside" not in "".join(files_under(folder).keys())
+
+
+def test_what_is_not_a_regular_file_is_skipped_never_opened(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    experiment = workspace / "experiments" / "alpha"
+    os.mkfifo(experiment / "stream")  # opening it would block for ever
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(experiment / "control.sock"))
+        outcome = cli(iso.main, workspace, "alpha")
+
+    assert outcome.code == 0, outcome.err
+    assert "warning: not copied, not a regular file (a FIFO, socket or device): stream" in (
+        outcome.err
+    )
+    assert "not a regular file (a FIFO, socket or device): control.sock" in outcome.err
 
 
 def test_ignored_data_is_never_opened(workspace: Path) -> None:
