@@ -8,6 +8,11 @@ from scripts.console.errors import UsageError
 
 JobDict = dict[str, Any]
 
+# A job spec is a few hundred values; these bound what a hostile or broken file can cost
+# (nested YAML anchors expand a 500-byte file to billions of values once written out).
+MAX_JOB_FILE_BYTES = 1_000_000
+MAX_JOB_VALUES = 100_000
+
 # Names that become folders (runs/mlartifacts/EXPERIMENT/, outputs/NAME/) must stay names.
 _EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -18,6 +23,8 @@ def load_job(path: Path) -> JobDict:
     import yaml  # ~15 ms: imported only when a job file is read, not when it comes from runs/.cache
 
     try:
+        if path.stat().st_size > MAX_JOB_FILE_BYTES:
+            raise UsageError(f"{path} is over {MAX_JOB_FILE_BYTES:,} bytes: is it a job spec?")
         job = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise UsageError(
@@ -29,6 +36,11 @@ def load_job(path: Path) -> JobDict:
         raise UsageError(f"{path} is not valid YAML{where}: fix the file") from None
     if not isinstance(job, dict):
         raise UsageError(f"{path} must be a YAML mapping of an Azure ML command job")
+    if _exceeds(job, MAX_JOB_VALUES):
+        raise UsageError(
+            f"{path} expands to over {MAX_JOB_VALUES:,} values (nested YAML anchors and "
+            "aliases?): write the job out plainly"
+        )
     if job.get("type", "command") != "command":
         raise UsageError(
             f"{path} is a {job['type']!r} job: this command runs command jobs only "
@@ -59,3 +71,21 @@ def check_names(job: JobDict, source: Path) -> None:
                 f"output {str(name)!r} in {source.name} is not a plain name: use letters, "
                 "digits and '_', starting with a letter or '_'"
             )
+
+
+def _exceeds(document: object, limit: int) -> bool:
+    """Whether `document`, with every alias expanded, holds more than `limit` values;
+    stops counting at the limit, so it costs at most `limit` steps."""
+    pending = [document]
+    seen = 0
+    while pending:
+        node = pending.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(node, dict):
+            pending.extend(node.keys())
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return False

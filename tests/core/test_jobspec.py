@@ -56,6 +56,25 @@ def test_a_job_file_that_is_not_a_command_job_is_refused(tmp_path: Path) -> None
             load_job(write(tmp_path / "job.yaml", text))
 
 
+def test_a_job_file_that_expands_without_bound_is_refused_at_once(tmp_path: Path) -> None:
+    """Nine levels of nine aliases: 9**9 values once expanded, from under 1 KB of YAML."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"] + [
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)
+    ]
+    bomb = write(tmp_path / "job.yaml", "command: echo\ninputs:\n  " + "\n  ".join(levels) + "\n")
+    assert bomb.stat().st_size < 1024
+
+    with pytest.raises(UsageError, match=r"expands to over 100,000 values \(nested YAML anchors"):
+        load_job(bomb)
+
+
+def test_a_huge_job_file_is_not_read(tmp_path: Path) -> None:
+    huge = write(tmp_path / "job.yaml", "command: echo\n" + "# padding\n" * 200_000)
+
+    with pytest.raises(UsageError, match=r"job.yaml is over 1,000,000 bytes: is it a job spec\?"):
+        load_job(huge)
+
+
 @pytest.fixture
 def experiment(tmp_path: Path) -> Path:
     folder = tmp_path / "experiments" / "beta"
