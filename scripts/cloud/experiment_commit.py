@@ -14,6 +14,8 @@ from scripts.project.git import Git, GitState, strip_credentials
 
 DEFAULT_BRANCH = "experiments"
 REMOTE = "origin"
+# Ends every commit --exp makes: a branch holding any commit without it is not its own.
+TRAILER = "Recorded-by: just aml --exp"
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,17 @@ def prepare(git: Git, message: str, branch: str) -> ExperimentCommit:
             f"{head.branch} is behind {main}: bring it up to date first "
             f"(git pull --rebase {REMOTE} {main.removeprefix(REMOTE + '/')})"
         )
+    if branch == main.removeprefix(f"{REMOTE}/"):
+        raise UsageError(
+            f"EXPERIMENTS_BRANCH={branch} is {REMOTE}'s main branch: --exp writes only to a "
+            "branch of its own; set another in .env.local"
+        )
     previous = _commit_of(git, f"refs/heads/{branch}")
-    tip = _newest(git, previous, _commit_of(git, f"refs/remotes/{REMOTE}/{branch}"))
-    parent = _synced(git, tip, main, branch)
-    commit = git.run("commit-tree", "HEAD^{tree}", "-p", parent, "-m", message)
+    remote = _commit_of(git, f"refs/remotes/{REMOTE}/{branch}")
+    for tip_of_branch in {previous, remote} - {None}:
+        _check_only_experiments(git, str(tip_of_branch), main, branch)
+    parent = _synced(git, _newest(git, previous, remote), main, branch)
+    commit = git.run("commit-tree", "HEAD^{tree}", "-p", parent, "-m", message, "-m", TRAILER)
     return ExperimentCommit(git, branch, commit, previous, strip_credentials(url))
 
 
@@ -142,10 +151,22 @@ def _synced(git: Git, tip: str | None, main: str, branch: str) -> str:
         return main
     if _is_ancestor(git, main, tip):
         return tip
-    merge = git.run(
-        "commit-tree", f"{main}^{{tree}}", "-p", tip, "-p", main, "-m", f"Sync {branch} with {main}"
+    sync = f"Sync {branch} with {main}"
+    return git.run(
+        "commit-tree", f"{main}^{{tree}}", "-p", tip, "-p", main, "-m", sync, "-m", TRAILER
     )
-    return merge
+
+
+def _check_only_experiments(git: Git, tip: str, main: str, branch: str) -> None:
+    """A UsageError if the branch holds commits (beyond main's) that --exp did not make:
+    it would be rewritten and pushed over someone's work."""
+    commits = git.run("rev-list", "--count", f"{main}..{tip}")
+    ours = git.run("rev-list", "--count", "--fixed-strings", f"--grep={TRAILER}", f"{main}..{tip}")
+    if commits != ours:
+        raise UsageError(
+            f"{branch} holds commits that `just aml --exp` did not make: it writes only to a "
+            "branch of its own; set another EXPERIMENTS_BRANCH in .env.local"
+        )
 
 
 def _commit_of(git: Git, ref: str) -> str | None:

@@ -16,6 +16,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from scripts import aml as aml_command
+from scripts.cloud.experiment_commit import TRAILER
 from scripts.project.git import strip_credentials
 from tests.fake_azure import FakeClient, FakeJobs
 from tests.helpers import REPOSITORY, Outcome, git_commit_all, run, run_folders, write
@@ -145,6 +146,9 @@ def test_exp_records_head_on_the_branch_and_pushes_it_after_submission(
     assert commit and remote_tip(repo, "experiments") == commit
     assert git(repo, "rev-parse", f"{commit}^{{tree}}") == git(repo, "rev-parse", "HEAD^{tree}")
     assert git(repo, "log", "-1", "--format=%s %P", commit) == f"try idna {main}"
+    assert git(repo, "log", "-1", "--format=%(trailers:key=Recorded-by,valueonly)", commit) == (
+        "just aml --exp"
+    )
     assert f"experiments: {commit} pushed to origin" in stderr
     assert sent is not None
     assert sent["description"] == "try idna"
@@ -191,7 +195,7 @@ def test_exp_builds_on_a_teammates_newer_experiments(repo: Path, tmp_path: Path,
     assert aml(repo, "--exp", "mine first")[0] == 0
     other = teammate_clone(repo, tmp_path)
     git(other, "switch", "-q", "experiments")
-    git(other, "commit", "-q", "--allow-empty", "-m", "teammate's experiment")
+    git(other, "commit", "-q", "--allow-empty", "-m", "teammate's experiment", "-m", TRAILER)
     git(other, "push", "-q", "origin", "experiments")
     theirs = git(other, "rev-parse", "HEAD")
 
@@ -394,3 +398,27 @@ def test_experiments_branch_comes_from_the_settings(repo: Path, aml: Aml) -> Non
     assert_refused(
         aml, repo, "EXPERIMENTS_BRANCH=no..dots is not a valid branch name: fix .env.local"
     )
+
+
+def test_exp_never_writes_to_main_or_a_branch_it_did_not_make(repo: Path, aml: Aml) -> None:
+    git(repo, "branch", "-q", "shared-work", "feature")  # someone's work, not --exp's
+    git(repo, "push", "-q", "origin", "shared-work")
+    settings = repo / ".env.local"
+
+    settings.write_text(SETTINGS + "EXPERIMENTS_BRANCH=main\n")
+    assert_refused(
+        aml,
+        repo,
+        "EXPERIMENTS_BRANCH=main is origin's main branch: --exp writes only to a branch of its "
+        "own; set another in .env.local",
+    )
+    settings.write_text(SETTINGS + "EXPERIMENTS_BRANCH=shared-work\n")
+    before = (tip(repo, "refs/heads/shared-work"), remote_tip(repo, "shared-work"))
+    code, stderr, sent = aml(repo, "--exp", "refused")
+    assert (code, stderr.strip(), sent) == (
+        2,
+        "error: shared-work holds commits that `just aml --exp` did not make: it writes only to "
+        "a branch of its own; set another EXPERIMENTS_BRANCH in .env.local",
+        None,
+    )
+    assert (tip(repo, "refs/heads/shared-work"), remote_tip(repo, "shared-work")) == before
