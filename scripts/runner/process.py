@@ -7,15 +7,19 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import IO, BinaryIO
+
+from scripts.console import report
 
 # The project's own environment must not leak into the job's, nor MLflow settings of the
 # caller's shell (an exported MLFLOW_RUN_ID would make the job log into another run).
 _DROPPED_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
 _DROPPED_PREFIXES = ("MLFLOW_",)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+CTRL_C_WINDOW_SECONDS = 5  # a Ctrl-C this soon after another one escalates
 
 
 def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]:
@@ -44,11 +48,12 @@ def execute(command: str, folder: Path, environment: dict[str, str], log: Path) 
     exit code (128+N for signal N), and whether the runner was told to stop.
 
     While the job runs, stop signals are recorded, not raised: a terminal's Ctrl-C reaches
-    the job itself (same process group), SIGTERM and SIGHUP sent to the runner are passed on
-    to it, and the runner waits for the job to end either way.
+    the job itself (same process group), and a second one within a few seconds terminates
+    it, a third kills it (a job may catch Ctrl-C and go on); SIGTERM and SIGHUP sent to the
+    runner are passed on to it. The runner waits for the job to end either way.
     """
     log.parent.mkdir(exist_ok=True)
-    stops: list[int] = []
+    stops: list[float] = []  # when each stop signal came
     process = subprocess.Popen(
         shell_command(command),
         cwd=folder,
@@ -58,9 +63,20 @@ def execute(command: str, folder: Path, environment: dict[str, str], log: Path) 
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        stops.append(signum)
+        now = time.monotonic()
+        recent = [moment for moment in stops if now - moment <= CTRL_C_WINDOW_SECONDS]
+        stops.append(now)
         if signum != signal.SIGINT:
             process.send_signal(signum)
+        elif not recent:  # the terminal gave it to the job too
+            report.note(
+                f"stopping: the job got Ctrl-C; press it again within {CTRL_C_WINDOW_SECONDS} s "
+                "to terminate it (SIGTERM), a third time to kill it (SIGKILL)"
+            )
+        elif len(recent) == 1:
+            process.terminate()
+        else:
+            process.kill()
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)

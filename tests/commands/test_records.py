@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -189,6 +190,34 @@ def test_sigterm_or_sighup_to_the_runner_records_killed(workspace: Path, stop: i
 
     assert process.returncode == 128 + stop, stderr
     assert "scripts/" not in stderr  # no traceback from the tooling
+    assert manifest_of(folder)["status"] == "KILLED"
+
+
+@pytest.mark.parametrize(
+    ("ignored", "presses", "code"),
+    [("signal.SIGINT,", 2, 143), ("signal.SIGINT, signal.SIGTERM", 3, 137)],
+)
+def test_ctrl_c_again_terminates_then_kills_a_job_that_ignores_it(
+    workspace: Path, ignored: str, presses: int, code: int
+) -> None:
+    add_job(
+        workspace / "experiments" / "beta",
+        "python -c 'import signal, time; "
+        f"[signal.signal(s, signal.SIG_IGN) for s in ({ignored})]; "
+        'print("started", flush=True); time.sleep(60)\'',
+    )
+    process = start_script(workspace, "local", "beta")
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "started"
+    folder = newest_folder(workspace)
+
+    for _ in range(presses):
+        os.killpg(process.pid, signal.SIGINT)  # the terminal's Ctrl-C, to the whole group
+        time.sleep(0.5)
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == code, stderr
+    assert "stopping: the job got Ctrl-C; press it again within 5 s" in stderr
     assert manifest_of(folder)["status"] == "KILLED"
 
 
