@@ -21,6 +21,11 @@ def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
     try:
         manifest = read_manifest(folder)
     except (OSError, ValueError, TypeError):
+        if (folder / REQUIREMENTS).is_file() and not (folder / MANIFEST).exists():
+            raise UsageError(
+                f"{argument} was made by `just iso` and has not run, so there is nothing to "
+                f"repeat: run `just local {folder.parent.name}`"
+            ) from None
         raise UsageError(
             f"{argument} is not a run folder (no readable {MANIFEST}): {hint}"
         ) from None

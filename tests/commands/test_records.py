@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import local, rerun, runs
+from scripts import iso, local, rerun, runs
 from scripts.runfolder.manifest import Manifest, read_manifest, read_manifests
 from scripts.runner.run import status_of
 from tests.helpers import (
@@ -270,6 +270,20 @@ def test_rerun_repeats_the_recorded_run_after_the_source_changed(
     assert manifest["run_name"] == rerun_folder.name
     assert manifest["command"] == manifest_of(original)["command"]
     assert "changed" not in (rerun_folder / "src" / "beta" / "__init__.py").read_text()
+
+
+def test_rerun_of_a_folder_made_by_iso_says_what_to_run(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    made = Path(cli(iso.main, workspace, "beta").out.strip())
+
+    outcome = cli(rerun.main, workspace, str(made))
+
+    assert outcome.code == 2
+    assert outcome.error_line == (
+        f"{made} was made by `just iso` and has not run, so there is nothing to repeat: "
+        "run `just local beta`"
+    )
 
 
 def test_rerun_of_a_folder_that_is_not_a_run(workspace: Path, cli: Callable[..., Outcome]) -> None:
