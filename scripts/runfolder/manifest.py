@@ -5,6 +5,7 @@ folder always has a complete manifest. `just runs` lists runs from these files a
 `just rerun` repeats a run from one, without the project's sources.
 """
 
+import errno
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -53,9 +54,20 @@ class Manifest:
         )
 
     def write(self, folder: Path) -> None:
-        staging = folder / MANIFEST_STAGING
-        staging.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        os.replace(staging, folder / MANIFEST)
+        """Replace run.json whole. On a full disk, where no new file fits, overwrite the
+        existing one in place instead: its blocks usually hold the final version too."""
+        text = json.dumps(asdict(self), indent=2) + "\n"
+        staging, manifest = folder / MANIFEST_STAGING, folder / MANIFEST
+        try:
+            staging.write_text(text)
+            os.replace(staging, manifest)
+        except OSError as error:
+            staging.unlink(missing_ok=True)
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT) or not manifest.is_file():
+                raise
+            with manifest.open("r+") as file:
+                file.write(text)
+                file.truncate()
 
 
 def read_manifest(folder: Path) -> Manifest:

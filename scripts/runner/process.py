@@ -13,6 +13,7 @@ from types import FrameType
 from typing import IO, BinaryIO
 
 from scripts.console import report
+from scripts.console.errors import from_os_error
 
 # The project's own environment must not leak into the job's, nor MLflow settings of the
 # caller's shell (an exported MLFLOW_RUN_ID would make the job log into another run).
@@ -81,29 +82,48 @@ def execute(command: str, folder: Path, environment: dict[str, str], log: Path) 
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)
     assert process.stdout is not None and process.stderr is not None
-    with log.open("wb") as log_file:
-        lock = threading.Lock()
+    with log.open("wb", buffering=0) as log_file:  # unbuffered: on disk as it comes
+        job_log = _Log(log_file)
         pumps = [
-            threading.Thread(target=_tee, args=(process.stdout, sys.stdout.buffer, log_file, lock)),
-            threading.Thread(target=_tee, args=(process.stderr, sys.stderr.buffer, log_file, lock)),
+            threading.Thread(target=_tee, args=(process.stdout, sys.stdout.buffer, job_log)),
+            threading.Thread(target=_tee, args=(process.stderr, sys.stderr.buffer, job_log)),
         ]
         for pump in pumps:
             pump.start()
         code = process.wait()
         for pump in pumps:
             pump.join()
+    if job_log.failure:
+        report.warning(f"{log.name} is incomplete: {from_os_error(job_log.failure)}")
     return (128 - code if code < 0 else code), bool(stops)
 
 
-def _tee(source: IO[bytes], terminal: BinaryIO, log: BinaryIO, lock: threading.Lock) -> None:
+class _Log:
+    """The job's log, written by both pumps; if writing fails (a full disk), the log stops
+    and the job goes on."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.failure: OSError | None = None
+        self._lock = threading.Lock()
+
+    def write(self, chunk: bytes) -> None:
+        with self._lock:
+            if self.failure:
+                return
+            try:
+                self.file.write(chunk)
+            except OSError as error:
+                self.failure = error
+
+
+def _tee(source: IO[bytes], terminal: BinaryIO, log: _Log) -> None:
     """Copy the job's output to the log (as it comes: the log is read while the job runs, and
     kept if the runner is killed) and the terminal until the job closes it; a closed
     terminal (`just local X | head`) must not stall the job, so the log goes on alone."""
     live: BinaryIO | None = terminal
     for chunk in iter(lambda: source.read1(65536), b""):  # type: ignore[attr-defined]
-        with lock:
-            log.write(chunk)
-            log.flush()
+        log.write(chunk)
         if live:
             try:
                 live.write(chunk)

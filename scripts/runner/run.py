@@ -6,8 +6,8 @@ import time
 from datetime import datetime
 
 from scripts.console import report
-from scripts.console.errors import StoreError
-from scripts.runfolder.layout import JOB_LOG, LOGS, OUTPUTS
+from scripts.console.errors import StoreError, from_os_error
+from scripts.runfolder.layout import JOB_LOG, LOGS, MANIFEST, OUTPUTS
 from scripts.runner.prepare import LocalRun
 from scripts.runner.process import STOP_SIGNALS, execute
 from scripts.tracking.store import attach_artifacts, find_run, finish_run, latest_metrics
@@ -61,7 +61,10 @@ def _record_outcome(run: LocalRun, status: str, code: int, seconds: float) -> No
             manifest.metrics = latest_metrics(run.store, tracked)
     except (StoreError, OSError) as error:
         report.warning(f"tracking not completed: {error}")
-    manifest.write(run.folder)
+    try:
+        manifest.write(run.folder)
+    except OSError as error:  # the job's exit code still stands
+        report.warning(f"{MANIFEST} not completed: {from_os_error(error)}")
 
 
 def _now() -> str:

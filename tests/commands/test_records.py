@@ -8,8 +8,9 @@ import hashlib
 import json
 import os
 import signal
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,41 @@ def test_failed_job_is_recorded_failed(workspace: Path, cli: Callable[..., Outco
 
     manifest = manifest_of(newest_folder(workspace))
     assert (manifest["status"], manifest["exit_code"]) == ("FAILED", 3)
+
+
+@pytest.fixture
+def small_disk(workspace: Path) -> Iterator[Path]:
+    """runs/beta/ on a 1 MB tmpfs of its own (root may mount one; skipped elsewhere)."""
+    folder = workspace / "runs" / "beta"
+    folder.mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_while_the_job_runs_still_records_it(
+    small_disk: Path, workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    add_job(
+        workspace / "experiments" / "beta",
+        "echo before; head -c 2000000 /dev/zero > fill; "  # the disk is full from here on
+        "yes x | head -c 100000; echo after; true",
+    )
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 0, outcome.err  # the job's own exit code
+    assert "Traceback" not in outcome.err
+    (folder,) = {p.parent for p in small_disk.glob("*/run.json")}
+    manifest = manifest_of(folder)
+    assert (manifest["status"], manifest["exit_code"]) == ("FINISHED", 0)
+    assert (folder / "logs" / "std_log.txt").read_text().startswith("before\n")
+    assert "warning: std_log.txt is incomplete: No space left on device" in outcome.err
+    assert outcome.out.endswith("after\n")  # the job went on, its output too
 
 
 @pytest.mark.parametrize(
