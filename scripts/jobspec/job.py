@@ -89,3 +89,26 @@ def _exceeds(document: object, limit: int) -> bool:
         elif isinstance(node, list):
             pending.extend(node)
     return False
+
+
+def environment_variables(job: JobDict, source: Path) -> dict[str, str]:
+    """The job's `environment_variables` as the process will get them; a UsageError for a
+    name or value no process environment can hold."""
+    variables: dict[str, str] = {}
+    for name, value in (job.get("environment_variables") or {}).items():
+        key = str(name)
+        if not key or "=" in key or "\0" in key:
+            raise UsageError(
+                f"environment variable {key!r} in {source.name}: a name must be non-empty, "
+                "without '=' or NUL"
+            )
+        if isinstance(value, dict | list) or value is None:
+            raise UsageError(
+                f"environment variable {key} in {source.name} is not a string, number or "
+                "boolean: quote it"
+            )
+        text = str(value)
+        if "\0" in text:
+            raise UsageError(f"environment variable {key} in {source.name} holds a NUL character")
+        variables[key] = text
+    return variables

@@ -12,7 +12,7 @@ from typing import TypeVar
 from scripts.console import report
 from scripts.jobspec.command import render_command
 from scripts.jobspec.inputs import resolve_inputs
-from scripts.jobspec.job import check_names
+from scripts.jobspec.job import check_names, environment_variables
 from scripts.jobspec.overrides import apply_overrides, parse_override
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
@@ -45,6 +45,7 @@ def prepare_experiment(project: Project, experiment: str, overrides: Sequence[st
     source = check_source(project, experiment)
     job = apply_overrides(source.job, parsed, source.folder / JOB_FILE_NAME)
     check_names(job, source.folder / JOB_FILE_NAME)
+    variables = environment_variables(job, source.folder / JOB_FILE_NAME)
     inputs = resolve_inputs(job, source.folder, project.data)
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
     command = render_command(job, inputs, outputs)
@@ -58,9 +59,7 @@ def prepare_experiment(project: Project, experiment: str, overrides: Sequence[st
             run_name=run_name,
             command=command,
             inputs=inputs,
-            environment_variables={
-                str(k): str(v) for k, v in (job.get("environment_variables") or {}).items()
-            },
+            environment_variables=variables,
             output_folders=list(outputs.values()),
             requirements_sha256=hashlib.sha256(source.requirements.encode()).hexdigest(),
             local_tracking_requirements=extra,

@@ -11,7 +11,7 @@ import pytest
 from scripts.console.errors import UsageError
 from scripts.jobspec.command import render_command
 from scripts.jobspec.inputs import resolve_inputs
-from scripts.jobspec.job import load_job
+from scripts.jobspec.job import environment_variables, load_job
 from scripts.jobspec.overrides import apply_overrides, parse_override
 from tests.helpers import write
 
@@ -73,6 +73,25 @@ def test_a_huge_job_file_is_not_read(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match=r"job.yaml is over 1,000,000 bytes: is it a job spec\?"):
         load_job(huge)
+
+
+def test_environment_variables_are_strings_a_process_can_hold() -> None:
+    job = {"environment_variables": {"A": "x=y", "N": 3, "F": 0.5, "B": True}}
+    assert environment_variables(job, JOB_FILE) == {"A": "x=y", "N": "3", "F": "0.5", "B": "True"}
+
+
+@pytest.mark.parametrize(
+    ("variables", "problem"),
+    [
+        ({"A=B": "1"}, "environment variable 'A=B' in azure-ml-job.yaml: a name must be"),
+        ({"A": "x\0y"}, "environment variable A in azure-ml-job.yaml holds a NUL character"),
+        ({"A": {"nested": 1}}, "environment variable A in azure-ml-job.yaml is not a string"),
+        ({"A": None}, "environment variable A in azure-ml-job.yaml is not a string"),
+    ],
+)
+def test_environment_variables_no_process_can_hold(variables: dict[str, Any], problem: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(problem)):
+        environment_variables({"environment_variables": variables}, JOB_FILE)
 
 
 @pytest.fixture
