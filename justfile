@@ -4,6 +4,7 @@
 set positional-arguments
 
 # Inside `uv run` (or an activated .venv) use that interpreter directly; else go through uv.
+# Recipes `exec` their command: SIGTERM, which just passes to its child, then reaches it.
 python := if env("VIRTUAL_ENV", "") == "" { "uv run --frozen python" } else { "python" }
 
 [private]
@@ -20,49 +21,49 @@ sync:
 [no-exit-message]
 [group('run')]
 iso *ARGS:
-    @{{python}} -m scripts.iso "$@"
+    @exec {{python}} -m scripts.iso "$@"
 
 # `just local EXP [--set inputs.NAME=VALUE]...`: run EXP as Azure ML would, tracked locally
 [no-exit-message]
 [group('run')]
 local *ARGS:
-    @{{python}} -m scripts.local "$@"
+    @exec {{python}} -m scripts.local "$@"
 
 # `just aml EXP [--set K=V]... [-f FILE] [--dry-run] [--stream] [--exp MSG]`: submit EXP to Azure ML
 [no-exit-message]
 [group('run')]
 aml *ARGS:
-    @{{python}} -m scripts.aml "$@"
+    @exec {{python}} -m scripts.aml "$@"
 
 # `just runs [EXP]`: local runs, newest first, with status, duration and final metrics
 [no-exit-message]
 [group('runs')]
 runs *ARGS:
-    @{{python}} -m scripts.runs "$@"
+    @exec {{python}} -m scripts.runs "$@"
 
 # `just rerun RUN_DIR`: run a run folder again exactly as recorded, as a new run
 [no-exit-message]
 [group('runs')]
 rerun *ARGS:
-    @{{python}} -m scripts.rerun "$@"
+    @exec {{python}} -m scripts.rerun "$@"
 
 # `just ui [--port N]`: the MLflow UI over runs/mlflow.db on 127.0.0.1 (default port 5000)
 [no-exit-message]
 [group('runs')]
 ui *ARGS:
-    @{{python}} -m scripts.ui "$@"
+    @exec {{python}} -m scripts.ui "$@"
 
 # Check formatting, lint and types (ruff, mypy) as CI does
 [no-exit-message]
 [group('check')]
 lint *ARGS:
-    @{{python}} -m scripts.lint "$@"
+    @exec {{python}} -m scripts.lint "$@"
 
 # Apply ruff's formatting and fixes
 [no-exit-message]
 [group('check')]
 fmt:
-    @{{python}} -m scripts.lint --fix
+    @exec {{python}} -m scripts.lint --fix
 
 # Run the tests: tests/ and every experiment's tests/ [pytest options]
 [no-exit-message]
@@ -74,4 +75,4 @@ test *ARGS:
 [no-exit-message]
 [group('check')]
 bench *ARGS:
-    @{{python}} -m scripts.bench "$@"
+    @exec {{python}} -m scripts.bench "$@"

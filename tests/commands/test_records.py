@@ -7,6 +7,7 @@ signals, and a terminal that goes away.
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -19,6 +20,8 @@ from scripts import iso, local, rerun, runs
 from scripts.runfolder.manifest import Manifest, read_manifest, read_manifests
 from scripts.runner.run import status_of
 from tests.helpers import (
+    REPOSITORY,
+    SLOW_JOB,
     Outcome,
     add_job,
     newest_folder,
@@ -255,6 +258,33 @@ def test_ctrl_c_again_terminates_then_kills_a_job_that_ignores_it(
     assert process.returncode == code, stderr
     assert "stopping: the job got Ctrl-C; press it again within 5 s" in stderr
     assert manifest_of(folder)["status"] == "KILLED"
+
+
+def test_sigterm_to_just_reaches_the_job_and_leaves_no_orphan(workspace: Path) -> None:
+    """What `timeout`, CI cancellation and IDEs send. just passes SIGTERM to its child, which
+    is the runner itself (recipes `exec` it): no shell in between to die and orphan it."""
+    shutil.copy2(REPOSITORY / "justfile", workspace / "justfile")
+    add_job(workspace / "experiments" / "beta", SLOW_JOB)
+    process = subprocess.Popen(
+        ["just", "local", "beta"],
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "started"
+    folder = newest_folder(workspace)
+    job = int((folder / "pid").read_text())
+
+    process.send_signal(signal.SIGTERM)  # to just alone
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 143, stderr
+    assert manifest_of(folder)["status"] == "KILLED"
+    with pytest.raises(ProcessLookupError):
+        os.kill(job, 0)  # the job is gone too
 
 
 def test_manifest_says_running_and_the_log_grows_while_the_job_runs(workspace: Path) -> None:
