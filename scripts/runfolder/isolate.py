@@ -16,7 +16,7 @@ from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.project.uv import export_requirements
 from scripts.runfolder.layout import DOCKERFILE, PYTHON_VERSION, REQUIREMENTS, RESERVED, SHARED
 from scripts.runfolder.names import new_run_name
-from scripts.runfolder.snapshot import Skipped, copy_tree, ignore_spec
+from scripts.runfolder.snapshot import IgnoreRules, Skipped, copy_tree
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,12 @@ def _new_empty_folder(parent: Path) -> Path:
 def fill_run_folder(run_dir: Path, source: Source) -> None:
     """Copy the experiment, shared code it depends on, and the Docker build context."""
     project = source.project
-    skipped = copy_tree(source.folder, run_dir, ignore_spec(source.folder), project.root)
+    rules = IgnoreRules.of(source.folder)
+    skipped = copy_tree(source.folder, run_dir, (rules,), project.root)
     if source.uses_shared:
-        shared_rules = ignore_spec(project.shared)
+        # Its own ignore file, and the run folder's, which Azure ML applies to all it uploads.
+        package = project.shared_package.relative_to(project.shared).as_posix()
+        shared_rules = (IgnoreRules.of(project.shared, f"{package}/"), rules.under(f"{SHARED}/"))
         in_shared = copy_tree(project.shared_package, run_dir / SHARED, shared_rules, project.root)
         skipped += [Skipped(SHARED / s.path, s.reason) for s in in_shared]
     for left_out in skipped:

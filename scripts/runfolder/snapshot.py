@@ -1,8 +1,10 @@
 """Copy a source folder the way Azure ML uploads a job's code: honouring `.amlignore`
-(or `.gitignore` when there is none), following symbolic links that stay inside the
-repository, and never copying credentials or anything that is not a regular file.
+(or `.gitignore` when there is none) as azure-ai-ml matches it, following symbolic links
+that stay inside the repository, and never copying credentials or anything that is not a
+regular file.
 
-Ignored folders are pruned before they are entered, so ignored data costs nothing.
+Ignored folders are pruned before they are entered, so ignored data costs nothing, unless a
+negation (`!data/keep.csv`) could bring back a file inside them.
 """
 
 import os
@@ -10,7 +12,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from pathspec import GitIgnoreSpec
+from pathspec import PathSpec
+from pathspec.pattern import Pattern
 
 # Never part of a job, whatever the ignore file says; matched on a file's or folder's name
 # at any depth, like the gitignore patterns `.env`, `.env.*`, `*.pem`, `id_rsa*`, `.ssh/`.
@@ -21,13 +24,37 @@ CREDENTIAL_FOLDERS = frozenset({".ssh", ".azure", ".aws"})
 _PRIVATE_KEY_MARKERS = (b"-----BEGIN", b"PRIVATE KEY-----")
 
 
-def ignore_spec(source: Path) -> GitIgnoreSpec:
-    """The rules Azure ML applies to `source`: `.amlignore`, else `.gitignore`, else none."""
-    for name in (".amlignore", ".gitignore"):
-        rules = source / name
-        if rules.is_file():
-            return GitIgnoreSpec.from_lines(rules.read_text().splitlines())
-    return GitIgnoreSpec.from_lines([])
+@dataclass(frozen=True)
+class IgnoreRules:
+    """One ignore file's patterns, matched as azure-ai-ml matches them: on each file's path
+    relative to the ignore file's folder (`prefix` + the path in the copied folder), the
+    last matching pattern deciding, negations included, nested ignore files not read."""
+
+    spec: PathSpec[Pattern]
+    prefix: str = ""
+
+    @classmethod
+    def of(cls, folder: Path, prefix: str = "") -> "IgnoreRules":
+        """The rules Azure ML applies to `folder`: `.amlignore`, else `.gitignore`, else
+        none; `prefix` is where the copied folder sits below `folder`."""
+        for name in (".amlignore", ".gitignore"):
+            rules = folder / name
+            if rules.is_file():
+                return cls(PathSpec.from_lines("gitignore", rules.read_text().splitlines()), prefix)
+        return cls(PathSpec([]), prefix)
+
+    def under(self, prefix: str) -> "IgnoreRules":
+        """The same rules for a folder copied to `prefix` below their folder."""
+        return IgnoreRules(self.spec, prefix)
+
+    def excludes(self, path: str) -> bool:
+        return self.spec.match_file(f"{self.prefix}{path}")
+
+    @property
+    def prunes(self) -> bool:
+        """Whether an excluded folder can be skipped whole: no negation could bring back a
+        file inside it."""
+        return all(pattern.include is not False for pattern in self.spec.patterns)
 
 
 def is_credential(name: str, is_dir: bool) -> bool:
@@ -49,13 +76,13 @@ class Skipped:
 
 
 def copy_tree(
-    source: Path, destination: Path, ignored: GitIgnoreSpec, inside: Path
+    source: Path, destination: Path, ignored: tuple[IgnoreRules, ...], inside: Path
 ) -> list[Skipped]:
-    """Copy `source` into `destination` but what `ignored` matches (paths relative to
-    `source`), following symbolic links as Azure ML's upload does (the target's content
-    under the link's name) while they stay inside `inside`, the repository. Returns what
-    was left out and why: credentials, links leading outside `inside`, broken or looping
-    links, and what is not a regular file (a FIFO, socket or device, never opened)."""
+    """Copy `source` into `destination` but what any of `ignored` excludes, following
+    symbolic links as Azure ML's upload does (the target's content under the link's name)
+    while they stay inside `inside`, the repository. Returns what was left out and why:
+    credentials, links leading outside `inside`, broken or looping links, and what is not
+    a regular file (a FIFO, socket or device, never opened)."""
     skipped: list[Skipped] = []
     walk = _Walk(source, ignored, os.path.realpath(inside), skipped)
     walk.copy_dir(destination, "", os.path.realpath(source))
@@ -65,20 +92,20 @@ def copy_tree(
 @dataclass(frozen=True)
 class _Walk:
     root: Path
-    ignored: GitIgnoreSpec
+    ignored: tuple[IgnoreRules, ...]
     inside: str  # real path
     skipped: list[Skipped]
 
     def copy_dir(self, destination: Path, relative: str, real: str) -> None:
-        """Copy the folder at `relative`, whose real path is `real`, into `destination`."""
-        destination.mkdir(parents=True, exist_ok=True)
+        """Copy the folder at `relative`, whose real path is `real`, into `destination`;
+        folders are made as files go into them (Azure ML uploads files, not empty folders)."""
         with os.scandir(self.root / relative if relative else self.root) as entries:
             for entry in sorted(entries, key=lambda e: e.name):
                 path = f"{relative}{entry.name}"
                 target = os.path.realpath(entry.path) if entry.is_symlink() else None
                 entry_real = target or os.path.join(real, entry.name)
                 is_dir = entry.is_dir() if target is None else os.path.isdir(target)
-                if self.ignored.match_file(f"{path}/" if is_dir else path):
+                if self._excluded(path, is_dir):
                     continue
                 reason = self._refusal(entry, target, entry_real, is_dir, real)
                 if reason:
@@ -86,7 +113,13 @@ class _Walk:
                 elif is_dir:
                     self.copy_dir(destination / entry.name, f"{path}/", entry_real)
                 else:
+                    destination.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(entry_real, destination / entry.name)
+
+    def _excluded(self, path: str, is_dir: bool) -> bool:
+        if is_dir:  # its files are matched one by one, unless no negation could save one
+            return any(rules.prunes and rules.excludes(f"{path}/") for rules in self.ignored)
+        return any(rules.excludes(path) for rules in self.ignored)
 
     def _refusal(
         self,

@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,3 +256,36 @@ def test_ignored_data_is_never_opened(workspace: Path) -> None:
     assert folders, "isolation opened an ignored FIFO and blocked"
     assert not (folders[0] / "data").exists()
     assert not (folders[0] / "huge.bin").exists()
+
+
+def test_what_is_copied_is_what_azure_ml_would_upload(workspace: Path) -> None:
+    """Negations bring files back out of ignored folders, nested ignore files are not read,
+    and the run folder's .amlignore applies to shared code too: compared with azure-ai-ml's
+    own listing of what it uploads from the run folder."""
+    from azure.ai.ml._utils._asset_utils import get_ignore_file, get_upload_files_from_folder
+
+    experiment = workspace / "experiments" / "alpha"
+    write(experiment / ".amlignore", "data/\n!data/keep.csv\n*.log\n!important.log\ndraft*\n")
+    for name in [
+        "data/big.bin",
+        "data/keep.csv",
+        "data/deeper/x.csv",
+        "train.log",
+        "important.log",
+        "notes/draft.md",
+        "notes/final.md",
+        "src/alpha/sub/.amlignore",  # nested: azure-ai-ml does not read it
+        "src/alpha/sub/mod.py",
+    ]:
+        write(experiment / name, "x\n")
+    write(experiment / "src" / "alpha" / "sub" / ".amlignore", "*.py\n")
+    write(workspace / "shared" / "src" / "shared" / "data" / "table.csv", "x\n")
+    write(workspace / "shared" / "src" / "shared" / "util.py", "x = 1\n")
+
+    folder = isolated(workspace, "alpha")
+
+    listing: Any = get_upload_files_from_folder(folder, ignore_file=get_ignore_file(folder))
+    uploaded = {destination for _, destination in listing}  # (local path, upload path) pairs
+    assert set(files_under(folder)) == uploaded
+    assert {"data/keep.csv", "important.log", "src/alpha/sub/mod.py"} <= uploaded
+    assert "src/shared/util.py" in uploaded and "src/shared/data/table.csv" not in uploaded
