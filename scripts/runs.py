@@ -11,6 +11,7 @@ from scripts.project.experiments import check_name
 from scripts.project.layout import Project
 from scripts.runfolder.layout import MANIFEST
 from scripts.runfolder.manifest import Manifest, read_manifests
+from scripts.runner.orphans import settle_orphans
 
 METRICS_SHOWN = 3
 HEADER = ["RUN", "EXPERIMENT", "STATUS", "DURATION", "METRICS"]
@@ -61,6 +62,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     if args.experiment:
         check_name(args.experiment)
     found, unreadable = read_manifests(project.runs, args.experiment)
+    settle_orphans(project, found)
     for folder in unreadable:
         report.warning(f"{folder} has no readable {MANIFEST}; skipped")
     if not found:

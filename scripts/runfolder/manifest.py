@@ -36,6 +36,10 @@ class Manifest:
     metrics: dict[str, float] = field(default_factory=dict)  # latest value of each
     output_folders: list[str] = field(default_factory=list)  # one per declared output
     rerun_of: str | None = None
+    # The runner's and the job's processes ({"pid", "start"}), so that a run whose runner
+    # was killed before it could record anything is found and recorded KILLED later.
+    runner: dict[str, int | str] | None = None
+    job: dict[str, int | str] | None = None
 
     def for_rerun(self, run_name: str, rerun_of: str) -> "Manifest":
         """A new run's manifest: what this run was given, nothing that running it recorded."""

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import IO, BinaryIO
@@ -44,9 +45,16 @@ def shell_command(command: str) -> list[str]:
     return [shutil.which("bash") or "/bin/sh", "-c", command]
 
 
-def execute(command: str, folder: Path, environment: dict[str, str], log: Path) -> tuple[int, bool]:
-    """Run `command` in `folder`, its output streaming to the terminal and into `log`; its
-    exit code (128+N for signal N), and whether the runner was told to stop.
+def execute(
+    command: str,
+    folder: Path,
+    environment: dict[str, str],
+    log: Path,
+    started: Callable[[int], None],
+) -> tuple[int, bool]:
+    """Run `command` in `folder` (`started` is told its pid), its output streaming to the
+    terminal and into `log`; its exit code (128+N for signal N), and whether the runner was
+    told to stop.
 
     While the job runs, stop signals are recorded, not raised: a terminal's Ctrl-C reaches
     the job itself (same process group), and a second one within a few seconds terminates
@@ -81,6 +89,7 @@ def execute(command: str, folder: Path, environment: dict[str, str], log: Path) 
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)
+    started(process.pid)
     assert process.stdout is not None and process.stderr is not None
     with log.open("wb", buffering=0) as log_file:  # unbuffered: on disk as it comes
         job_log = _Log(log_file)

@@ -1,6 +1,8 @@
 """Running a prepared local run and recording its outcome: the job's MLflow run finished
 with its outputs and logs attached, and run.json completed, whatever happened."""
 
+import contextlib
+import os
 import signal
 import time
 from datetime import datetime
@@ -8,6 +10,7 @@ from datetime import datetime
 from scripts.console import report
 from scripts.console.errors import StoreError, from_os_error
 from scripts.runfolder.layout import JOB_LOG, LOGS, MANIFEST, OUTPUTS
+from scripts.runner.orphans import identity
 from scripts.runner.prepare import LocalRun
 from scripts.runner.process import STOP_SIGNALS, execute
 from scripts.tracking.store import attach_artifacts, find_run, finish_run, latest_metrics
@@ -20,9 +23,18 @@ def run_tracked(run: LocalRun) -> int:
     handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     try:
         run.manifest.started = _now()
+        run.manifest.runner = identity(os.getpid())
         run.manifest.write(run.folder)
         started = time.perf_counter()
-        code, stopped = execute(run.command, run.folder, run.environment, run.folder / JOB_LOG)
+
+        def job_started(pid: int) -> None:
+            run.manifest.job = identity(pid)
+            with contextlib.suppress(OSError):  # a full disk: the job must run all the same
+                run.manifest.write(run.folder)
+
+        code, stopped = execute(
+            run.command, run.folder, run.environment, run.folder / JOB_LOG, job_started
+        )
         seconds = time.perf_counter() - started
         for signum in STOP_SIGNALS:  # the outcome is recorded, come what may
             signal.signal(signum, signal.SIG_IGN)

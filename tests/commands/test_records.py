@@ -287,6 +287,31 @@ def test_sigterm_to_just_reaches_the_job_and_leaves_no_orphan(workspace: Path) -
         os.kill(job, 0)  # the job is gone too
 
 
+def test_a_run_whose_runner_was_killed_is_recorded_killed_by_the_next_listing(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    process, folder = start_slow_job(workspace)
+    job = int((folder / "pid").read_text())
+    process.kill()  # SIGKILL: the runner records nothing; its job lives on, orphaned
+    process.communicate(timeout=30)
+    assert manifest_of(folder)["status"] == "RUNNING"
+
+    listing = cli(runs.main, workspace)
+
+    assert [row.split()[2] for row in listing.out.splitlines()[1:]] == ["KILLED"]
+    assert f"run {folder.name}: its runner is gone (killed?); recorded KILLED" in listing.err
+    assert manifest_of(folder)["status"] == "KILLED"
+    for _ in range(100):  # the orphaned job was told to stop
+        try:
+            os.kill(job, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the orphaned job still runs")
+    assert cli(runs.main, workspace).err == ""  # recorded once
+
+
 def test_manifest_says_running_and_the_log_grows_while_the_job_runs(workspace: Path) -> None:
     process, folder = start_slow_job(workspace)
     try:

@@ -23,6 +23,7 @@ from mlflow.entities import Run
 
 from scripts import local as local_command
 from scripts import rerun, ui
+from scripts import runs as runs_command
 from scripts.console.errors import StoreError
 from scripts.tracking import store as store_module
 from scripts.tracking.store import check_writable, connect
@@ -282,3 +283,38 @@ def test_ui_on_a_taken_port_says_how_to_choose_another(
     assert outcome.error_line == (
         f"port {port} is in use on 127.0.0.1: choose another, e.g. `just ui --port {port + 1}`"
     )
+
+
+def test_a_run_left_running_by_a_killed_runner_is_killed_in_mlflow(
+    store: Path, project: Path, cli: Callable[..., Outcome]
+) -> None:
+    """What a runner killed with SIGKILL leaves: an MLflow run RUNNING, run.json RUNNING."""
+    name = "20260101_000000_orphaned_run_aaaaaa"
+    mlflow = client(project)
+    experiment = mlflow.get_experiment_by_name(EXPERIMENT)
+    assert experiment is not None
+    left = mlflow.create_run(experiment.experiment_id, run_name=name)
+    finished = subprocess.Popen(["true"])  # its pid: a runner that is gone
+    finished.wait()
+    folder = project / "runs" / EXPERIMENT / name
+    folder.mkdir(parents=True)
+    a_manifest = {
+        "experiment": EXPERIMENT,
+        "mlflow_experiment": EXPERIMENT,
+        "run_name": name,
+        "command": "python -m example_experiment.main",
+        "inputs": {},
+        "environment_variables": {},
+        "requirements_sha256": "",
+        "local_tracking_requirements": "",
+        "git": None,
+        "tracking_store": str(store),
+        "runner": {"pid": finished.pid, "start": ""},
+    }
+    (folder / "run.json").write_text(json.dumps(a_manifest))
+
+    outcome = cli(runs_command.main, project, EXPERIMENT)
+
+    assert outcome.code == 0, outcome.err
+    assert mlflow.get_run(left.info.run_id).info.status == "KILLED"
+    assert json.loads((folder / "run.json").read_text())["status"] == "KILLED"
