@@ -7,6 +7,7 @@ which is what MLflow's own local artifact repository does. Readers (tests, `mlfl
 use MLflow itself.
 """
 
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -61,6 +62,11 @@ def check_writable(store: Path) -> None:
     MLflow store that is not locked."""
     if not store.exists():
         return
+    # SQLite opens a write-protected file read-only without a word, and even takes the
+    # write lock; the job's first write would fail.
+    for path in (store, store.parent):  # the folder: for its journal and WAL files
+        if not os.access(path, os.W_OK):
+            raise StoreError(f"{path} is read-only: make it writable to track runs there")
     with connect(store) as connection:
         connection.execute("SELECT count(*) FROM runs").fetchone()
         connection.execute("BEGIN IMMEDIATE")  # waits up to the timeout for writers

@@ -224,6 +224,30 @@ def test_a_locked_store_does_not_lose_the_run(
     )
 
 
+@pytest.fixture
+def read_only_store(store: Path) -> Iterator[Path]:
+    """The project's store made read-only with a read-only bind mount of the file itself
+    (chmod would not stop root; root may mount, elsewhere this is skipped)."""
+    bind = subprocess.run(["mount", "--bind", str(store), str(store)], capture_output=True)
+    if bind.returncode != 0:
+        pytest.skip(f"cannot bind-mount here: {bind.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(store)], check=True)
+        yield store
+    finally:
+        subprocess.run(["umount", str(store)], check=True)
+
+
+def test_a_read_only_store_does_not_lose_the_run(read_only_store: Path, local: Local) -> None:
+    outcome, folder = local("inputs.epochs=1")
+
+    assert outcome.code == 0, outcome.err
+    assert f"warning: {read_only_store} is read-only: make it writable" in outcome.err
+    manifest = json.loads((folder / "run.json").read_text())
+    assert manifest["status"] == "FINISHED"
+    assert manifest["tracking_store"] == str(folder / "mlflow.db")
+
+
 def test_store_faults_say_what_to_do(
     broken_store: Path, tmp_path: Path, short_lock_timeout: None
 ) -> None:
