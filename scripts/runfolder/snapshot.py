@@ -15,13 +15,7 @@ from pathlib import Path
 from pathspec import PathSpec
 from pathspec.pattern import Pattern
 
-# Never part of a job, whatever the ignore file says; matched on a file's or folder's name
-# at any depth, like the gitignore patterns `.env`, `.env.*`, `*.pem`, `id_rsa*`, `.ssh/`.
-CREDENTIAL_NAMES = frozenset({".git", ".env", ".netrc", ".pypirc", ".git-credentials"})
-CREDENTIAL_PREFIXES = (".env.", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519")
-CREDENTIAL_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".keytab")
-CREDENTIAL_FOLDERS = frozenset({".ssh", ".azure", ".aws"})
-_PRIVATE_KEY_MARKERS = (b"-----BEGIN", b"PRIVATE KEY-----")
+from scripts.runfolder.credentials import holds_credential, is_credential_name
 
 
 @dataclass(frozen=True)
@@ -55,16 +49,6 @@ class IgnoreRules:
         """Whether an excluded folder can be skipped whole: no negation could bring back a
         file inside it."""
         return all(pattern.include is not False for pattern in self.spec.patterns)
-
-
-def is_credential(name: str, is_dir: bool) -> bool:
-    """Whether a file or folder of this name looks like it holds credentials."""
-    return (
-        name in CREDENTIAL_NAMES
-        or name.startswith(CREDENTIAL_PREFIXES)
-        or name.endswith(CREDENTIAL_SUFFIXES)
-        or (is_dir and name in CREDENTIAL_FOLDERS)
-    )
 
 
 @dataclass(frozen=True)
@@ -131,7 +115,7 @@ class _Walk:
     ) -> str | None:
         """Why the entry (real path `real`, in the folder whose real path is `folder`) must
         not be copied, if it must not."""
-        if is_credential(entry.name, is_dir):
+        if is_credential_name(entry.name, is_dir):
             return "looks like a credential"
         if target is not None:
             if not os.path.exists(target):
@@ -144,14 +128,8 @@ class _Walk:
             return None
         if not (entry.is_file() if target is None else os.path.isfile(target)):
             return "not a regular file (a FIFO, socket or device)"
-        return "looks like a credential" if _is_private_key(real) else None
+        return "looks like a credential" if holds_credential(real) else None
 
 
 def _within(path: str, folder: str) -> bool:
     return os.path.commonpath([path, folder]) == folder
-
-
-def _is_private_key(path: str) -> bool:
-    with open(path, "rb") as file:
-        head = file.read(100)
-    return all(marker in head for marker in _PRIVATE_KEY_MARKERS)

@@ -156,36 +156,63 @@ def test_gitignore_applies_when_there_is_no_amlignore(workspace: Path) -> None:
     assert not (isolated(workspace, "alpha") / "scratch").exists()
 
 
+SECRET = "s3cr3tVALUE0123456789abcdefXYZ"  # fake; must never reach a run folder or a log
+# Where real credentials turn up in experiment folders, each with a fake value.
+CREDENTIAL_FILES = {
+    # by name
+    ".env": f"TOKEN={SECRET}\n",
+    ".Env": f"TOKEN={SECRET}\n",
+    ".env.local": f"TOKEN={SECRET}\n",
+    "config/.env.production": f"TOKEN={SECRET}\n",
+    "id_rsa": f"{SECRET}\n",
+    "keys/id_ed25519": f"{SECRET}\n",
+    "certs/client.pem": f"{SECRET}\n",
+    "certs/tls.key": f"{SECRET}\n",
+    "store.pfx": f"{SECRET}\n",
+    "putty/server.ppk": f"{SECRET}\n",
+    ".netrc": f"machine x login y password {SECRET}\n",
+    "_netrc": f"machine x login y password {SECRET}\n",
+    ".git/config": f"{SECRET}\n",
+    ".azure/accessTokens.json": f"{SECRET}\n",
+    "home/.ssh/config": f"{SECRET}\n",
+    "secrets.json": f'{{"token": "{SECRET}"}}\n',
+    "config/credentials.json": f'{{"token": "{SECRET}"}}\n',
+    # by content
+    "aws/credentials": f"[default]\naws_access_key_id = AKIAABCDEFGHIJKLMNOP\n"
+    f"aws_secret_access_key = {SECRET}\n",
+    "tools/.npmrc": f"//registry.npmjs.org/:_authToken={SECRET}\n",
+    "notes.txt": f"-----BEGIN OPENSSH PRIVATE KEY-----\n{SECRET}\n",
+    "bundle.crt": "-----BEGIN CERTIFICATE-----\n" + "A" * 300 + "\n-----END CERTIFICATE-----\n"
+    f"-----BEGIN RSA PRIVATE KEY-----\n{SECRET}\n-----END RSA PRIVATE KEY-----\n",
+    "signing.asc": f"-----BEGIN PGP PRIVATE KEY BLOCK-----\n{SECRET}\n",
+    "azure/sp.json": f'{{"clientId": "x", "clientSecret": "{SECRET}", "tenantId": "y"}}\n',
+    "src/alpha/storage.py": 'CONNECTION = "DefaultEndpointsProtocol=https;AccountName=a;'
+    f'AccountKey={SECRET}+/==;EndpointSuffix=core.windows.net"\n',
+    "src/alpha/sas.py": f'URL = "https://a.blob.core.windows.net/c?sv=2024-01-01&sig={SECRET}"\n',
+    "ci/token.txt": f"ghp_{'A' * 36}\n{SECRET}\n",
+}
+HARMLESS_FILES = {
+    "environment.md": "not a credential\n",
+    "docs/keys.md": "Keep your private key out of the repository; use a key vault.\n",
+    "src/alpha/settings.py": 'ACCOUNT = "a"\nKEY_VAULT = "https://kv.vault.azure.net"\n',
+    "config/params.json": '{"learning_rate": 0.01}\n',
+    ".ssh": "a file, not the folder\n",
+}
+
+
 def test_credentials_are_never_copied(workspace: Path, cli: Callable[..., Outcome]) -> None:
     experiment = workspace / "experiments" / "alpha"
-    secret = "s3cr3t-value-123"
-    credentials = [
-        ".env",
-        ".env.local",
-        "config/.env.production",
-        "id_rsa",
-        "keys/id_ed25519",
-        "certs/client.pem",
-        "certs/tls.key",
-        "store.pfx",
-        ".netrc",
-        ".git/config",
-        ".azure/accessTokens.json",
-        "home/.ssh/config",
-    ]
-    for name in credentials:
-        write(experiment / name, f"TOKEN={secret}\n")
-    write(experiment / "notes.txt", f"-----BEGIN OPENSSH PRIVATE KEY-----\n{secret}\n")
-    write(experiment / "environment.md", "not a credential\n")
-    write(experiment / ".ssh", "a file, not the folder\n")  # only the folder is refused
+    for name, text in {**CREDENTIAL_FILES, **HARMLESS_FILES}.items():
+        write(experiment / name, text)
 
     outcome = cli(iso.main, workspace, "alpha")
 
     copied = files_under(Path(outcome.out.strip()))
-    assert not [name for name, content in copied.items() if secret.encode() in content]
-    assert "environment.md" in copied and ".ssh" in copied
-    assert "warning: not copied, looks like a credential: notes.txt" in outcome.err
-    assert secret not in outcome.err + outcome.out
+    assert not [name for name, content in copied.items() if SECRET.encode() in content]
+    assert set(HARMLESS_FILES) <= set(copied)
+    for name in ("notes.txt", "aws/credentials", "src/alpha/storage.py", "bundle.crt"):
+        assert f"warning: not copied, looks like a credential: {name}" in outcome.err
+    assert SECRET not in outcome.err + outcome.out
 
 
 def test_symbolic_links_are_followed_inside_the_repository_only(
