@@ -36,6 +36,7 @@ from scripts.runfolder.layout import ENVIRONMENT
 from scripts.runfolder.manifest import Manifest, read_manifest
 from scripts.runner.prepare import LocalRun, prepare_experiment
 from scripts.runner.process import shell_command
+from scripts.tracking.store import finish_run
 
 EXPERIMENT = "example_experiment"
 OVERRIDES = ["inputs.epochs=1", f"experiment_name=bench-{EXPERIMENT}"]
@@ -228,6 +229,8 @@ def main(argv: Sequence[str], project: Project) -> int:
         figures, prepared = bench_local(project, args.repeats)
         figures |= bench_no_op_local(project, args.repeats)
         figures |= bench_metric_logging(prepared)
+        # The direct runs and the metric logging went into the run prepared for them.
+        finish_run(prepared.store, prepared.tracked, "FINISHED", time.time())
         figures |= bench_runs_table(project, args.repeats) | bench_iso(project, args.repeats)
         figures |= bench_aml_dry_run(project, args.repeats)
         ignored_folder = Path(IGNORED_DATA).parent

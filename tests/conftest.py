@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from mlflow import MlflowClient
 
 from scripts.console.cli import exit_code
 from scripts.project.layout import Project
@@ -47,6 +48,9 @@ def locked_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     add_job(beta, "python -c 'import certifi'")
     write(root / ".gitignore", "runs/\ndata/\n.venv/\n")
     run(["uv", "lock", "--quiet"], root, check=True)
+    # An MLflow store with its schema, as the first run makes it (MLflow's migrations take
+    # seconds): each copy adds its own experiments, artifacts in its own runs/.
+    MlflowClient(f"sqlite:///{root / 'runs' / 'mlflow.db'}").search_experiments()
     return root
 
 

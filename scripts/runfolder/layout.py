@@ -9,8 +9,8 @@ runs/<experiment>/<run name>/
                                   outputs/NAME for each declared output
     logs/std_log.txt              the job's stdout and stderr (`just local`)
     run.json                      the run's manifest (`just local`, see manifest.py)
-    mlflow.db                     the run's own MLflow store, only when the project's
-                                  store could not be used
+    mlflow.db, mlartifacts/       the run's own MLflow store and its artifacts, only when
+                                  the project's store could not be used
 """
 
 ENVIRONMENT = "environment"
@@ -24,9 +24,14 @@ JOB_LOG = f"{LOGS}/std_log.txt"  # as Azure ML names it
 MANIFEST = "run.json"
 MANIFEST_STAGING = f".{MANIFEST}.partial"  # written, then renamed over run.json
 FALLBACK_STORE = "mlflow.db"
+FALLBACK_ARTIFACTS = "mlartifacts"
 
 RESERVED = (ENVIRONMENT, SHARED)  # an experiment must not have these itself
-PRODUCED = (OUTPUTS, LOGS, MANIFEST, MANIFEST_STAGING, FALLBACK_STORE)  # by running it
+# What running it adds (SQLite's -wal and -shm files beside a store included).
+PRODUCED = (
+    OUTPUTS, LOGS, MANIFEST, MANIFEST_STAGING, FALLBACK_STORE, f"{FALLBACK_STORE}-wal",
+    f"{FALLBACK_STORE}-shm", FALLBACK_ARTIFACTS,
+)  # fmt: skip
 
 
 def output_folder(name: str) -> str:

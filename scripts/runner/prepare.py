@@ -16,12 +16,23 @@ from scripts.jobspec.job import check_names, environment_variables
 from scripts.jobspec.overrides import apply_overrides, parse_override
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
-from scripts.runfolder.layout import FALLBACK_STORE, REQUIREMENTS, output_folder
+from scripts.runfolder.layout import (
+    FALLBACK_ARTIFACTS,
+    FALLBACK_STORE,
+    REQUIREMENTS,
+    output_folder,
+)
 from scripts.runfolder.manifest import Manifest
 from scripts.runfolder.recorded import copy_given, recorded_run
-from scripts.runner.environments import ensure_environment, tracking_requirements, uses_mlflow
+from scripts.runner.environments import ensure_environment, tracking_requirements
 from scripts.runner.process import payload_environment
-from scripts.tracking.project_store import choose_store, ensure_experiment, tracking_variables
+from scripts.tracking.project_store import (
+    choose_store,
+    ensure_experiment,
+    run_tags,
+    tracking_variables,
+)
+from scripts.tracking.store import TrackedRun, create_run
 
 T = TypeVar("T")
 
@@ -35,6 +46,7 @@ class LocalRun:
     environment: dict[str, str]  # of the job's process
     venv: Path
     store: Path
+    tracked: TrackedRun  # the MLflow run the job's `mlflow` calls attach to
     manifest: Manifest
 
 
@@ -129,11 +141,8 @@ def _prepare(
         manifest = manifest_for(folder.name)
         for output in manifest.output_folders:
             (folder / output).mkdir(parents=True, exist_ok=True)
-        store = choose_store(project, folder / FALLBACK_STORE)
-        manifest.tracking_store = str(store)
-        if store == project.store and uses_mlflow(requirements):
-            ensure_experiment(project, manifest.mlflow_experiment)
-        tracking = tracking_variables(store, manifest.mlflow_experiment, folder.name, manifest.git)
+        store, tracked = _track(project, folder, manifest)
+        tracking = tracking_variables(store, manifest.mlflow_experiment, tracked.run_id)
         environment = payload_environment(venv, manifest.environment_variables | tracking)
     report.note(
         f"run folder:  {folder}\n"
@@ -141,4 +150,17 @@ def _prepare(
         f"tracking:    {store}, experiment {manifest.mlflow_experiment!r}\n"
         f"command:     {manifest.command}"
     )
-    return LocalRun(folder, manifest.command, environment, venv, store, manifest)
+    return LocalRun(folder, manifest.command, environment, venv, store, tracked, manifest)
+
+
+def _track(project: Project, folder: Path, manifest: Manifest) -> tuple[Path, TrackedRun]:
+    """The run's MLflow run, created before the job starts, so that every run is one
+    (whether or not the job uses MLflow), in the project's store or, when that cannot be
+    used, a store of the run's own."""
+    store = choose_store(project, folder / FALLBACK_STORE)
+    artifacts = project.artifacts if store == project.store else folder / FALLBACK_ARTIFACTS
+    ensure_experiment(store, artifacts, manifest.mlflow_experiment)
+    tags = run_tags(folder.name, manifest.git)
+    tracked = create_run(store, manifest.mlflow_experiment, folder.name, tags)
+    manifest.tracking_store, manifest.tracking_run_id = str(store), tracked.run_id
+    return store, tracked

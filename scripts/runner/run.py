@@ -13,7 +13,7 @@ from scripts.runfolder.layout import JOB_LOG, LOGS, MANIFEST, OUTPUTS
 from scripts.runner.orphans import identity
 from scripts.runner.prepare import LocalRun
 from scripts.runner.process import STOP_SIGNALS, execute
-from scripts.tracking.store import attach_artifacts, find_run, finish_run, latest_metrics
+from scripts.tracking.store import attach_artifacts, finish_run, latest_metrics, record_params
 
 KILLED_EXIT_CODES = {129, 130, 137, 143}  # a shell's report of SIGHUP, SIGINT, SIGKILL, SIGTERM
 
@@ -56,21 +56,21 @@ def status_of(code: int, stopped: bool) -> str:
 
 
 def _record_outcome(run: LocalRun, status: str, code: int, seconds: float) -> None:
-    """Finish the MLflow run and write run.json; a tracking failure is reported, and the
-    run folder and its manifest are complete regardless."""
+    """Finish the MLflow run (outputs and logs attached, the resolved inputs logged as
+    parameters where the job logged none of that name) and write run.json; a tracking
+    failure is reported, and the run folder and its manifest are complete regardless."""
     manifest = run.manifest
     manifest.status, manifest.exit_code = status, code
     manifest.ended = _now()
     manifest.duration_seconds = round(seconds, 3)
     try:
-        tracked = find_run(run.store, run.folder.name)
-        if tracked:
-            for folder in (OUTPUTS, LOGS):
-                if (run.folder / folder).is_dir():
-                    attach_artifacts(tracked, run.folder / folder, folder)
-            finish_run(run.store, tracked, status, time.time())
-            manifest.tracking_run_id = tracked.run_id
-            manifest.metrics = latest_metrics(run.store, tracked)
+        for folder in (OUTPUTS, LOGS):
+            if (run.folder / folder).is_dir():
+                attach_artifacts(run.tracked, run.folder / folder, folder)
+        inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
+        record_params(run.store, run.tracked, inputs)
+        finish_run(run.store, run.tracked, status, time.time())
+        manifest.metrics = latest_metrics(run.store, run.tracked)
     except (StoreError, OSError) as error:
         report.warning(f"tracking not completed: {error}")
     try:

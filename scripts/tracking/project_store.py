@@ -6,7 +6,7 @@ by itself, so experiment code has no local-versus-cloud branch.
 """
 
 import fcntl
-import json
+import getpass
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -17,29 +17,37 @@ from typing import Any
 from scripts.console import report
 from scripts.console.errors import StoreError
 from scripts.project.layout import Project
-from scripts.tracking.store import check_writable, connect
+from scripts.tracking.store import check_writable, connect, create_experiment
 
 
 def tracking_uri(store: Path) -> str:
     return f"sqlite:///{store}"
 
 
-def tracking_variables(
-    store: Path, experiment_name: str, run_name: str, git: dict[str, Any] | None
-) -> dict[str, str]:
-    """MLFLOW_RUN_CONTEXT holds tags MLflow applies to the runs the job creates."""
-    tags = {"mlflow.runName": run_name}
+def tracking_variables(store: Path, experiment_name: str, run_id: str) -> dict[str, str]:
+    """What MLflow in the job reads by itself: its `mlflow` calls attach to run `run_id`."""
+    return {
+        "MLFLOW_TRACKING_URI": tracking_uri(store),
+        "MLFLOW_EXPERIMENT_NAME": experiment_name,
+        "MLFLOW_RUN_ID": run_id,
+    }
+
+
+def run_tags(run_name: str, git: dict[str, Any] | None) -> dict[str, str]:
+    """The tags MLflow's client would give the run, and the git state it ran from."""
+    tags = {
+        "mlflow.runName": run_name,
+        "mlflow.user": getpass.getuser(),
+        "mlflow.source.type": "LOCAL",
+        "mlflow.source.name": "just local",
+    }
     if git:
         tags |= {
             "mlflow.source.git.commit": git["commit"],
             "mlflow.source.git.branch": git["branch"],
             "mlflow.source.git.dirty": str(git["dirty"]).lower(),
         }
-    return {
-        "MLFLOW_TRACKING_URI": tracking_uri(store),
-        "MLFLOW_EXPERIMENT_NAME": experiment_name,
-        "MLFLOW_RUN_CONTEXT": json.dumps(tags),
-    }
+    return tags
 
 
 def choose_store(project: Project, fallback: Path) -> Path:
@@ -53,36 +61,42 @@ def choose_store(project: Project, fallback: Path) -> Path:
     return project.store
 
 
-def ensure_experiment(project: Project, name: str) -> None:
-    """Create the MLflow experiment in runs/mlflow.db with its artifacts under
-    runs/mlartifacts/.
+def ensure_experiment(store: Path, artifacts: Path, name: str) -> None:
+    """Create the MLflow experiment `name` in `store` (and the store, if need be) with its
+    artifacts under `artifacts`/NAME.
 
-    Left to the job, MLflow would put the artifact root inside the first run's folder
-    (its working directory). Checked with sqlite3 first: importing mlflow takes seconds,
-    so only the first run of an experiment pays for it. Runs starting together take
-    turns (a lock on runs/), so the new store is created once.
+    Left to the job, MLflow would put the artifact root inside the first run's folder (its
+    working directory). Only a new store needs MLflow itself (its schema comes from MLflow's
+    migrations; importing mlflow takes seconds); an experiment is one row. Runs starting
+    together take turns (a lock on the store's folder), so each is created once.
     """
-    if _experiment_exists(project.store, name):
+    if _experiment_exists(store, name):
         return
-    with _exclusive(project.runs):
-        if _experiment_exists(project.store, name):
+    with _exclusive(store.parent):
+        if _experiment_exists(store, name):
             return
-        report.note(f"creating MLflow experiment {name!r} in {project.store}")
-        from mlflow import MlflowClient
-        from mlflow.exceptions import MlflowException
+        report.note(f"creating MLflow experiment {name!r} in {store}")
+        location = (artifacts / name).as_uri()
+        if store.exists():
+            create_experiment(store, name, location)
+        else:
+            _create_store(store, name, location)
 
-        try:
-            MlflowClient(tracking_uri(project.store)).create_experiment(
-                name, artifact_location=(project.artifacts / name).as_uri()
-            )
-            with sqlite3.connect(project.store) as connection:
-                # Concurrent runs: readers no longer block the writer, nor it them.
-                connection.execute("PRAGMA journal_mode=WAL")
-        except (MlflowException, sqlite3.Error) as error:
-            message = " ".join(str(error).split())[:200]
-            raise StoreError(
-                f"{project.store}: cannot create experiment {name!r}: {message}"
-            ) from None
+
+def _create_store(store: Path, experiment: str, artifact_location: str) -> None:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        MlflowClient(tracking_uri(store)).create_experiment(
+            experiment, artifact_location=artifact_location
+        )
+        with sqlite3.connect(store) as connection:
+            # Concurrent runs: readers no longer block the writer, nor it them.
+            connection.execute("PRAGMA journal_mode=WAL")
+    except (MlflowException, sqlite3.Error) as error:
+        message = " ".join(str(error).split())[:200]
+        raise StoreError(f"{store}: cannot create an MLflow store: {message}") from None
 
 
 @contextmanager

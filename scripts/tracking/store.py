@@ -1,15 +1,17 @@
-"""Reading and finishing runs in an MLflow SQLite store without importing MLflow.
+"""Creating, reading and finishing runs in an MLflow SQLite store without importing MLflow.
 
-`import mlflow` alone takes 1.3-2.8 s here; the few things the tooling needs after a job
-(find the job's run, set its final status, attach its files, read its latest metrics)
-are single SQL statements on MLflow's schema and a copy into the run's artifact folder,
-which is what MLflow's own local artifact repository does. Readers (tests, `mlflow ui`)
-use MLflow itself.
+`import mlflow` alone takes 1.3-2.8 s here; the few things the tooling needs around a job
+(create its run, set its final status, log its inputs, attach its files, read its latest
+metrics) are single SQL statements on MLflow's schema and a copy into the run's artifact
+folder, which is what MLflow's own local artifact repository does. Readers (tests,
+`mlflow ui`) use MLflow itself.
 """
 
 import os
 import shutil
 import sqlite3
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from urllib.parse import unquote, urlparse
 from scripts.console.errors import StoreError
 
 LOCK_TIMEOUT_SECONDS = 10.0
+MAX_PARAM_LENGTH = 6000  # MLflow's limit for a parameter's value
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,62 @@ def check_writable(store: Path) -> None:
     with connect(store) as connection:
         connection.execute("SELECT count(*) FROM runs").fetchone()
         connection.execute("BEGIN IMMEDIATE")  # waits up to the timeout for writers
+
+
+def create_experiment(store: Path, name: str, artifact_location: str) -> None:
+    """A new experiment in an existing store, as MLflow's client creates one."""
+    now = int(time.time() * 1000)
+    with connect(store) as connection:
+        connection.execute(
+            "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, "
+            "last_update_time) VALUES (?, ?, 'active', ?, ?)",
+            (name, artifact_location, now, now),
+        )
+
+
+def create_run(store: Path, experiment: str, run_name: str, tags: dict[str, str]) -> TrackedRun:
+    """A RUNNING run in `experiment` (which must exist), named and tagged, as MLflow's
+    own client creates one; the job's `mlflow` calls attach to it through MLFLOW_RUN_ID."""
+    run_id = uuid.uuid4().hex
+    with connect(store) as connection:
+        found = connection.execute(
+            "SELECT experiment_id, artifact_location FROM experiments "
+            "WHERE name = ? AND lifecycle_stage = 'active'",
+            (experiment,),
+        ).fetchone()
+        if found is None:
+            raise StoreError(f"{store} has no experiment {experiment!r}: run again to create it")
+        experiment_id, artifact_location = found
+        artifact_uri = f"{artifact_location.rstrip('/')}/{run_id}/artifacts"
+        connection.execute(
+            "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, "
+            "user_id, status, start_time, source_version, lifecycle_stage, artifact_uri, "
+            "experiment_id) VALUES (?, ?, 'LOCAL', ?, '', ?, 'RUNNING', ?, '', 'active', ?, ?)",
+            (
+                run_id,
+                run_name,
+                tags.get("mlflow.source.name", ""),
+                tags.get("mlflow.user", ""),
+                int(time.time() * 1000),
+                artifact_uri,
+                experiment_id,
+            ),
+        )
+        connection.executemany(
+            'INSERT INTO tags ("key", value, run_uuid) VALUES (?, ?, ?)',
+            [(key, value, run_id) for key, value in tags.items()],
+        )
+    return TrackedRun(run_id, artifact_uri)
+
+
+def record_params(store: Path, run: TrackedRun, params: dict[str, str]) -> None:
+    """Log `params`, but none the job logged itself under the same key (MLflow refuses to
+    change a parameter's value, and the job's own is the one that counts)."""
+    with connect(store) as connection:
+        connection.executemany(
+            'INSERT OR IGNORE INTO params ("key", value, run_uuid) VALUES (?, ?, ?)',
+            [(key, value[:MAX_PARAM_LENGTH], run.run_id) for key, value in params.items()],
+        )
 
 
 def find_run(store: Path, run_name: str) -> TrackedRun | None:

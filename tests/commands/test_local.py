@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from mlflow import MlflowClient
 
 from scripts import local
 from tests.helpers import Outcome, add_job, run, run_folders, start_slow_job
@@ -134,7 +135,7 @@ def test_ctrl_c_keeps_the_run_folder(workspace: Path) -> None:
     assert folder.is_dir()
 
 
-def test_tracking_context_names_the_run_and_its_git_state(
+def test_the_job_is_handed_its_mlflow_run_named_and_tagged(
     workspace: Path, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only the runner's MLflow variables reach the job, none from the caller's shell."""
@@ -142,21 +143,46 @@ def test_tracking_context_names_the_run_and_its_git_state(
     monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "7")
     add_job(
         workspace / "experiments" / "beta",
-        "printenv MLFLOW_RUN_CONTEXT MLFLOW_TRACKING_URI; env | grep -c ^MLFLOW_",
+        "printenv MLFLOW_RUN_ID MLFLOW_TRACKING_URI; env | grep -c ^MLFLOW_",
     )
     commit = run(["git", "rev-parse", "HEAD"], workspace, check=True).stdout.strip()
 
     outcome = cli(local.main, workspace, "beta")  # the job file changed since the commit: dirty
 
-    context, tracking_uri, count = outcome.out.splitlines()
-    assert count == "3"  # MLFLOW_RUN_CONTEXT, MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME
-    assert json.loads(context) == {
-        "mlflow.runName": only_run_folder(workspace).name,
+    run_id, tracking_uri, count = outcome.out.splitlines()
+    assert count == "3"  # MLFLOW_RUN_ID, MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME
+    assert tracking_uri == f"sqlite:///{workspace / 'runs' / 'mlflow.db'}"
+    tracked = MlflowClient(tracking_uri).get_run(run_id)
+    assert tracked.info.run_name == only_run_folder(workspace).name
+    assert {k: v for k, v in tracked.data.tags.items() if k.startswith("mlflow.source.git")} == {
         "mlflow.source.git.commit": commit,
         "mlflow.source.git.branch": "main",
         "mlflow.source.git.dirty": "true",
     }
-    assert tracking_uri == f"sqlite:///{workspace / 'runs' / 'mlflow.db'}"
+
+
+def test_every_run_is_an_mlflow_run_whether_or_not_the_job_uses_mlflow(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """A job that never imports MLflow, and fails: its run is still there, FAILED, with its
+    logs, and its inputs as parameters."""
+    add_job(
+        workspace / "experiments" / "beta",
+        "echo working on ${{inputs.rows}} rows; exit 3",
+        extra="inputs:\n  rows: 100\n",
+    )
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 3
+    manifest = json.loads((only_run_folder(workspace) / "run.json").read_text())
+    client = MlflowClient(f"sqlite:///{workspace / 'runs' / 'mlflow.db'}")
+    tracked = client.get_run(manifest["tracking_run_id"])
+    assert tracked.info.status == "FAILED"
+    assert tracked.info.run_name == manifest["run_name"]
+    assert tracked.data.params == {"rows": "100"}
+    log = client.download_artifacts(tracked.info.run_id, "logs/std_log.txt")
+    assert Path(log).read_text() == "working on 100 rows\n"
 
 
 def test_the_runner_leaves_signal_handling_as_it_found_it(
