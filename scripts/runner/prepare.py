@@ -32,6 +32,7 @@ from scripts.tracking.project_store import (
     run_tags,
     tracking_variables,
 )
+from scripts.tracking.schema import check_schema
 from scripts.tracking.store import TrackedRun, create_run
 
 T = TypeVar("T")
@@ -141,7 +142,7 @@ def _prepare(
         manifest = manifest_for(folder.name)
         for output in manifest.output_folders:
             (folder / output).mkdir(parents=True, exist_ok=True)
-        store, tracked = _track(project, folder, manifest)
+        store, tracked = _track(project, folder, venv, manifest)
         tracking = tracking_variables(store, manifest.mlflow_experiment, tracked.run_id)
         environment = payload_environment(venv, manifest.environment_variables | tracking)
     report.note(
@@ -153,13 +154,16 @@ def _prepare(
     return LocalRun(folder, manifest.command, environment, venv, store, tracked, manifest)
 
 
-def _track(project: Project, folder: Path, manifest: Manifest) -> tuple[Path, TrackedRun]:
+def _track(
+    project: Project, folder: Path, venv: Path, manifest: Manifest
+) -> tuple[Path, TrackedRun]:
     """The run's MLflow run, created before the job starts, so that every run is one
     (whether or not the job uses MLflow), in the project's store or, when that cannot be
     used, a store of the run's own."""
     store = choose_store(project, folder / FALLBACK_STORE)
     artifacts = project.artifacts if store == project.store else folder / FALLBACK_ARTIFACTS
     ensure_experiment(store, artifacts, manifest.mlflow_experiment)
+    check_schema(project, store, venv, manifest.experiment)
     tags = run_tags(folder.name, manifest.git)
     tracked = create_run(store, manifest.mlflow_experiment, folder.name, tags)
     manifest.tracking_store, manifest.tracking_run_id = str(store), tracked.run_id

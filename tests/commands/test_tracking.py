@@ -7,6 +7,7 @@ be a process: a stop signal, two runs at once, the UI.
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -342,3 +343,54 @@ def test_a_run_left_running_by_a_killed_runner_is_killed_in_mlflow(
     assert outcome.code == 0, outcome.err
     assert mlflow.get_run(left.info.run_id).info.status == "KILLED"
     assert json.loads((folder / "run.json").read_text())["status"] == "KILLED"
+
+
+@pytest.fixture
+def store_revision(store: Path) -> Iterator[Callable[[str], None]]:
+    """Set the store's MLflow schema revision (as another MLflow version would have left it);
+    put back afterwards."""
+    with sqlite3.connect(store) as connection:
+        (original,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+
+    def set_revision(revision: str) -> None:
+        with sqlite3.connect(store) as connection:
+            connection.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+
+    yield set_revision
+    set_revision(original)
+
+
+def parent_revision(revision: str) -> str:
+    """The schema revision before `revision`, from the MLflow installed here."""
+    site = next(Path(sys.prefix).glob("lib/python*/site-packages"))
+    for migration in (site / "mlflow" / "store" / "db_migrations" / "versions").glob("*.py"):
+        text = migration.read_text()
+        if f'revision = "{revision}"' in text:
+            found = re.search(r'^down_revision = "([0-9a-f]+)"', text, re.MULTILINE)
+            assert found
+            return found[1]
+    raise AssertionError(f"no migration {revision}")
+
+
+def test_a_store_of_another_mlflow_schema_stops_the_run_before_the_job_starts(
+    store: Path, project: Path, store_revision: Callable[[str], None], cli: Callable[..., Outcome]
+) -> None:
+    """The job would crash inside mlflow.start_run(); it is not started, and the line says
+    what to do: upgrade an older store in place (never move it aside), align a pin for a
+    newer one."""
+    before = run_folders(project)
+    head = sqlite3.connect(store).execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    parent = parent_revision(head)
+
+    store_revision(parent)
+    behind = cli(local_command.main, project, EXPERIMENT)
+    store_revision("ffffffffffff")
+    ahead = cli(local_command.main, project, EXPERIMENT)
+
+    assert (behind.code, ahead.code) == (1, 1)
+    assert behind.error_line.endswith(f"uv run mlflow db upgrade sqlite:///{store}")
+    assert "move it aside" not in behind.error_line
+    assert ahead.error_line.startswith(
+        f"{store} was made by a newer MLflow than example_experiment's MLflow 3.15"
+    )
+    assert run_folders(project) == before  # nothing started, nothing left
