@@ -13,6 +13,11 @@ JobDict = dict[str, Any]
 MAX_JOB_FILE_BYTES = 1_000_000
 MAX_JOB_VALUES = 100_000
 
+# Environment variables whose name or value says they hold a secret: kept out of records.
+MASK = "***"
+_SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|KEY|CREDENTIAL|CONN(?:ECTION)?_?STR", re.I)
+_SECRET_VALUE = re.compile(r"(?:AccountKey|SharedAccessKey|Password|Pwd)=", re.I)
+
 # Names that become folders (runs/mlartifacts/EXPERIMENT/, outputs/NAME/) must stay names.
 _EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -112,3 +117,19 @@ def environment_variables(job: JobDict, source: Path) -> dict[str, str]:
             raise UsageError(f"environment variable {key} in {source.name} holds a NUL character")
         variables[key] = text
     return variables
+
+
+def secret_names(variables: dict[str, str]) -> list[str]:
+    """The variables whose name (`*TOKEN*`, `*KEY*`, ...) or value (a connection string)
+    says they hold a secret."""
+    return [
+        name
+        for name, value in variables.items()
+        if _SECRET_NAME.search(name) or _SECRET_VALUE.search(value)
+    ]
+
+
+def masked(variables: dict[str, str]) -> dict[str, str]:
+    """`variables` as they may be recorded: secrets replaced by MASK."""
+    secrets = set(secret_names(variables))
+    return {name: MASK if name in secrets else value for name, value in variables.items()}

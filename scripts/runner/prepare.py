@@ -12,7 +12,14 @@ from typing import TypeVar
 from scripts.console import report
 from scripts.jobspec.command import render_command
 from scripts.jobspec.inputs import resolve_inputs
-from scripts.jobspec.job import check_names, environment_variables
+from scripts.jobspec.job import (
+    MASK,
+    check_names,
+    environment_variables,
+    load_job,
+    masked,
+    secret_names,
+)
 from scripts.jobspec.overrides import apply_overrides, parse_override
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
@@ -59,6 +66,12 @@ def prepare_experiment(project: Project, experiment: str, overrides: Sequence[st
     job = apply_overrides(source.job, parsed, source.folder / JOB_FILE_NAME)
     check_names(job, source.folder / JOB_FILE_NAME)
     variables = environment_variables(job, source.folder / JOB_FILE_NAME)
+    for name in secret_names(variables):
+        report.warning(
+            f"environment variable {name} looks like a secret: run.json records it masked; "
+            "keep secrets out of the job spec, which is committed and uploaded (use "
+            ".env.local or a key vault)"
+        )
     inputs = resolve_inputs(job, source.folder, project.data)
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
     command = render_command(job, inputs, outputs)
@@ -72,7 +85,7 @@ def prepare_experiment(project: Project, experiment: str, overrides: Sequence[st
             run_name=run_name,
             command=command,
             inputs=inputs,
-            environment_variables=variables,
+            environment_variables=masked(variables),
             output_folders=list(outputs.values()),
             requirements_sha256=hashlib.sha256(source.requirements.encode()).hexdigest(),
             local_tracking_requirements=extra,
@@ -86,6 +99,7 @@ def prepare_experiment(project: Project, experiment: str, overrides: Sequence[st
         extra,
         lambda folder: fill_run_folder(folder, source),
         manifest,
+        variables,
     )
 
 
@@ -101,7 +115,26 @@ def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
         recorded.local_tracking_requirements,
         lambda folder: copy_given(source, folder),
         lambda run_name: recorded.for_rerun(run_name, rerun_of=str(source)),
+        _unmasked(recorded.environment_variables, source),
     )
+
+
+def _unmasked(recorded: dict[str, str], run_folder: Path) -> dict[str, str]:
+    """The variables run.json recorded, with each masked secret taken again from the run
+    folder's copy of the job spec (a secret given with `--set` cannot be)."""
+    if MASK not in recorded.values():
+        return recorded
+    job_file = run_folder / JOB_FILE_NAME
+    given = environment_variables(load_job(job_file), job_file) if job_file.is_file() else {}
+    variables = {
+        name: given.get(name, value) if value == MASK else value for name, value in recorded.items()
+    }
+    for name in [name for name, value in variables.items() if value == MASK]:
+        report.warning(
+            f"environment variable {name} was recorded masked and is not in "
+            f"{job_file}: the job gets {MASK!r}"
+        )
+    return variables
 
 
 def _started(work: Callable[[], T]) -> Callable[[], T]:
@@ -135,7 +168,10 @@ def _prepare(
     extra: str,
     fill: Callable[[Path], None],
     manifest_for: Callable[[str], Manifest],
+    variables: dict[str, str],
 ) -> LocalRun:
+    """The run: `variables` are the job's environment variables (run.json records them
+    with secrets masked)."""
     venv, built = ensure_environment(project, requirements, extra)
     with new_run_folder(project, experiment) as folder:
         fill(folder)
@@ -144,7 +180,7 @@ def _prepare(
             (folder / output).mkdir(parents=True, exist_ok=True)
         store, tracked = _track(project, folder, venv, manifest)
         tracking = tracking_variables(store, manifest.mlflow_experiment, tracked.run_id)
-        environment = payload_environment(venv, manifest.environment_variables | tracking)
+        environment = payload_environment(venv, variables | tracking)
     report.note(
         f"run folder:  {folder}\n"
         f"environment: {venv.relative_to(project.root)} ({'built now' if built else 'reused'})\n"

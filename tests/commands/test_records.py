@@ -363,6 +363,36 @@ def test_rerun_repeats_the_recorded_run_after_the_source_changed(
     assert "changed" not in (rerun_folder / "src" / "beta" / "__init__.py").read_text()
 
 
+def test_secrets_in_environment_variables_reach_the_job_but_not_the_record(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    secret, connection = "s3cr3t-TOKEN-value", "DefaultEndpointsProtocol=https;AccountKey=abc=="
+    experiment = workspace / "experiments" / "beta"
+    add_job(experiment, 'echo "$API_TOKEN|$STORAGE|$PYTHONPATH"')
+    job = experiment / "azure-ml-job.yaml"
+    job.write_text(
+        job.read_text().replace(
+            "  PYTHONPATH: src\n",
+            f"  PYTHONPATH: src\n  API_TOKEN: {secret}\n  STORAGE: '{connection}'\n",
+        )
+    )
+
+    first = cli(local.main, workspace, "beta")
+    (original,) = {p.parent for p in (workspace / "runs").glob("beta/*/run.json")}
+    again = cli(rerun.main, workspace, str(original))
+
+    assert first.out == again.out == f"{secret}|{connection}|src\n"
+    for folder in {p.parent for p in (workspace / "runs").glob("beta/*/run.json")}:
+        assert manifest_of(folder)["environment_variables"] == {
+            "PYTHONPATH": "src",
+            "API_TOKEN": "***",
+            "STORAGE": "***",
+        }
+        assert secret not in (folder / "run.json").read_text()
+    assert "warning: environment variable API_TOKEN looks like a secret" in first.err
+    assert "warning: environment variable STORAGE looks like a secret" in first.err
+
+
 def test_rerun_of_a_folder_made_by_iso_says_what_to_run(
     workspace: Path, cli: Callable[..., Outcome]
 ) -> None:
