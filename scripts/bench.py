@@ -230,7 +230,7 @@ def main(argv: Sequence[str], project: Project) -> int:
         figures |= bench_no_op_local(project, args.repeats)
         figures |= bench_metric_logging(prepared)
         # The direct runs and the metric logging went into the run prepared for them.
-        finish_run(prepared.store, prepared.tracked, "FINISHED", time.time())
+        finish_run(prepared.store, prepared.tracked.run_id, "FINISHED", time.time())
         figures |= bench_runs_table(project, args.repeats) | bench_iso(project, args.repeats)
         figures |= bench_aml_dry_run(project, args.repeats)
         ignored_folder = Path(IGNORED_DATA).parent

@@ -9,6 +9,7 @@ import errno
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,11 @@ class Manifest:
             with manifest.open("r+") as file:
                 file.write(text)
                 file.truncate()
+
+
+def timestamp() -> str:
+    """Now, as run.json records a moment: local time with its offset, to the second."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def read_manifest(folder: Path) -> Manifest:

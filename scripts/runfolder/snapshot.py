@@ -10,6 +10,7 @@ negation (`!data/keep.csv`) could bring back a file inside them.
 import os
 import shutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from pathspec import PathSpec
@@ -44,7 +45,7 @@ class IgnoreRules:
     def excludes(self, path: str) -> bool:
         return self.spec.match_file(f"{self.prefix}{path}")
 
-    @property
+    @cached_property
     def prunes(self) -> bool:
         """Whether an excluded folder can be skipped whole: no negation could bring back a
         file inside it."""

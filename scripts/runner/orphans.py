@@ -5,14 +5,13 @@ job, if it outlived the runner, stopped."""
 import os
 import signal
 import time
-from datetime import datetime
 from pathlib import Path
 
 from scripts.console import report
 from scripts.console.errors import StoreError
 from scripts.project.layout import Project
-from scripts.runfolder.manifest import Manifest
-from scripts.tracking.store import find_run, finish_run
+from scripts.runfolder.manifest import Manifest, timestamp
+from scripts.tracking.store import finish_run
 
 Identity = dict[str, int | str]  # {"pid": ..., "start": ...}, as run.json records a process
 
@@ -27,9 +26,7 @@ def alive(process: Identity) -> bool:
     pid = int(process["pid"])
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process now
+    except (ProcessLookupError, PermissionError):  # gone, or the pid is someone else's now
         return False
     return not process["start"] or _start_time(pid) == process["start"]
 
@@ -42,19 +39,17 @@ def settle_orphans(project: Project, manifests: list[Manifest]) -> None:
         if manifest.job is not None and alive(manifest.job):
             os.kill(int(manifest.job["pid"]), signal.SIGTERM)
         manifest.status = "KILLED"
-        manifest.ended = datetime.now().astimezone().isoformat(timespec="seconds")
+        manifest.ended = timestamp()
         _finish_tracked(manifest)
         manifest.write(project.runs / manifest.experiment / manifest.run_name)
         report.warning(f"run {manifest.run_name}: its runner is gone (killed?); recorded KILLED")
 
 
 def _finish_tracked(manifest: Manifest) -> None:
-    store = Path(manifest.tracking_store)
+    if manifest.tracking_run_id is None:
+        return
     try:
-        tracked = find_run(store, manifest.run_name)
-        if tracked:
-            finish_run(store, tracked, "KILLED", time.time())
-            manifest.tracking_run_id = tracked.run_id
+        finish_run(Path(manifest.tracking_store), manifest.tracking_run_id, "KILLED", time.time())
     except (StoreError, OSError) as error:
         report.warning(f"run {manifest.run_name}: MLflow not updated: {error}")
 

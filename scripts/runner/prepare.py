@@ -198,8 +198,14 @@ def _track(
     used, a store of the run's own."""
     store = choose_store(project, folder / FALLBACK_STORE)
     artifacts = project.artifacts if store == project.store else folder / FALLBACK_ARTIFACTS
+    # Nothing is written into a store of another schema: an existing one is checked first,
+    # a new one (made by the tooling's MLflow) once it exists.
+    new_store = not store.exists()
+    if not new_store:
+        check_schema(project, store, venv, manifest.experiment)
     ensure_experiment(store, artifacts, manifest.mlflow_experiment)
-    check_schema(project, store, venv, manifest.experiment)
+    if new_store:
+        check_schema(project, store, venv, manifest.experiment)
     tags = run_tags(folder.name, manifest.git)
     tracked = create_run(store, manifest.mlflow_experiment, folder.name, tags)
     manifest.tracking_store, manifest.tracking_run_id = str(store), tracked.run_id

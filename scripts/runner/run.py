@@ -5,11 +5,11 @@ import contextlib
 import os
 import signal
 import time
-from datetime import datetime
 
 from scripts.console import report
 from scripts.console.errors import StoreError, from_os_error
 from scripts.runfolder.layout import JOB_LOG, LOGS, MANIFEST, OUTPUTS
+from scripts.runfolder.manifest import timestamp
 from scripts.runner.orphans import identity
 from scripts.runner.prepare import LocalRun
 from scripts.runner.process import STOP_SIGNALS, execute
@@ -22,7 +22,7 @@ def run_tracked(run: LocalRun) -> int:
     """Execute the job, then record its outcome; the job's exit code (128+N for signal N)."""
     handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     try:
-        run.manifest.started = _now()
+        run.manifest.started = timestamp()
         run.manifest.runner = identity(os.getpid())
         run.manifest.write(run.folder)
         started = time.perf_counter()
@@ -61,23 +61,19 @@ def _record_outcome(run: LocalRun, status: str, code: int, seconds: float) -> No
     failure is reported, and the run folder and its manifest are complete regardless."""
     manifest = run.manifest
     manifest.status, manifest.exit_code = status, code
-    manifest.ended = _now()
+    manifest.ended = timestamp()
     manifest.duration_seconds = round(seconds, 3)
     try:
         for folder in (OUTPUTS, LOGS):
             if (run.folder / folder).is_dir():
                 attach_artifacts(run.tracked, run.folder / folder, folder)
         inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
-        record_params(run.store, run.tracked, inputs)
-        finish_run(run.store, run.tracked, status, time.time())
-        manifest.metrics = latest_metrics(run.store, run.tracked)
+        record_params(run.store, run.tracked.run_id, inputs)
+        finish_run(run.store, run.tracked.run_id, status, time.time())
+        manifest.metrics = latest_metrics(run.store, run.tracked.run_id)
     except (StoreError, OSError) as error:
         report.warning(f"tracking not completed: {error}")
     try:
         manifest.write(run.folder)
     except OSError as error:  # the job's exit code still stands
         report.warning(f"{MANIFEST} not completed: {from_os_error(error)}")
-
-
-def _now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")

@@ -1,7 +1,8 @@
-"""Tracking: the local MLflow store (runs/mlflow.db, artifacts in runs/mlartifacts/), the
-MLflow variables that point a job at it, and finishing a job's run in it.
+"""Tracking: the local MLflow store (runs/mlflow.db, artifacts in runs/mlartifacts/), its
+schema check, the runs created in it before a job starts and finished after, and the MLflow
+variables that hand a job its run.
 
 Owns: MLflow stores and their artifact folders. `import mlflow` costs seconds, so only
-creating an experiment uses MLflow itself; everything after a job is a few SQL statements.
+creating a new store uses MLflow itself; experiments and runs are a few SQL statements.
 Must not: write run folders (the runner hands it the folders to attach) or know jobs.
 """

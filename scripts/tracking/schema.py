@@ -4,12 +4,12 @@ experiment pinning another MLflow than the one that made the store) is one line 
 the fix instead of a crash inside the job's `mlflow.start_run()`."""
 
 import re
-import sqlite3
 from pathlib import Path
 
 from scripts.console.errors import StoreError
 from scripts.project.cache import derived
 from scripts.project.layout import Project
+from scripts.tracking.store import connect
 
 _REVISION = re.compile(r"^revision\s*[:=][^\"']*[\"']([0-9a-f]+)[\"']", re.MULTILINE)
 _DOWN_REVISION = re.compile(r"^down_revision\s*[:=](.*)$", re.MULTILINE)
@@ -72,9 +72,9 @@ def _ancestors(revisions: Revisions, revision: str) -> set[str]:
 
 def _store_revision(store: Path) -> str | None:
     try:
-        with sqlite3.connect(f"{store.as_uri()}?mode=ro", uri=True) as connection:
+        with connect(store, read_only=True) as connection:
             row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.Error:
+    except StoreError:
         return None  # not an MLflow store: choosing the store says so
     return str(row[0]) if row else None
 

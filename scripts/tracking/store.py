@@ -121,42 +121,30 @@ def create_run(store: Path, experiment: str, run_name: str, tags: dict[str, str]
     return TrackedRun(run_id, artifact_uri)
 
 
-def record_params(store: Path, run: TrackedRun, params: dict[str, str]) -> None:
+def record_params(store: Path, run_id: str, params: dict[str, str]) -> None:
     """Log `params`, but none the job logged itself under the same key (MLflow refuses to
     change a parameter's value, and the job's own is the one that counts)."""
     with connect(store) as connection:
         connection.executemany(
             'INSERT OR IGNORE INTO params ("key", value, run_uuid) VALUES (?, ?, ?)',
-            [(key, value[:MAX_PARAM_LENGTH], run.run_id) for key, value in params.items()],
+            [(key, value[:MAX_PARAM_LENGTH], run_id) for key, value in params.items()],
         )
 
 
-def find_run(store: Path, run_name: str) -> TrackedRun | None:
-    """The first run named `run_name` (the job's; nested runs come later), if any."""
-    if not store.exists():
-        return None
-    with connect(store, read_only=True) as connection:
-        row = connection.execute(
-            "SELECT run_uuid, artifact_uri FROM runs WHERE name = ? ORDER BY start_time LIMIT 1",
-            (run_name,),
-        ).fetchone()
-    return TrackedRun(*row) if row else None
-
-
-def finish_run(store: Path, run: TrackedRun, status: str, end_seconds: float) -> None:
+def finish_run(store: Path, run_id: str, status: str, end_seconds: float) -> None:
     """Set the final status (FINISHED, FAILED or KILLED) whatever the job left."""
     with connect(store) as connection:
         connection.execute(
             "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
-            (status, int(end_seconds * 1000), run.run_id),
+            (status, int(end_seconds * 1000), run_id),
         )
 
 
-def latest_metrics(store: Path, run: TrackedRun) -> dict[str, float]:
+def latest_metrics(store: Path, run_id: str) -> dict[str, float]:
     with connect(store, read_only=True) as connection:
         rows = connection.execute(
             'SELECT "key", value FROM latest_metrics WHERE run_uuid = ? ORDER BY "key"',
-            (run.run_id,),
+            (run_id,),
         ).fetchall()
     return {key: value for key, value in rows}
 

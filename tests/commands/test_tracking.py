@@ -334,6 +334,7 @@ def test_a_run_left_running_by_a_killed_runner_is_killed_in_mlflow(
         "local_tracking_requirements": "",
         "git": None,
         "tracking_store": str(store),
+        "tracking_run_id": left.info.run_id,  # recorded when the run starts
         "runner": {"pid": finished.pid, "start": ""},
     }
     (folder / "run.json").write_text(json.dumps(a_manifest))
