@@ -9,6 +9,11 @@
   that does nothing (`--set command=true`), warm: what a user waits for beyond their job.
 - metric logging: 10 000 values logged with shared.metrics.MetricBuffer (batched
   `log_batch`), in the example's environment, against runs/mlflow.db.
+- log_metric call: the mean time of one plain `mlflow.log_metric` over 200 calls, likewise.
+- tracking server start and stop / metric logging and log_metric call through the server:
+  the path of a job whose MLflow is another version than the tooling's (MLflow's REST API
+  to a server over the same store): what starting and stopping the server adds to a run,
+  and the two logging figures again, the example's MLflow logging through it.
 - just runs (500 runs): `just runs` over 500 run folders' run.json files.
 - iso / iso with 500 MB ignored: `just iso` wall time without and with a 500 MB file in an
   ignored folder of the experiment (ignored data must be neither read nor copied).
@@ -32,10 +37,12 @@ from scripts.console.cli import ArgumentParser, run_cli
 from scripts.console.errors import CommandError
 from scripts.project.layout import Project
 from scripts.project.uv import uv_binary
-from scripts.runfolder.layout import ENVIRONMENT
+from scripts.runfolder.layout import ENVIRONMENT, TRACKING_SERVER_LOG
 from scripts.runfolder.manifest import Manifest, read_manifest
 from scripts.runner.prepare import LocalRun, prepare_experiment
 from scripts.runner.process import shell_command
+from scripts.tracking.project_store import TRACKING_URI_VARIABLE
+from scripts.tracking.server import free_port, serving
 from scripts.tracking.store import finish_run
 
 EXPERIMENT = "example_experiment"
@@ -128,24 +135,68 @@ with mlflow.start_run():
     with MetricBuffer() as buffer:
         for step in range({METRIC_VALUES}):
             buffer.add("loss", 1.0 / (step + 1), step)
-    print(time.perf_counter() - start)
+    print("figure:", time.perf_counter() - start)
+"""
+METRIC_CALLS = 200
+METRIC_CALL = f"""
+import time, mlflow
+with mlflow.start_run():
+    mlflow.log_metric("warm-up", 0.0)
+    start = time.perf_counter()
+    for step in range({METRIC_CALLS}):
+        mlflow.log_metric("call", float(step), step=step)
+    print("figure:", (time.perf_counter() - start) / {METRIC_CALLS})
 """
 
 
-def bench_metric_logging(run: LocalRun) -> dict[str, str]:
-    report.note(f"logging {METRIC_VALUES} metric values")
-    python = str(run.venv / "bin" / "python")
+def job_figure(run: LocalRun, environment: dict[str, str], program: str) -> float:
+    """The number `program` prints after "figure:", run in the job's environment and folder
+    (MLflow prints lines of its own)."""
     result = subprocess.run(
-        [python, "-c", METRIC_LOGGING],
+        [str(run.venv / "bin" / "python"), "-c", program],
         cwd=run.folder,
-        env=run.environment,
+        env=environment,
         capture_output=True,
         text=True,
     )
     if result.returncode != 0:
-        raise CommandError(f"metric logging failed: {result.stderr.strip().splitlines()[-1:]}")
-    elapsed = float(result.stdout.split()[-1])
-    return {"metric logging": f"{METRIC_VALUES} values in {seconds(elapsed)}"}
+        raise CommandError(f"bench job failed: {result.stderr.strip().splitlines()[-1:]}")
+    figure = next(line for line in result.stdout.splitlines() if line.startswith("figure:"))
+    return float(figure.split()[-1])
+
+
+def bench_metric_logging(
+    run: LocalRun, environment: dict[str, str], suffix: str = ""
+) -> dict[str, str]:
+    report.note(f"logging {METRIC_VALUES} metric values{suffix}")
+    batched = job_figure(run, environment, METRIC_LOGGING)
+    report.note(f"{METRIC_CALLS} log_metric calls{suffix}")
+    call = job_figure(run, environment, METRIC_CALL)
+    return {
+        f"metric logging{suffix}": f"{METRIC_VALUES} values in {seconds(batched)}",
+        f"log_metric call{suffix}": f"{call * 1000:.1f} ms",
+    }
+
+
+def bench_tracking_server(run: LocalRun, repeats: int) -> dict[str, str]:
+    log = run.folder / TRACKING_SERVER_LOG
+    log.parent.mkdir(exist_ok=True)
+
+    def start_and_stop() -> float:
+        start = time.perf_counter()
+        with serving(run.store, run.artifacts, free_port(), log):
+            pass
+        return time.perf_counter() - start
+
+    figures = {
+        "tracking server start and stop": seconds(
+            median_of(repeats, "tracking server start and stop", start_and_stop)
+        )
+    }
+    with serving(run.store, run.artifacts, free_port(), log) as server:
+        environment = run.environment | {TRACKING_URI_VARIABLE: server.url}
+        figures |= bench_metric_logging(run, environment, " through the server")
+    return figures
 
 
 TABLE_RUNS = 500
@@ -228,7 +279,8 @@ def main(argv: Sequence[str], project: Project) -> int:
     try:
         figures, prepared = bench_local(project, args.repeats)
         figures |= bench_no_op_local(project, args.repeats)
-        figures |= bench_metric_logging(prepared)
+        figures |= bench_metric_logging(prepared, prepared.environment)
+        figures |= bench_tracking_server(prepared, args.repeats)
         # The direct runs and the metric logging went into the run prepared for them.
         finish_run(prepared.store, prepared.tracked.run_id, "FINISHED", time.time())
         figures |= bench_runs_table(project, args.repeats) | bench_iso(project, args.repeats)

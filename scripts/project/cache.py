@@ -14,6 +14,9 @@ from typing import TypeVar, cast
 from scripts.project.layout import Project
 
 T = TypeVar("T")
+# A larger source is not hashed, and not read here at all: derive() bounds what it reads
+# itself (a job file is refused over 1 MB); uv.lock files are well under this.
+MAX_SOURCE_BYTES = 16 * 1024 * 1024
 
 
 def derived(
@@ -23,6 +26,8 @@ def derived(
     `kind` and `salt`: whatever else the value depends on). A value that JSON does not give
     back exactly (a tuple, a date) is returned but not kept."""
     try:
+        if source.stat().st_size > MAX_SOURCE_BYTES:
+            return derive()
         digest = hashlib.sha256(source.read_bytes())
     except OSError:
         return derive()  # which says in its own words what is wrong with the file

@@ -8,6 +8,8 @@ runs/<experiment>/<run name>/
     outputs/                      what the job writes (Azure ML uploads it);
                                   outputs/NAME for each declared output
     logs/std_log.txt              the job's stdout and stderr (`just local`)
+    logs/local_mlflow_server.txt  the output of the MLflow server the job logged through,
+                                  when its MLflow is another version than the tooling's
     run.json                      the run's manifest (`just local`, see manifest.py)
     mlflow.db, mlartifacts/       the run's own MLflow store and its artifacts, only when
                                   the project's store could not be used
@@ -21,6 +23,7 @@ SHARED = "src/shared"
 OUTPUTS = "outputs"
 LOGS = "logs"
 JOB_LOG = f"{LOGS}/std_log.txt"  # as Azure ML names it
+TRACKING_SERVER_LOG = f"{LOGS}/local_mlflow_server.txt"
 MANIFEST = "run.json"
 MANIFEST_STAGING = f".{MANIFEST}.partial"  # written, then renamed over run.json
 FALLBACK_STORE = "mlflow.db"

@@ -14,6 +14,7 @@ from scripts.console import report
 from scripts.project.experiments import requirement_name
 from scripts.project.layout import Project
 from scripts.project.uv import export_requirements, run_uv
+from scripts.tracking.schema import tooling_mlflow_version
 
 TRACKING_GROUP = "local-tracking"  # dependency group in the root pyproject.toml
 _MLFLOW_CLIENTS = {"mlflow", "mlflow-skinny"}
@@ -25,17 +26,32 @@ def requirement_names(requirements: str) -> set[str]:
     return {name for name in names if name}
 
 
-def uses_mlflow(requirements: str) -> bool:
-    return bool(requirement_names(requirements) & _MLFLOW_CLIENTS)
+def mlflow_version(requirements: str) -> str | None:
+    """The version of the MLflow client `requirements` pins ("" if it names one unpinned),
+    or None if it has none."""
+    for line in requirements.splitlines():
+        name, _, pinned = line.partition("==")
+        if requirement_name(name) in _MLFLOW_CLIENTS:
+            return pinned.split(";")[0].strip(" \\")
+    return None
+
+
+def served_tracking(requirements: str) -> bool:
+    """Whether the job's MLflow must log through a tracking server: it is another version
+    than the tooling's, which made the store, and MLflow opens only a store of its exact
+    schema revision."""
+    version = mlflow_version(requirements)
+    return version is not None and version != tooling_mlflow_version()
 
 
 def tracking_requirements(project: Project, requirements: str) -> str:
     """The local-tracking packages that `requirements` lacks, pinned from uv.lock.
 
     mlflow-skinny cannot write the SQLite store without SQLAlchemy and Alembic; nothing is
-    added for experiments that do not use MLflow or already bring them.
+    added for experiments that do not use MLflow, already bring them, or log through a
+    tracking server.
     """
-    if not uses_mlflow(requirements):
+    if mlflow_version(requirements) is None or served_tracking(requirements):
         return ""
     present = requirement_names(requirements)
     tracking = export_requirements(project, "--only-group", TRACKING_GROUP)

@@ -31,7 +31,12 @@ from scripts.runfolder.layout import (
 )
 from scripts.runfolder.manifest import Manifest
 from scripts.runfolder.recorded import copy_given, recorded_run
-from scripts.runner.environments import ensure_environment, tracking_requirements
+from scripts.runner.environments import (
+    ensure_environment,
+    mlflow_version,
+    served_tracking,
+    tracking_requirements,
+)
 from scripts.runner.process import payload_environment
 from scripts.tracking.project_store import (
     choose_store,
@@ -39,7 +44,7 @@ from scripts.tracking.project_store import (
     run_tags,
     tracking_variables,
 )
-from scripts.tracking.schema import check_schema
+from scripts.tracking.schema import check_schema, tooling_mlflow_version
 from scripts.tracking.store import TrackedRun, create_run
 
 T = TypeVar("T")
@@ -54,6 +59,8 @@ class LocalRun:
     environment: dict[str, str]  # of the job's process
     venv: Path
     store: Path
+    artifacts: Path  # of the MLflow experiments in `store`
+    served: bool  # the job's MLflow logs through a tracking server (another version)
     tracked: TrackedRun  # the MLflow run the job's `mlflow` calls attach to
     manifest: Manifest
 
@@ -173,40 +180,41 @@ def _prepare(
     """The run: `variables` are the job's environment variables (run.json records them
     with secrets masked)."""
     venv, built = ensure_environment(project, requirements, extra)
+    served = served_tracking(requirements)
     with new_run_folder(project, experiment) as folder:
         fill(folder)
         manifest = manifest_for(folder.name)
         for output in manifest.output_folders:
             (folder / output).mkdir(parents=True, exist_ok=True)
-        store, tracked = _track(project, folder, venv, manifest)
+        store, artifacts, tracked = _track(project, folder, manifest)
         tracking = tracking_variables(store, manifest.mlflow_experiment, tracked.run_id)
         environment = payload_environment(venv, variables | tracking)
+    through = (
+        f", through a local MLflow server (the job's MLflow {mlflow_version(requirements)}"
+        f" is not the tooling's {tooling_mlflow_version()})"
+        if served
+        else ""
+    )
     report.note(
         f"run folder:  {folder}\n"
         f"environment: {venv.relative_to(project.root)} ({'built now' if built else 'reused'})\n"
-        f"tracking:    {store}, experiment {manifest.mlflow_experiment!r}\n"
+        f"tracking:    {store}, experiment {manifest.mlflow_experiment!r}{through}\n"
         f"command:     {manifest.command}"
     )
-    return LocalRun(folder, manifest.command, environment, venv, store, tracked, manifest)
+    return LocalRun(
+        folder, manifest.command, environment, venv, store, artifacts, served, tracked, manifest
+    )
 
 
-def _track(
-    project: Project, folder: Path, venv: Path, manifest: Manifest
-) -> tuple[Path, TrackedRun]:
+def _track(project: Project, folder: Path, manifest: Manifest) -> tuple[Path, Path, TrackedRun]:
     """The run's MLflow run, created before the job starts, so that every run is one
     (whether or not the job uses MLflow), in the project's store or, when that cannot be
-    used, a store of the run's own."""
+    used, a store of the run's own; that store and its artifact folder."""
     store = choose_store(project, folder / FALLBACK_STORE)
     artifacts = project.artifacts if store == project.store else folder / FALLBACK_ARTIFACTS
-    # Nothing is written into a store of another schema: an existing one is checked first,
-    # a new one (made by the tooling's MLflow) once it exists.
-    new_store = not store.exists()
-    if not new_store:
-        check_schema(project, store, venv, manifest.experiment)
+    check_schema(project, store)  # before anything is written into it
     ensure_experiment(store, artifacts, manifest.mlflow_experiment)
-    if new_store:
-        check_schema(project, store, venv, manifest.experiment)
     tags = run_tags(folder.name, manifest.git)
     tracked = create_run(store, manifest.mlflow_experiment, folder.name, tags)
     manifest.tracking_store, manifest.tracking_run_id = str(store), tracked.run_id
-    return store, tracked
+    return store, artifacts, tracked

@@ -5,14 +5,18 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from scripts.console import report
-from scripts.console.errors import StoreError, from_os_error
-from scripts.runfolder.layout import JOB_LOG, LOGS, MANIFEST, OUTPUTS
+from scripts.console.cli import INTERRUPTED, stop_signals_as_ctrl_c
+from scripts.console.errors import CommandError, StoreError, from_os_error
+from scripts.runfolder.layout import JOB_LOG, LOGS, MANIFEST, OUTPUTS, TRACKING_SERVER_LOG
 from scripts.runfolder.manifest import timestamp
 from scripts.runner.orphans import identity
 from scripts.runner.prepare import LocalRun
 from scripts.runner.process import STOP_SIGNALS, execute
+from scripts.tracking.project_store import TRACKING_URI_VARIABLE
 from scripts.tracking.store import attach_artifacts, finish_run, latest_metrics, record_params
 
 KILLED_EXIT_CODES = {129, 130, 137, 143}  # a shell's report of SIGHUP, SIGINT, SIGKILL, SIGTERM
@@ -25,17 +29,24 @@ def run_tracked(run: LocalRun) -> int:
         run.manifest.started = timestamp()
         run.manifest.runner = identity(os.getpid())
         run.manifest.write(run.folder)
-        started = time.perf_counter()
 
         def job_started(pid: int) -> None:
             run.manifest.job = identity(pid)
             with contextlib.suppress(OSError):  # a full disk: the job must run all the same
                 run.manifest.write(run.folder)
 
-        code, stopped = execute(
-            run.command, run.folder, run.environment, run.folder / JOB_LOG, job_started
-        )
-        seconds = time.perf_counter() - started
+        try:
+            with _job_environment(run) as environment:
+                started = time.perf_counter()  # the job's time, not its tracking server's
+                code, stopped = execute(
+                    run.command, run.folder, environment, run.folder / JOB_LOG, job_started
+                )
+                seconds = time.perf_counter() - started
+        except KeyboardInterrupt:  # while the tracking server started: the job never did
+            code, stopped, seconds = INTERRUPTED, True, 0.0
+        except CommandError as error:  # the tracking server did not start
+            report.warning(f"{error}; the job was not started")
+            code, stopped, seconds = 1, False, 0.0
         for signum in STOP_SIGNALS:  # the outcome is recorded, come what may
             signal.signal(signum, signal.SIG_IGN)
         _record_outcome(run, status_of(code, stopped), code, seconds)
@@ -44,6 +55,24 @@ def run_tracked(run: LocalRun) -> int:
             signal.signal(signum, handler or signal.SIG_DFL)
     report.note(f"run {run.folder.name} ended with exit code {code} after {seconds:.3f} s")
     return code
+
+
+@contextmanager
+def _job_environment(run: LocalRun) -> Iterator[dict[str, str]]:
+    """The job's environment; when its MLflow is another version than the tooling's, with a
+    tracking server over the store to log to (started now, stopped when the job has ended)."""
+    if not run.served:
+        yield run.environment
+        return
+    from scripts.tracking.server import HOST, free_port, serving  # its imports cost ~10 ms
+
+    report.note(f"starting an MLflow server on {HOST} for the job's MLflow ...")
+    log = run.folder / TRACKING_SERVER_LOG
+    log.parent.mkdir(exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        with stop_signals_as_ctrl_c():  # SIGTERM while it starts: as Ctrl-C, it is stopped
+            server = stack.enter_context(serving(run.store, run.artifacts, free_port(), log))
+        yield run.environment | {TRACKING_URI_VARIABLE: server.url}
 
 
 def status_of(code: int, stopped: bool) -> str:

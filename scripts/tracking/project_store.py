@@ -24,10 +24,13 @@ def tracking_uri(store: Path) -> str:
     return f"sqlite:///{store}"
 
 
+TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
+
+
 def tracking_variables(store: Path, experiment_name: str, run_id: str) -> dict[str, str]:
     """What MLflow in the job reads by itself: its `mlflow` calls attach to run `run_id`."""
     return {
-        "MLFLOW_TRACKING_URI": tracking_uri(store),
+        TRACKING_URI_VARIABLE: tracking_uri(store),
         "MLFLOW_EXPERIMENT_NAME": experiment_name,
         "MLFLOW_RUN_ID": run_id,
     }

@@ -1,8 +1,9 @@
-"""MLflow refuses a store whose schema revision is not exactly its own. Checked before the
-job starts, against the MLflow in the job's environment, so that a version skew (an
-experiment pinning another MLflow than the one that made the store) is one line naming
-the fix instead of a crash inside the job's `mlflow.start_run()`."""
+"""MLflow refuses a store whose schema revision is not exactly its own. The project's store
+is the tooling's MLflow's (it makes the store, and serves it to jobs of another MLflow
+version): checked before a job starts, so that a store left by another MLflow is one line
+naming the fix instead of a crash inside the job."""
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -18,28 +19,44 @@ _IDENTIFIER = re.compile(r"[\"']([0-9a-f]+)[\"']")
 Revisions = dict[str, list[str]]  # revision -> the revisions it follows
 
 
-def check_schema(project: Project, store: Path, venv: Path, experiment: str) -> None:
+def tooling_mlflow() -> Path:
+    """The tooling's `mlflow` package folder, found without importing it (seconds)."""
+    spec = importlib.util.find_spec("mlflow")
+    assert spec and spec.submodule_search_locations, "the tooling's environment has mlflow"
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def tooling_mlflow_version() -> str:
+    """Read from the package (importlib.metadata costs tens of milliseconds to import)."""
+    version = (tooling_mlflow() / "version.py").read_text()
+    found = re.search(r"^VERSION\s*=\s*[\"']([^\"']+)[\"']", version, re.MULTILINE)
+    assert found, "mlflow/version.py names its VERSION"
+    return found[1]
+
+
+def check_schema(project: Project, store: Path) -> None:
     """A StoreError saying what to do unless `store` (if it exists) has the schema revision
-    the MLflow installed in `venv` (if any) works with."""
-    site = next(venv.glob("lib/python*/site-packages/mlflow/version.py"), None)
-    if site is None or not store.exists():
+    the tooling's MLflow works with."""
+    if not store.exists():
         return
-    migrations = site.parent / "store" / "db_migrations" / "versions"
-    revisions = derived(project, "mlflow-schema", site, lambda: _read_revisions(migrations))
+    package = tooling_mlflow()
+    migrations = package / "store" / "db_migrations" / "versions"
+    revisions = derived(
+        project, "mlflow-schema", package / "version.py", lambda: _read_revisions(migrations)
+    )
     head = _head(revisions)
     current = _store_revision(store)
     if current is None or head is None or current == head:
         return
-    version = _version(site)
+    version = tooling_mlflow_version()
     if current in _ancestors(revisions, head):
         raise StoreError(
-            f"{store} has an older MLflow schema than MLflow {version} (the job's) works with: "
+            f"{store} has an older MLflow schema than the tooling's MLflow {version}: "
             f"upgrade it in place, runs kept: uv run mlflow db upgrade sqlite:///{store}"
         )
     raise StoreError(
-        f"{store} was made by a newer MLflow than {experiment}'s MLflow {version}: pin the "
-        f"tooling's MLflow in experiments/{experiment}/pyproject.toml (mlflow or "
-        "mlflow-skinny, as in the root pyproject.toml) and run `uv lock`"
+        f"{store} was made by a newer MLflow than the tooling's MLflow {version}: pin that "
+        "MLflow in the root pyproject.toml (dev group) and run `uv sync`"
     )
 
 
@@ -77,8 +94,3 @@ def _store_revision(store: Path) -> str | None:
     except StoreError:
         return None  # not an MLflow store: choosing the store says so
     return str(row[0]) if row else None
-
-
-def _version(version_file: Path) -> str:
-    found = re.search(r"VERSION\s*=\s*[\"']([^\"']+)[\"']", version_file.read_text())
-    return found[1] if found else "(unknown version)"

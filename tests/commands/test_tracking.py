@@ -28,7 +28,16 @@ from scripts import runs as runs_command
 from scripts.console.errors import StoreError
 from scripts.tracking import store as store_module
 from scripts.tracking.store import check_writable, connect
-from tests.helpers import Outcome, run_folders, start_script
+from tests.helpers import (
+    Outcome,
+    add_job,
+    add_member,
+    newest_folder,
+    run,
+    run_folders,
+    start_script,
+    write,
+)
 
 EXPERIMENT = "example_experiment"
 
@@ -376,9 +385,9 @@ def parent_revision(revision: str) -> str:
 def test_a_store_of_another_mlflow_schema_stops_the_run_before_the_job_starts(
     store: Path, project: Path, store_revision: Callable[[str], None], cli: Callable[..., Outcome]
 ) -> None:
-    """The job would crash inside mlflow.start_run(); it is not started, and the line says
-    what to do: upgrade an older store in place (never move it aside), align a pin for a
-    newer one."""
+    """Neither the job's MLflow nor a server of the tooling's could open it; the job is not
+    started, and the line says what to do: upgrade an older store in place (never move it
+    aside), align the tooling's pin for a newer one."""
     before = run_folders(project)
     head = sqlite3.connect(store).execute("SELECT version_num FROM alembic_version").fetchone()[0]
     parent = parent_revision(head)
@@ -391,7 +400,106 @@ def test_a_store_of_another_mlflow_schema_stops_the_run_before_the_job_starts(
     assert (behind.code, ahead.code) == (1, 1)
     assert behind.error_line.endswith(f"uv run mlflow db upgrade sqlite:///{store}")
     assert "move it aside" not in behind.error_line
-    assert ahead.error_line.startswith(
-        f"{store} was made by a newer MLflow than example_experiment's MLflow 3.15"
-    )
+    assert ahead.error_line.startswith(f"{store} was made by a newer MLflow than the tooling's")
     assert run_folders(project) == before  # nothing started, nothing left
+
+
+SKEWED_JOB = """
+import signal, sys
+import mlflow
+
+mlflow.log_param("client", mlflow.__version__)
+mlflow.log_metric("before", 1.0)
+if sys.argv[1:] == ["--wait-for-ctrl-c"]:
+    interrupted = []
+    signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    print("waiting", flush=True)
+    while not interrupted:
+        signal.pause()
+    mlflow.log_metric("after_ctrl_c", 2.0)
+"""
+
+
+def add_skewed_experiment(workspace: Path, mlflow_pin: str, arguments: str = "") -> None:
+    """Experiment `skewed`, whose job logs with the MLflow `mlflow_pin` names, not the
+    tooling's (its store's schema)."""
+    member = add_member(workspace, "experiments/skewed", "skewed", [mlflow_pin])
+    write(member / "src" / "skewed" / "job.py", SKEWED_JOB)
+    add_job(member, f"python -m skewed.job {arguments}")
+    run(["uv", "lock", "--quiet"], workspace, check=True)
+
+
+def skewed_run(workspace: Path, folder: Path) -> Run:
+    return client(workspace).get_run(
+        json.loads((folder / "run.json").read_text())["tracking_run_id"]
+    )
+
+
+@pytest.mark.parametrize("mlflow_pin", ["mlflow-skinny==2.22.5", "mlflow-skinny==3.17.2"])
+def test_a_job_of_another_mlflow_version_is_tracked_through_a_server(
+    workspace: Path, mlflow_pin: str, cli: Callable[..., Outcome]
+) -> None:
+    """An older 2.x and a newer 3.x client: MLflow's SQL store refuses both (another schema
+    revision); they log over REST to a server of the tooling's MLflow, which is stopped
+    when the job ends. Their environment gets no SQLAlchemy or Alembic."""
+    add_skewed_experiment(workspace, mlflow_pin)
+
+    outcome = cli(local_command.main, workspace, "skewed")
+
+    assert outcome.code == 0, outcome.err
+    assert "through a local MLflow server" in outcome.err
+    folder = newest_folder(workspace)
+    logged = skewed_run(workspace, folder)
+    assert logged.info.status == "FINISHED"
+    assert logged.data.params["client"] == mlflow_pin.split("==")[1]
+    assert logged.data.metrics["before"] == 1.0
+    server_log = (folder / "logs" / "local_mlflow_server.txt").read_text()
+    assert "Finished server process" in server_log  # stopped, not left serving
+    venv = workspace / "runs" / ".venvs"
+    assert not list(venv.glob("*/lib/python*/site-packages/sqlalchemy"))
+
+
+def test_ctrl_c_reaches_a_served_job_and_not_its_server(workspace: Path) -> None:
+    """The terminal's Ctrl-C goes to the runner's process group; the server is out of it,
+    so a job that handles Ctrl-C still logs afterwards."""
+    add_skewed_experiment(workspace, "mlflow-skinny==2.22.5", "--wait-for-ctrl-c")
+    process = start_script(workspace, "local", "skewed")
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "waiting"
+
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 0, stderr
+    logged = skewed_run(workspace, newest_folder(workspace))
+    assert logged.data.metrics["after_ctrl_c"] == 2.0
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` runs (a zombie left for its new parent to reap does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the server dies with its runner on Linux")
+def test_a_served_jobs_server_dies_with_a_killed_runner(workspace: Path) -> None:
+    add_skewed_experiment(workspace, "mlflow-skinny==2.22.5", "--wait-for-ctrl-c")
+    process = start_script(workspace, "local", "skewed")
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "waiting"
+    log = (newest_folder(workspace) / "logs" / "local_mlflow_server.txt").read_text()
+    started = re.search(r"Started server process \[(\d+)\]", log)
+    assert started, log
+    server = int(started[1])
+    assert running(server)
+
+    os.killpg(process.pid, signal.SIGKILL)  # the runner and its job, nothing can be recorded
+    process.wait()
+
+    deadline = time.monotonic() + 30
+    while running(server) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not running(server)

@@ -4,7 +4,7 @@ change, and only values JSON gives back unchanged are kept."""
 from pathlib import Path
 from typing import Any
 
-from scripts.project.cache import derived
+from scripts.project.cache import MAX_SOURCE_BYTES, derived
 from scripts.project.layout import Project
 from tests.helpers import write
 
@@ -55,4 +55,19 @@ def test_a_damaged_cache_entry_is_derived_again(tmp_path: Path) -> None:
 def test_a_missing_source_is_left_to_the_deriver(tmp_path: Path) -> None:
     _, derive = counting("its own error or value")
     assert derived(Project(tmp_path), "job", tmp_path / "absent", derive) == derive()
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_oversized_source_is_neither_hashed_nor_kept(tmp_path: Path) -> None:
+    """A job file of gigabytes must not be read whole just to find its cache entry; its
+    deriver refuses it in its own words."""
+    source = tmp_path / "job.yaml"
+    with source.open("wb") as file:
+        file.truncate(MAX_SOURCE_BYTES + 1)  # sparse: no disk used
+    calls, derive = counting("derived")
+
+    derived(Project(tmp_path), "job", source, derive)
+    derived(Project(tmp_path), "job", source, derive)
+
+    assert len(calls) == 2
     assert not (tmp_path / "runs").exists()

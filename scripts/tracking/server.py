@@ -1,0 +1,143 @@
+"""An MLflow tracking server over a local store, on 127.0.0.1 only: the UI `just ui` shows,
+and the way a job whose MLflow is another version than the tooling's logs into the store.
+
+MLflow's SQL store accepts only a client of its exact schema revision, while its REST API
+is the same for 2.x and 3.x clients, so a server of the tooling's MLflow lets any of them
+log into the one store. The server is MLflow's own app under uvicorn, which is what
+`mlflow server` runs once its command line has started: launched directly it answers in
+about 3 s here instead of 12-20 s.
+"""
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.console.errors import CommandError, UsageError
+from scripts.tracking.project_store import tracking_uri
+
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT_SECONDS = 120
+STOP_TIMEOUT_SECONDS = 15
+APP = "mlflow.server.fastapi_app:app"
+# How `mlflow server` hands its app the stores and the default artifact root
+# (mlflow.server's BACKEND_STORE_URI_ENV_VAR, REGISTRY_STORE_URI_ENV_VAR, ARTIFACT_ROOT_ENV_VAR).
+STORE_VARIABLE = "_MLFLOW_SERVER_FILE_STORE"
+REGISTRY_VARIABLE = "_MLFLOW_SERVER_REGISTRY_STORE"
+ARTIFACT_ROOT_VARIABLE = "_MLFLOW_SERVER_ARTIFACT_ROOT"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+def check_port_free(port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise UsageError(
+                f"port {port} is in use on {HOST}: choose another, e.g. `just ui --port {port + 1}`"
+            ) from None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(store: Path, artifacts: Path, port: int, log: Path) -> Iterator[Server]:
+    """An MLflow server over `store` (new experiments' artifacts under `artifacts`) on `port`,
+    its output in `log`; up when the block starts, stopped when it ends. It is out of the
+    terminal's reach (Ctrl-C is for the job) and, on Linux, dies with this process."""
+    url = f"http://{HOST}:{port}"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", APP, "--host", HOST, "--port", str(port)],
+            env=_server_environment(store, artifacts),
+            cwd=log.parent,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+    try:
+        _wait_until_up(process, url, log)
+        yield Server(url, process)
+    finally:
+        _stop(process)
+
+
+def _server_environment(store: Path, artifacts: Path) -> dict[str, str]:
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        # The caller's MLflow settings are not the server's; its thousands of modules may
+        # be cached as bytecode.
+        if not name.startswith("MLFLOW_") and name != "PYTHONDONTWRITEBYTECODE"
+    }
+    uri = tracking_uri(store)
+    return environment | {
+        STORE_VARIABLE: uri,
+        REGISTRY_VARIABLE: uri,
+        ARTIFACT_ROOT_VARIABLE: artifacts.as_uri(),
+    }
+
+
+def _die_with_parent() -> None:
+    """In the server's process before it starts: SIGTERM when its parent dies, even by
+    SIGKILL, so that no server outlives the command that started it."""
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError(
+                f"the MLflow server exited during start-up (code {process.returncode}): see {log}"
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise CommandError(
+        f"the MLflow server did not answer on {url} within {STARTUP_TIMEOUT_SECONDS} s: see {log}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server and wait for it; no signal cuts this short."""
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in stops}
+    try:
+        if process.poll() is None:
+            _signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler or signal.SIG_DFL)
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+        os.killpg(process.pid, signum)
