@@ -11,11 +11,23 @@ python := if env("VIRTUAL_ENV", "") == "" { "uv run --frozen python" } else { "p
 default:
     @{{just_executable()}} --justfile {{justfile()}} --list --unsorted
 
-# Install the workspace (every experiment and the tooling) into .venv
+# `just sync [NAME]`: the tooling into .venv, or experiment NAME's own NAME/.venv (for your editor)
 [no-exit-message]
 [group('setup')]
-sync:
-    uv sync --all-packages
+sync *ARGS:
+    @exec {{python}} -m scripts.sync "$@"
+
+# `just new NAME [--from EXP]`: a new experiment, ready to run, submit and test
+[no-exit-message]
+[group('setup')]
+new *ARGS:
+    @exec {{python}} -m scripts.new "$@"
+
+# `just rm NAME [--yes]`: remove an experiment (its runs and MLflow records stay)
+[no-exit-message]
+[group('setup')]
+rm *ARGS:
+    @exec {{python}} -m scripts.rm "$@"
 
 # `just iso EXP`: pack EXP into runs/EXP/<run>/ exactly as an Azure ML job receives it
 [no-exit-message]
@@ -65,11 +77,11 @@ lint *ARGS:
 fmt:
     @exec {{python}} -m scripts.lint --fix
 
-# Run the tests: tests/ and every experiment's tests/ [pytest options]
+# `just test [TARGET] [PYTEST_ARGS]`: tests/ and each experiment's tests/, each in its own environment
 [no-exit-message]
 [group('check')]
 test *ARGS:
-    @{{python}} -m pytest "$@"
+    @exec {{python}} -m scripts.test "$@"
 
 # Measure local-run overhead and isolation speed [--repeats N]
 [no-exit-message]

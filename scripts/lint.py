@@ -25,13 +25,14 @@ def checks(project: Project, fix: bool) -> dict[str, list[str]]:
     sources = [
         project.shared / "src",
         *(project.experiments / name / "src" for name in experiment_names(project)),
+        project.root / "tests",
     ]
-    packages = [str(path.relative_to(project.root)) for path in sources]
+    packages = [str(path.relative_to(project.root)) for path in sources if path.is_dir()]
     return {
         "ruff format --check": ["ruff", "format", "--check", ruff_target],
         "ruff check": ["ruff", "check", ruff_target],
         "mypy --strict scripts": ["mypy", f"--python-version={version}", "--strict", *STRICT],
-        "mypy": ["mypy", f"--python-version={version}", *packages, "tests"],
+        "mypy": ["mypy", f"--python-version={version}", *packages],
     }
 
 

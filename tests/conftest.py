@@ -2,7 +2,7 @@
 a command in-process against one of them."""
 
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -11,11 +11,11 @@ from mlflow import MlflowClient
 from scripts.console.cli import exit_code
 from scripts.project.layout import Project
 from tests.helpers import (
-    PROJECT_FILES,
     REPOSITORY,
     Outcome,
     add_job,
     add_member,
+    copy_repository,
     git_commit_all,
     run,
     write,
@@ -64,19 +64,9 @@ def workspace(locked_workspace: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A committed copy of this repository: its experiments, scripts and lock."""
-    root = tmp_path_factory.mktemp("project") / "repo"
-    root.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", ".venv", "outputs", ".pytest_cache")
-    for name in PROJECT_FILES:
-        source = REPOSITORY / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=ignore)
-        else:
-            shutil.copy2(source, root / name)
-    git_commit_all(root)
-    yield root
+    return copy_repository(tmp_path_factory.mktemp("project") / "repo")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ them as a process of their own: signals, a closed pipe, `just` itself.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -23,6 +24,7 @@ PROJECT_FILES = [
     "scripts",
     "experiments",
     "shared",
+    "templates",
     "docker",
     "justfile",
     "pyproject.toml",
@@ -78,6 +80,21 @@ def start_script(root: Path, command: str, *args: str) -> subprocess.Popen[str]:
         text=True,
         start_new_session=True,
     )
+
+
+def copy_repository(root: Path) -> Path:
+    """A committed copy of this repository's project files (no tests, no environments) at
+    `root`."""
+    root.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", ".venv", "outputs", ".pytest_cache")
+    for name in PROJECT_FILES:
+        source = REPOSITORY / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=ignore)
+        else:
+            shutil.copy2(source, root / name)
+    git_commit_all(root)
+    return root
 
 
 def git_commit_all(root: Path, message: str = "snapshot") -> None:

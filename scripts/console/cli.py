@@ -61,6 +61,20 @@ def stop_signals_as_ctrl_c() -> Iterator[None]:
             signal.signal(signum, handler or signal.SIG_DFL)
 
 
+@contextmanager
+def stop_signals_ignored() -> Iterator[None]:
+    """Within the block, Ctrl-C, SIGTERM and SIGHUP are ignored: for clean-up that must not
+    be cut short."""
+    previous = {
+        signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, *_STOPS)
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler or signal.SIG_DFL)
+
+
 def run_cli(
     main: Callable[[Sequence[str], ProjectT], int], project: Callable[[], ProjectT]
 ) -> NoReturn:

@@ -12,6 +12,7 @@ from scripts.project.git import Git
 from scripts.project.settings import load_settings
 
 JOB_FILE_NAME = "azure-ml-job.yaml"  # each experiment's Azure ML job spec
+MEMBER_ENVIRONMENT = ".venv"  # in each member's folder: its own development environment
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,16 @@ class Project:
     @property
     def lock(self) -> Path:
         return self.root / "uv.lock"
+
+    @property
+    def pyproject(self) -> Path:
+        """The workspace root's pyproject.toml: the tooling, and the workspace declarations."""
+        return self.root / "pyproject.toml"
+
+    @property
+    def experiment_template(self) -> Path:
+        """What `just new` makes an experiment from (placeholders: see scripts/members/)."""
+        return self.root / "templates" / "experiment"
 
     @property
     def runs(self) -> Path:

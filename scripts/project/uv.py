@@ -28,14 +28,21 @@ def uv_binary() -> str:
     return found
 
 
-def run_uv(project: Project, *args: str, show_progress: bool = False) -> str:
+def run_uv(
+    project: Project,
+    *args: str,
+    show_progress: bool = False,
+    variables: dict[str, str] | None = None,
+) -> str:
     """Run uv in the project's root and return its stdout; a one-line CommandError on failure.
 
-    With `show_progress`, uv's own progress and errors go straight to the terminal.
+    With `show_progress`, uv's own progress and errors go straight to the terminal;
+    `variables` are added to its environment.
     """
     result = subprocess.run(
         [uv_binary(), *args],
         cwd=project.root,
+        env=os.environ | variables if variables else None,
         stdout=subprocess.PIPE,
         stderr=None if show_progress else subprocess.PIPE,
         text=True,

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.console.cli import stop_signals_ignored
 from scripts.console.errors import CommandError, UsageError
 from scripts.tracking.project_store import tracking_uri
 
@@ -123,9 +124,7 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> Non
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """Stop the server and wait for it; no signal cuts this short."""
-    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in stops}
-    try:
+    with stop_signals_ignored():
         if process.poll() is None:
             _signal_group(process, signal.SIGTERM)
             try:
@@ -133,9 +132,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
-    finally:
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler or signal.SIG_DFL)
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:

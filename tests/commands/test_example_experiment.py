@@ -79,7 +79,7 @@ def test_just_lists_grouped_documented_recipes(project: Path) -> None:
     listing = run(["just"], project, check=True).stdout
     for group in ("[setup]", "[run]", "[check]"):
         assert group in listing
-    for recipe in ("sync", "iso", "local", "lint", "fmt", "test", "bench"):
+    for recipe in ("sync", "new", "rm", "iso", "local", "lint", "fmt", "test", "bench"):
         line = next(line for line in listing.splitlines() if line.strip().startswith(recipe))
         assert "# " in line, f"{recipe} has no doc comment"
 

@@ -1,0 +1,130 @@
+"""`just new` and `just rm`: an experiment added or removed as one change of the workspace
+(its folder, its independence declaration, uv.lock). A failure or an interruption at any
+point puts everything back as it was."""
+
+import contextlib
+import keyword
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from scripts.console import report
+from scripts.console.cli import stop_signals_as_ctrl_c, stop_signals_ignored
+from scripts.console.errors import UsageError
+from scripts.members.declarations import declare_independent, withdraw
+from scripts.members.template import copy_experiment, package_name, render_template
+from scripts.project.experiments import experiment_dir, experiment_names, read_package
+from scripts.project.layout import Project
+from scripts.project.uv import run_uv
+
+_NEW_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_RESERVED = {"shared": "the shared code", "tooling": "the workspace root (the tooling)"}
+_LOCKED_NAME = re.compile(r'^name = "([^"]+)"$', re.MULTILINE)
+
+
+def check_new_name(project: Project, name: str) -> None:
+    """A UsageError unless `name` can be a new experiment's folder, module and package."""
+    if not _NEW_NAME.fullmatch(name):
+        raise UsageError(
+            f"invalid experiment name {name!r}: use lowercase letters, digits and underscores, "
+            "starting with a letter (e.g. churn_model)"
+        )
+    if name in _RESERVED:
+        raise UsageError(f"{name!r} is {_RESERVED[name]}: choose another name")
+    if keyword.iskeyword(name) or name in sys.stdlib_module_names:
+        raise UsageError(f"{name!r} is a Python keyword or module: choose another name")
+    if (project.experiments / name).exists():
+        raise UsageError(f"experiments/{name} already exists: choose another name")
+    locked = set(_LOCKED_NAME.findall(project.lock.read_text())) if project.lock.exists() else set()
+    if package_name(name) in locked:
+        raise UsageError(
+            f"{name!r} is the name of a package in uv.lock, which the experiment's module "
+            "would hide: choose another name"
+        )
+
+
+def create_experiment(project: Project, name: str, source: str | None) -> Path:
+    """experiments/NAME from the template or from experiment `source`, declared independent
+    and locked."""
+    check_new_name(project, name)
+    origin = experiment_dir(project, source) if source else None
+    target = project.experiments / name
+    with _workspace_change(project, undo=lambda: shutil.rmtree(target, ignore_errors=True)):
+        if origin:
+            copy_experiment(origin, read_package(project, origin).name, target)
+        else:
+            render_template(project, target)
+        declare_independent(project.pyproject, package_name(name))
+        _lock(project)
+    return target
+
+
+def check_removable(project: Project, name: str) -> Path:
+    """The folder of experiment `name`; a UsageError if it is not one, or others use it."""
+    if name in _RESERVED:
+        raise UsageError(f"{name!r} is {_RESERVED[name]}, not an experiment: it stays")
+    folder = experiment_dir(project, name)
+    package = read_package(project, folder).name
+    users = [
+        other
+        for other in experiment_names(project)
+        if other != name and read_package(project, project.experiments / other).depends_on(package)
+    ]
+    if users:
+        raise UsageError(f"{', '.join(users)} depend on {name}: remove that dependency first")
+    return folder
+
+
+def remove_experiment(project: Project, name: str) -> None:
+    """experiments/NAME, its declaration and its lock entries, gone; runs/ untouched."""
+    folder = check_removable(project, name)
+    package = read_package(project, folder).name
+    parked = project.runs / ".removing" / f"{name}.{os.getpid()}"
+
+    def put_back() -> None:
+        if parked.exists():
+            shutil.move(parked, folder)
+
+    with _workspace_change(project, undo=put_back):
+        parked.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder, parked)  # out of the workspace, whole, until the lock is done
+        withdraw(project.pyproject, package)
+        _lock(project)
+    shutil.rmtree(parked)
+    _remove_if_empty(parked.parent)
+
+
+def _lock(project: Project) -> None:
+    report.note("updating uv.lock")
+    run_uv(project, "lock")
+
+
+@contextmanager
+def _workspace_change(project: Project, undo: Callable[[], None]) -> Iterator[None]:
+    """If the block fails or is interrupted (Ctrl-C, SIGTERM, SIGHUP), `undo()` runs and the
+    root pyproject.toml and uv.lock get their bytes back; nothing cuts that short."""
+    saved = {path: path.read_bytes() for path in (project.pyproject, project.lock) if path.exists()}
+    try:
+        with stop_signals_as_ctrl_c():
+            yield
+    except BaseException:
+        with stop_signals_ignored():
+            undo()
+            for path, content in saved.items():
+                _replace(path, content)
+        raise
+
+
+def _replace(path: Path, content: bytes) -> None:
+    staging = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    staging.write_bytes(content)
+    os.replace(staging, path)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # another removal is under way
+        folder.rmdir()

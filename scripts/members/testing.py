@@ -1,0 +1,53 @@
+"""Tests, each set in its own environment: the tooling's tests/ in the tooling's, and each
+member's tests/ in that member's (`<member>/.venv`), so that an experiment's test cannot
+pass only because another experiment or the tooling brought a package, and experiments
+pinning different versions test side by side."""
+
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from scripts.console import report
+from scripts.console.errors import UsageError
+from scripts.members.environments import sync_member
+from scripts.project.experiments import experiment_dir, experiment_names, read_package
+from scripts.project.layout import Project
+
+TOOLING = "tooling"
+TESTS = "tests"
+
+
+def member_dir(project: Project, name: str) -> Path:
+    """`shared`'s folder or an experiment's; a UsageError listing the choices otherwise."""
+    return project.shared if name == "shared" else experiment_dir(project, name)
+
+
+def test_targets(project: Project) -> list[str]:
+    """`tooling`, then every member with a tests/ folder."""
+    members = ["shared", *experiment_names(project)]
+    return [TOOLING, *(name for name in members if (member_dir(project, name) / TESTS).is_dir())]
+
+
+def check_target(project: Project, name: str) -> None:
+    if name not in test_targets(project):
+        choices = ", ".join(test_targets(project))
+        raise UsageError(
+            f"nothing to test called {name!r}: choose one of {choices} "
+            "(pytest options follow it, e.g. `just test tooling -x`)"
+        )
+
+
+def run_tests(project: Project, name: str, pytest_args: Sequence[str]) -> int:
+    """pytest's exit code for target `name`; its output goes straight to the terminal."""
+    if name == TOOLING:
+        command = [sys.executable, "-m", "pytest", *pytest_args]
+    else:
+        folder = member_dir(project, name)
+        python = sync_member(project, folder, read_package(project, folder).name)
+        # The member's own pyproject.toml as pytest's configuration: the root's belongs
+        # to the tooling (its warning filters name packages a member need not have).
+        config = ["-c", str(folder / "pyproject.toml"), "--rootdir", str(folder)]
+        command = [str(python), "-m", "pytest", *config, str(folder / TESTS), *pytest_args]
+    report.note(f"=== {name}")
+    return subprocess.run(command, cwd=project.root).returncode

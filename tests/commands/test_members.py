@@ -1,0 +1,194 @@
+"""The experiment lifecycle on copies of this repository, with real uv: `just new` ->
+`just local` -> `just aml --dry-run` -> `just test` -> `just lint` -> `just rm`, experiments
+pinning incompatible versions side by side, and every way `just new` / `just rm` refuse or
+fail leaving the workspace as it was."""
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scripts import new, rm
+from tests.helpers import (
+    Outcome,
+    copy_repository,
+    run,
+    write,
+)
+
+ROOT_FILES = ("pyproject.toml", "uv.lock")
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    """A committed copy of this repository for one test to change."""
+    return copy_repository(tmp_path / "repo")
+
+
+def workspace_state(root: Path) -> dict[str, bytes | list[str]]:
+    """The root files' bytes and the experiments there are."""
+    state: dict[str, bytes | list[str]] = {name: (root / name).read_bytes() for name in ROOT_FILES}
+    state["experiments"] = sorted(p.name for p in (root / "experiments").iterdir())
+    return state
+
+
+def just(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    result = run(["just", *args], root)
+    assert result.returncode == 0, f"just {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_trace(
+    fresh: Path,
+) -> None:
+    """With a NumPy 1.x pin next to the example's NumPy 2.x: each runs and tests with its
+    own; `just rm` then gives back the workspace files byte for byte and keeps the runs."""
+    before = workspace_state(fresh)
+
+    just(fresh, "new", "demo")
+    run(["uv", "add", "--package", "demo", "numpy<2"], fresh, check=True)  # the plain uv way
+    demo = just(fresh, "local", "demo")
+    example = just(fresh, "local", "example_experiment", "--set", "inputs.epochs=1")
+    dry_run = just(fresh, "aml", "demo", "--dry-run", "--set", "compute=azureml:cpu-cluster")
+    tested = just(fresh, "test", "demo")
+    just(fresh, "lint")
+
+    demo_requirements = next((fresh / "runs" / "demo").glob("*/environment/requirements.txt"))
+    example_requirements = next(
+        (fresh / "runs" / "example_experiment").glob("*/environment/requirements.txt")
+    )
+    assert "final loss" in demo.stdout
+    assert "numpy==1." in demo_requirements.read_text()
+    assert "numpy==2." in example_requirements.read_text()
+    assert "test accuracy" in example.stdout
+    assert "experiment_name: demo" in dry_run.stdout
+    assert " passed" in tested.stdout
+    assert (fresh / "experiments" / "demo" / ".venv" / "bin" / "python").exists()
+
+    removed = run(["just", "rm", "demo", "--yes"], fresh)
+
+    assert removed.returncode == 0, removed.stderr
+    assert workspace_state(fresh) == before
+    assert list((fresh / "runs" / "demo").iterdir())  # past runs stay
+    assert not (fresh / "runs" / ".removing").exists()
+
+
+def test_new_from_an_experiment_copies_its_layout_under_the_new_name(
+    fresh: Path, cli: Callable[..., Outcome]
+) -> None:
+    outcome = cli(new.main, fresh, "digits_v2", "--from", "example_experiment")
+
+    assert outcome.code == 0, outcome.err
+    copy = fresh / "experiments" / "digits_v2"
+    assert (copy / "src" / "digits_v2" / "main.py").is_file()
+    assert not (copy / "src" / "example_experiment").exists()
+    assert 'name = "digits-v2"' in (copy / "pyproject.toml").read_text()
+    job = (copy / "azure-ml-job.yaml").read_text()
+    assert "experiment_name: digits_v2" in job and "python -m digits_v2.main" in job
+    assert "from digits_v2.main import" in (copy / "tests" / "test_main.py").read_text()
+    assert 'name = "digits-v2"' in (fresh / "uv.lock").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "complaint"),
+    [
+        ("Demo", "invalid experiment name 'Demo'"),
+        ("1st", "invalid experiment name '1st'"),
+        ("my-exp", "invalid experiment name 'my-exp'"),
+        ("../x", "invalid experiment name '../x'"),
+        ("shared", "'shared' is the shared code"),
+        ("tooling", "'tooling' is the workspace root"),
+        ("class", "'class' is a Python keyword or module"),
+        ("json", "'json' is a Python keyword or module"),
+        ("numpy", "'numpy' is the name of a package in uv.lock"),
+        ("example_experiment", "experiments/example_experiment already exists"),
+    ],
+)
+def test_new_refuses_a_name_in_one_line_and_changes_nothing(
+    project: Path, name: str, complaint: str, cli: Callable[..., Outcome]
+) -> None:
+    before = workspace_state(project)
+
+    outcome = cli(new.main, project, name)
+
+    assert outcome.code == 2
+    assert outcome.error_line.startswith(complaint)
+    assert workspace_state(project) == before
+
+
+def test_a_lock_that_cannot_be_updated_leaves_nothing(
+    fresh: Path, cli: Callable[..., Outcome]
+) -> None:
+    template = fresh / "templates" / "experiment" / "pyproject.toml"
+    text = template.read_text().replace(
+        '"azureml-mlflow', '"numpy<1",  # shared needs >=1.26\n    "azureml-mlflow'
+    )
+    template.write_text(text)
+    before = workspace_state(fresh)
+
+    outcome = cli(new.main, fresh, "demo")
+
+    assert outcome.code == 1
+    last = outcome.err.strip().splitlines()[-1]  # after the progress note
+    assert last.startswith("error: `uv lock` failed") and "unsatisfiable" in last
+    assert workspace_state(fresh) == before
+
+
+def slow_uv(folder: Path) -> tuple[Path, Path]:
+    """A uv that waits a minute before doing anything, so that an interruption lands
+    mid-lock; and the file it creates once it is waiting."""
+    real = shutil.which("uv", path=os.environ.get("PATH"))
+    assert real
+    started = folder / "uv-started"
+    script = write(folder / "slow-uv", f'#!/bin/sh\ntouch {started}\nsleep 60\nexec {real} "$@"\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script, started
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_new_leaves_nothing(fresh: Path, tmp_path: Path, stop: int) -> None:
+    before = workspace_state(fresh)
+    uv, started = slow_uv(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.new", "demo"],
+        cwd=fresh,
+        env=os.environ | {"UV": str(uv)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:  # the lock is being updated
+        time.sleep(0.1)
+    assert (fresh / "experiments" / "demo").is_dir()  # half-made: the folder is there
+    os.killpg(process.pid, stop)  # as the terminal's Ctrl-C, or `kill`
+    process.communicate(timeout=30)
+
+    assert process.returncode == 130
+    assert workspace_state(fresh) == before
+
+
+def test_rm_refuses_without_a_terminal_and_for_what_is_not_an_experiment(
+    project: Path, cli: Callable[..., Outcome]
+) -> None:
+    before = workspace_state(project)
+
+    unasked = cli(rm.main, project, "example_experiment")  # stdin is not a terminal here
+    shared = cli(rm.main, project, "shared", "--yes")
+    unknown = cli(rm.main, project, "nope", "--yes")
+
+    assert (unasked.code, shared.code, unknown.code) == (2, 2, 2)
+    assert unasked.error_line == (
+        "no terminal to ask on: run `just rm example_experiment --yes` to remove it"
+    )
+    assert shared.error_line.startswith("'shared' is the shared code, not an experiment")
+    assert unknown.error_line.startswith("unknown experiment 'nope'")
+    assert workspace_state(project) == before
