@@ -14,6 +14,10 @@
   the path of a job whose MLflow is another version than the tooling's (MLflow's REST API
   to a server over the same store): what starting and stopping the server adds to a run,
   and the two logging figures again, the example's MLflow logging through it.
+- uv lock, 20 experiments (independent / together): `uv lock --offline` of a workspace of
+  20 experiments that share most packages (scikit-learn, matplotlib, MLflow), with the
+  declaration that makes them independent (as `just new` writes it) and without: what
+  independence costs.
 - just runs (500 runs): `just runs` over 500 run folders' run.json files.
 - iso / iso with 500 MB ignored: `just iso` wall time without and with a 500 MB file in an
   ignored folder of the experiment (ignored data must be neither read nor copied).
@@ -199,6 +203,57 @@ def bench_tracking_server(run: LocalRun, repeats: int) -> dict[str, str]:
     return figures
 
 
+LOCK_EXPERIMENTS = 20
+LOCK_DEPENDENCIES = ["scikit-learn>=1.5,<2", "matplotlib>=3.8,<4", "mlflow-skinny>=3.15,<3.16"]
+
+
+def bench_lock(project: Project, repeats: int) -> dict[str, str]:
+    """`uv lock` of a scratch workspace under runs/ (removed afterwards)."""
+    root = project.runs / ".bench-lock"
+    figures: dict[str, str] = {}
+    try:
+        for independent in (True, False):
+            shutil.rmtree(root, ignore_errors=True)
+            write_lock_workspace(root, independent)
+            label = "independent" if independent else "together"
+
+            def lock() -> float:
+                (root / "uv.lock").unlink(missing_ok=True)
+                return timed([uv_binary(), "lock", "--offline", "--quiet"], cwd=root)
+
+            figures[f"uv lock, {LOCK_EXPERIMENTS} experiments ({label})"] = seconds(
+                median_of(repeats, f"uv lock ({label})", lock)
+            )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return figures
+
+
+def write_lock_workspace(root: Path, independent: bool) -> None:
+    names = [f"exp-{index:02d}" for index in range(LOCK_EXPERIMENTS)]
+    conflicts = ", ".join(f'{{ package = "{name}" }}' for name in names)
+    declaration = (
+        f'preview-features = ["package-conflicts"]\nconflicts = [[{conflicts}]]\n'
+        if independent
+        else ""
+    )
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.uv.workspace]\nmembers = ["experiments/*"]\n[tool.uv]\n' + declaration
+    )
+    for index, name in enumerate(names):
+        member = root / "experiments" / name
+        (member / "src" / name.replace("-", "_")).mkdir(parents=True)
+        (member / "src" / name.replace("-", "_") / "__init__.py").write_text("")
+        # One experiment pins its own NumPy, which the others' range also admits.
+        dependencies = [*LOCK_DEPENDENCIES, "numpy<2" if index == 0 else "numpy>=1.26"]
+        (member / "pyproject.toml").write_text(
+            f'[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+            f"dependencies = {dependencies!r}\n"
+            '[build-system]\nrequires = ["uv_build>=0.8,<0.14"]\nbuild-backend = "uv_build"\n'
+        )
+
+
 TABLE_RUNS = 500
 TABLE_EXPERIMENT = "bench-runs-table"
 
@@ -285,6 +340,7 @@ def main(argv: Sequence[str], project: Project) -> int:
         finish_run(prepared.store, prepared.tracked.run_id, "FINISHED", time.time())
         figures |= bench_runs_table(project, args.repeats) | bench_iso(project, args.repeats)
         figures |= bench_aml_dry_run(project, args.repeats)
+        figures |= bench_lock(project, args.repeats)
         ignored_folder = Path(IGNORED_DATA).parent
         leaked = [p for p in run_folders(project) - before if (p / ignored_folder).exists()]
         if leaked:

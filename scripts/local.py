@@ -17,6 +17,12 @@ from scripts.console.cli import (
     stop_signals_as_ctrl_c,
 )
 from scripts.project.layout import Project
+from scripts.runner.debugging import (
+    DEFAULT_PORT,
+    DEFAULT_TIMEOUT_SECONDS,
+    Debugging,
+    check_port_free,
+)
 from scripts.runner.prepare import prepare_experiment
 from scripts.runner.run import run_tracked
 
@@ -31,13 +37,42 @@ def parser() -> ArgumentParser:
     add_set_option(
         parser, "inputs.epochs=5 or inputs.NAME.path=PATH (relative: from the experiment folder)"
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="run the job under debugpy: its first Python process waits for an IDE to attach "
+        "on 127.0.0.1 (VS Code: 'Attach to just local --debug')",
+    )
+    parser.add_argument(
+        "--debug-port",
+        type=int,
+        default=DEFAULT_PORT,
+        metavar="N",
+        help=f"with --debug (default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--debug-timeout",
+        type=int,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="S",
+        help="with --debug: give up, without running the job, if nothing attaches within S "
+        f"seconds (default {DEFAULT_TIMEOUT_SECONDS})",
+    )
     return parser
 
 
 def main(argv: Sequence[str], project: Project) -> int:
-    args = parser().parse_args(argv)
+    arguments = parser()
+    args = arguments.parse_args(argv)
+    if not 0 < args.debug_port < 65536:
+        arguments.error("--debug-port must be between 1 and 65535")
+    if args.debug_timeout < 1:
+        arguments.error("--debug-timeout must be at least 1 second")
+    debugging = Debugging(args.debug_port, args.debug_timeout) if args.debug else None
+    if debugging:
+        check_port_free(debugging.port)
     with stop_signals_as_ctrl_c():
-        return run_tracked(prepare_experiment(project, args.experiment, args.overrides))
+        return run_tracked(prepare_experiment(project, args.experiment, args.overrides, debugging))
 
 
 if __name__ == "__main__":

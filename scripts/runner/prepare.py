@@ -27,10 +27,12 @@ from scripts.runfolder.layout import (
     FALLBACK_ARTIFACTS,
     FALLBACK_STORE,
     REQUIREMENTS,
+    SHARED,
     output_folder,
 )
 from scripts.runfolder.manifest import Manifest
 from scripts.runfolder.recorded import copy_given, recorded_run
+from scripts.runner.debugging import Debugging, debug_requirements, debug_variables
 from scripts.runner.environments import (
     ensure_environment,
     mlflow_version,
@@ -65,8 +67,14 @@ class LocalRun:
     manifest: Manifest
 
 
-def prepare_experiment(project: Project, experiment: str, overrides: Sequence[str]) -> LocalRun:
-    """A run of the experiment's job as it is now, with `--set` overrides."""
+def prepare_experiment(
+    project: Project,
+    experiment: str,
+    overrides: Sequence[str],
+    debugging: Debugging | None = None,
+) -> LocalRun:
+    """A run of the experiment's job as it is now, with `--set` overrides; waiting for a
+    debugger first with `debugging`."""
     git_record = _started(project.git.record)  # git waits on its own processes meanwhile
     parsed = [parse_override(text) for text in overrides]
     source = check_source(project, experiment)
@@ -107,6 +115,7 @@ def prepare_experiment(project: Project, experiment: str, overrides: Sequence[st
         lambda folder: fill_run_folder(folder, source),
         manifest,
         variables,
+        debugging,
     )
 
 
@@ -176,10 +185,12 @@ def _prepare(
     fill: Callable[[Path], None],
     manifest_for: Callable[[str], Manifest],
     variables: dict[str, str],
+    debugging: Debugging | None = None,
 ) -> LocalRun:
     """The run: `variables` are the job's environment variables (run.json records them
     with secrets masked)."""
-    venv, built = ensure_environment(project, requirements, extra)
+    debug_extra = debug_requirements(project) if debugging else ""
+    venv, built = ensure_environment(project, requirements, extra + debug_extra)
     served = served_tracking(requirements)
     with new_run_folder(project, experiment) as folder:
         fill(folder)
@@ -188,13 +199,23 @@ def _prepare(
             (folder / output).mkdir(parents=True, exist_ok=True)
         store, artifacts, tracked = _track(project, folder, manifest)
         tracking = tracking_variables(store, manifest.mlflow_experiment, tracked.run_id)
-        environment = payload_environment(venv, variables | tracking)
+        sources = [
+            (project.shared_package, folder / SHARED),  # inside the run folder: first
+            (project.experiments / experiment, folder),
+        ]
+        debug = debug_variables(debugging, variables, sources) if debugging else {}
+        environment = payload_environment(venv, variables | tracking | debug)
     through = (
         f", through a local MLflow server (the job's MLflow {mlflow_version(requirements)}"
         f" is not the tooling's {tooling_mlflow_version()})"
         if served
         else ""
     )
+    if debugging:
+        report.note(
+            f"debugging:   the job waits up to {debugging.timeout_seconds} s for a debugger on "
+            f"{debugging.address}; breakpoints in experiments/{experiment}/ and shared/ apply"
+        )
     report.note(
         f"run folder:  {folder}\n"
         f"environment: {venv.relative_to(project.root)} ({'built now' if built else 'reused'})\n"

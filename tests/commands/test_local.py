@@ -5,6 +5,7 @@ processes; Ctrl-C needs a real process group and runs `just local` as its own pr
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,7 +15,7 @@ import pytest
 from mlflow import MlflowClient
 
 from scripts import local
-from tests.helpers import Outcome, add_job, run, run_folders, start_slow_job
+from tests.helpers import Outcome, add_job, run, run_folders, start_script, start_slow_job
 
 
 def only_run_folder(root: Path) -> Path:
@@ -193,3 +194,89 @@ def test_the_runner_leaves_signal_handling_as_it_found_it(
     assert cli(local.main, workspace, "beta").code == 0
 
     assert {signum: signal.getsignal(signum) for signum in before} == before
+
+
+def answers(port: int) -> bool:
+    with socket.socket() as client:
+        client.settimeout(1)
+        return client.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_debug_run(project: Path, timeout: int, job: str) -> tuple[subprocess.Popen[str], int]:
+    """`just local example_experiment --debug --set JOB`, returned once its Python process
+    waits for a debugger, and the port it listens on. (Nothing may connect before the IDE
+    does: debugpy takes the first connection for it.)"""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = start_script(
+        project, "local", "example_experiment", "--set", job,
+        "--debug", "--debug-port", str(port), "--debug-timeout", str(timeout),
+    )  # fmt: skip
+    assert process.stderr is not None
+    for line in process.stderr:  # the first --debug run installs debugpy first
+        if line.startswith(f"waiting up to {timeout} s for a debugger to attach on"):
+            return process, port
+    raise AssertionError(f"the job never waited: {process.communicate()}")
+
+
+def attach(port: int, breakpoint_file: Path, line: int) -> list[str]:
+    """What an IDE does to attach (the Debug Adapter Protocol, over TCP): initialize,
+    attach, a breakpoint, configurationDone, continue when stopped; the events and
+    responses it got until the debuggee ended."""
+    seen: list[str] = []
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        stream = connection.makefile("rwb")
+
+        def send(seq: int, command: str, arguments: dict[str, object]) -> None:
+            body = json.dumps(
+                {"seq": seq, "type": "request", "command": command, "arguments": arguments}
+            ).encode()
+            stream.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            stream.flush()
+
+        send(1, "initialize", {"adapterID": "debugpy", "clientID": "test"})
+        send(2, "attach", {"justMyCode": True})
+        while "event terminated" not in seen:
+            length = int(stream.readline().split(b":")[1])
+            stream.readline()  # the blank line ending the header
+            message = json.loads(stream.read(length))
+            seen.append(f"{message['type']} {message.get('event') or message.get('command')}")
+            if seen[-1] == "event initialized":
+                source = {"path": str(breakpoint_file)}
+                send(3, "setBreakpoints", {"source": source, "breakpoints": [{"line": line}]})
+                send(4, "configurationDone", {})
+            if seen[-1] == "event stopped":
+                send(5, "continue", {"threadId": message["body"]["threadId"]})
+    return seen
+
+
+def test_debug_waits_on_localhost_for_an_ide_then_runs_the_job(project: Path) -> None:
+    """A breakpoint set in the experiment's own source (not the run folder's copy) stops."""
+    main = project / "experiments" / "example_experiment" / "src" / "example_experiment" / "main.py"
+    lines = main.read_text().splitlines()
+    line = lines.index("def main(argv: Sequence[str] | None = None) -> dict[str, float]:") + 2
+    process, port = start_debug_run(project, 60, "inputs.epochs=1")
+
+    protocol = attach(port, main, line)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 0, err
+    assert "event stopped" in protocol
+    assert "test accuracy" in out
+
+
+def test_debug_ends_cleanly_when_nothing_attaches(project: Path) -> None:
+    """After --debug-timeout seconds the job stops without running; the run is recorded,
+    the port released."""
+    before = run_folders(project)
+    process, port = start_debug_run(project, 3, "command=python -c 'print(\"the job ran\")'")
+
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 1, err
+    assert "no debugger attached within 3 s: the job was not run" in err
+    assert "the job ran" not in out
+    (folder,) = run_folders(project) - before
+    assert json.loads((folder / "run.json").read_text())["status"] == "FAILED"
+    assert not answers(port)

@@ -27,3 +27,19 @@ def test_the_uv_version_has_a_lower_bound_only() -> None:
     pyproject = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())
     required = SpecifierSet(pyproject["tool"]["uv"]["required-version"])
     assert "0.13.0" in required and "99.0.0" in required
+
+
+def test_the_vscode_attach_configuration_matches_just_local_debug() -> None:
+    """launch.json (JSON with comments) attaches where `just local --debug` listens, and
+    leaves path mapping to the job (an IDE mapping would replace the job's own)."""
+    import json
+    import re
+
+    from scripts.runner.debugging import DEFAULT_PORT, HOST
+
+    text = (REPOSITORY / ".vscode" / "launch.json").read_text()
+    launch = json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.MULTILINE))
+    (attach,) = [c for c in launch["configurations"] if c["name"] == "Attach to just local --debug"]
+    assert (attach["type"], attach["request"]) == ("debugpy", "attach")
+    assert attach["connect"] == {"host": HOST, "port": DEFAULT_PORT}
+    assert attach["pathMappings"] == []

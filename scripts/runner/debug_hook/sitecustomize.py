@@ -1,0 +1,40 @@
+"""Imported by Python at start-up in a job run with `just local --debug`, which puts this
+folder on PYTHONPATH: the job's first Python process listens for a debugger (debugpy) on
+127.0.0.1 and waits for one to attach before the job's own code runs, up to a time limit.
+The processes it starts do not listen again. Not part of the job: nothing here is uploaded.
+"""
+
+import os
+import sys
+import threading
+
+SETTING = "JUST_LOCAL_DEBUG"  # HOST:PORT:SECONDS, set by scripts/runner/debugging.py
+
+
+def _wait_for_debugger(setting: str) -> None:
+    host, port, seconds = setting.rsplit(":", 2)
+    import debugpy
+
+    debugpy.listen((host, int(port)))
+    print(
+        f"waiting up to {seconds} s for a debugger to attach on {host}:{port} "
+        "(VS Code: 'Attach to just local --debug')",
+        file=sys.stderr,
+        flush=True,
+    )
+    waiting = threading.Thread(target=debugpy.wait_for_client, daemon=True)
+    waiting.start()
+    waiting.join(float(seconds))
+    if not debugpy.is_client_connected():
+        print(
+            f"no debugger attached within {seconds} s: the job was not run",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.stdout.flush()
+        os._exit(1)  # site.py would report and swallow a SystemExit
+
+
+_setting = os.environ.pop(SETTING, "")  # popped: the job's own child processes do not wait
+if _setting:
+    _wait_for_debugger(_setting)
