@@ -59,6 +59,12 @@ runs *ARGS:
 rerun *ARGS:
     @exec {{python}} -m scripts.rerun "$@"
 
+# `just clean [--envs] [--runs-older-than DAYS] [--dry-run]`: free disk (never MLflow records, never a running run)
+[no-exit-message]
+[group('runs')]
+clean *ARGS:
+    @exec {{python}} -m scripts.clean "$@"
+
 # `just ui [--port N]`: the MLflow UI over runs/mlflow.db on 127.0.0.1 (default port 5000)
 [no-exit-message]
 [group('runs')]

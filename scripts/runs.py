@@ -11,6 +11,7 @@ from scripts.project.experiments import check_name
 from scripts.project.layout import Project
 from scripts.runfolder.layout import MANIFEST
 from scripts.runfolder.manifest import Manifest, read_manifests
+from scripts.runner.disk import environment_size, environments, megabytes, run_folders, size_of
 from scripts.runner.orphans import settle_orphans
 
 METRICS_SHOWN = 3
@@ -69,7 +70,19 @@ def main(argv: Sequence[str], project: Project) -> int:
         report.note("no local runs yet: start one with `just local EXP`")
         return 0
     report.result(table([HEADER, *(row(manifest) for manifest in found)]))
+    report.note(disk_use(project, args.experiment))
     return 0
+
+
+def disk_use(project: Project, experiment: str | None) -> str:
+    folders = [f for f in run_folders(project) if experiment in (None, f.parent.name)]
+    built = environments(project)
+    folders_size = sum(size_of(folder) for folder in folders)
+    environments_size = sum(environment_size(project, path) for path in built)
+    return (
+        f"disk: {len(folders)} run folders {megabytes(folders_size)}, {len(built)} local "
+        f"environments {megabytes(environments_size)} (`just clean --help` to free space)"
+    )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ def locked_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
         """
         [tool.uv.workspace]
         members = ["experiments/*", "shared"]
+        [dependency-groups]
+        local-debug = ["debugpy>=1.8,<2"]
         """,
     )
     add_member(root, "shared", "shared", ["six"])

@@ -91,6 +91,12 @@ class Project:
         return self.runs / "mlflow-ui.log"
 
     @property
+    def removing(self) -> Path:
+        """Where folders are moved whole before they are deleted (`just rm`, `just clean`):
+        an interruption never leaves half an experiment, run or environment in place."""
+        return self.runs / ".removing"
+
+    @property
     def cache(self) -> Path:
         """What the tooling derives from uv.lock, kept until the lock changes."""
         return self.runs / ".cache"

@@ -17,6 +17,7 @@ from scripts.project.uv import export_requirements, run_uv
 from scripts.tracking.schema import tooling_mlflow_version
 
 TRACKING_GROUP = "local-tracking"  # dependency group in the root pyproject.toml
+REQUIREMENTS_FILE = "requirements.txt"  # in each environment: what it was built from
 _MLFLOW_CLIENTS = {"mlflow", "mlflow-skinny"}
 
 
@@ -110,8 +111,8 @@ def _replace(damaged: Path, built: Path) -> None:
 def _build(project: Project, folder: Path, python: str, requirements: str, extra: str) -> None:
     """A relocatable venv, so it can be built under a temporary name and then renamed."""
     run_uv(project, "venv", "--quiet", "--relocatable", "--python", python, str(folder))
-    (folder / "requirements.txt").write_text(requirements)
-    files = ["-r", str(folder / "requirements.txt")]
+    (folder / REQUIREMENTS_FILE).write_text(requirements)
+    files = ["-r", str(folder / REQUIREMENTS_FILE)]
     if extra:
         (folder / "local-tracking.txt").write_text(extra)
         files += ["-r", str(folder / "local-tracking.txt")]

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,6 +40,12 @@ def workspace_state(root: Path) -> dict[str, bytes | list[str]]:
     return state
 
 
+def locked(root: Path) -> set[tuple[str, str]]:
+    """The packages and versions in uv.lock (whose marker order depends on its history)."""
+    lock = tomllib.loads((root / "uv.lock").read_text())
+    return {(package["name"], package["version"]) for package in lock["package"]}
+
+
 def just(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     result = run(["just", *args], root)
     assert result.returncode == 0, f"just {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
@@ -49,8 +56,9 @@ def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_t
     fresh: Path,
 ) -> None:
     """With a NumPy 1.x pin next to the example's NumPy 2.x: each runs and tests with its
-    own; `just rm` then gives back the workspace files byte for byte and keeps the runs."""
-    before = workspace_state(fresh)
+    own; `just rm` then gives back pyproject.toml byte for byte and the lock's packages,
+    and keeps the runs."""
+    before, packages = workspace_state(fresh), locked(fresh)
 
     just(fresh, "new", "demo")
     run(["uv", "add", "--package", "demo", "numpy<2"], fresh, check=True)  # the plain uv way
@@ -75,7 +83,10 @@ def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_t
     removed = run(["just", "rm", "demo", "--yes"], fresh)
 
     assert removed.returncode == 0, removed.stderr
-    assert workspace_state(fresh) == before
+    after = workspace_state(fresh)
+    assert after["pyproject.toml"] == before["pyproject.toml"]
+    assert after["experiments"] == before["experiments"]
+    assert locked(fresh) == packages
     assert list((fresh / "runs" / "demo").iterdir())  # past runs stay
     assert not (fresh / "runs" / ".removing").exists()
 

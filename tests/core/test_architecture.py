@@ -23,6 +23,7 @@ COMMANDS = {
     "rm",
     "sync",
     "test",
+    "clean",
 }
 # Each core package and the core packages it may import (besides itself).
 MAY_IMPORT = {
