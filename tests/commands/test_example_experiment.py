@@ -86,7 +86,8 @@ def test_just_lists_grouped_documented_recipes(project: Path) -> None:
 
 def test_bad_input_through_just_is_one_line(project: Path) -> None:
     result = run(["just", "local", "no_such_experiment"], project)
+    experiments = sorted(p.parent.name for p in (project / "experiments").glob("*/pyproject.toml"))
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "error: unknown experiment 'no_such_experiment': choose one of example_experiment"
+    assert result.stderr.strip().splitlines() == [  # whatever experiments `just new` added
+        f"error: unknown experiment 'no_such_experiment': choose one of {', '.join(experiments)}"
     ]

@@ -60,51 +60,55 @@ def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_t
     and keeps the runs."""
     before, packages = workspace_state(fresh), locked(fresh)
 
-    just(fresh, "new", "demo")
-    run(["uv", "add", "--package", "demo", "numpy<2"], fresh, check=True)  # the plain uv way
-    demo = just(fresh, "local", "demo")
+    just(fresh, "new", "lifecycle_probe")  # a name unlikely in a repository made from this
+    run(["uv", "add", "--package", "lifecycle-probe", "numpy<2"], fresh, check=True)  # plain uv
+    probe = just(fresh, "local", "lifecycle_probe")
     example = just(fresh, "local", "example_experiment", "--set", "inputs.epochs=1")
-    dry_run = just(fresh, "aml", "demo", "--dry-run", "--set", "compute=azureml:cpu-cluster")
-    tested = just(fresh, "test", "demo")
+    dry_run = just(
+        fresh, "aml", "lifecycle_probe", "--dry-run", "--set", "compute=azureml:cpu-cluster"
+    )
+    tested = just(fresh, "test", "lifecycle_probe")
     just(fresh, "lint")
 
-    demo_requirements = next((fresh / "runs" / "demo").glob("*/environment/requirements.txt"))
+    probe_requirements = next(
+        (fresh / "runs" / "lifecycle_probe").glob("*/environment/requirements.txt")
+    )
     example_requirements = next(
         (fresh / "runs" / "example_experiment").glob("*/environment/requirements.txt")
     )
-    assert "final loss" in demo.stdout
-    assert "numpy==1." in demo_requirements.read_text()
+    assert "final loss" in probe.stdout
+    assert "numpy==1." in probe_requirements.read_text()
     assert "numpy==2." in example_requirements.read_text()
     assert "test accuracy" in example.stdout
-    assert "experiment_name: demo" in dry_run.stdout
+    assert "experiment_name: lifecycle_probe" in dry_run.stdout
     assert " passed" in tested.stdout
-    assert (fresh / "experiments" / "demo" / ".venv" / "bin" / "python").exists()
+    assert (fresh / "experiments" / "lifecycle_probe" / ".venv" / "bin" / "python").exists()
 
-    removed = run(["just", "rm", "demo", "--yes"], fresh)
+    removed = run(["just", "rm", "lifecycle_probe", "--yes"], fresh)
 
     assert removed.returncode == 0, removed.stderr
     after = workspace_state(fresh)
     assert after["pyproject.toml"] == before["pyproject.toml"]
     assert after["experiments"] == before["experiments"]
     assert locked(fresh) == packages
-    assert list((fresh / "runs" / "demo").iterdir())  # past runs stay
+    assert list((fresh / "runs" / "lifecycle_probe").iterdir())  # past runs stay
     assert not (fresh / "runs" / ".removing").exists()
 
 
 def test_new_from_an_experiment_copies_its_layout_under_the_new_name(
     fresh: Path, cli: Callable[..., Outcome]
 ) -> None:
-    outcome = cli(new.main, fresh, "digits_v2", "--from", "example_experiment")
+    outcome = cli(new.main, fresh, "lifecycle_copy", "--from", "example_experiment")
 
     assert outcome.code == 0, outcome.err
-    copy = fresh / "experiments" / "digits_v2"
-    assert (copy / "src" / "digits_v2" / "main.py").is_file()
+    copy = fresh / "experiments" / "lifecycle_copy"
+    assert (copy / "src" / "lifecycle_copy" / "main.py").is_file()
     assert not (copy / "src" / "example_experiment").exists()
-    assert 'name = "digits-v2"' in (copy / "pyproject.toml").read_text()
+    assert 'name = "lifecycle-copy"' in (copy / "pyproject.toml").read_text()
     job = (copy / "azure-ml-job.yaml").read_text()
-    assert "experiment_name: digits_v2" in job and "python -m digits_v2.main" in job
-    assert "from digits_v2.main import" in (copy / "tests" / "test_main.py").read_text()
-    assert 'name = "digits-v2"' in (fresh / "uv.lock").read_text()
+    assert "experiment_name: lifecycle_copy" in job and "python -m lifecycle_copy.main" in job
+    assert "from lifecycle_copy.main import" in (copy / "tests" / "test_main.py").read_text()
+    assert 'name = "lifecycle-copy"' in (fresh / "uv.lock").read_text()
 
 
 @pytest.mark.parametrize(
@@ -144,7 +148,7 @@ def test_a_lock_that_cannot_be_updated_leaves_nothing(
     template.write_text(text)
     before = workspace_state(fresh)
 
-    outcome = cli(new.main, fresh, "demo")
+    outcome = cli(new.main, fresh, "lifecycle_probe")
 
     assert outcome.code == 1
     last = outcome.err.strip().splitlines()[-1]  # after the progress note
@@ -168,7 +172,7 @@ def test_an_interrupted_new_leaves_nothing(fresh: Path, tmp_path: Path, stop: in
     before = workspace_state(fresh)
     uv, started = slow_uv(tmp_path)
     process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.new", "demo"],
+        [sys.executable, "-m", "scripts.new", "lifecycle_probe"],
         cwd=fresh,
         env=os.environ | {"UV": str(uv)},
         stdout=subprocess.PIPE,
@@ -179,7 +183,7 @@ def test_an_interrupted_new_leaves_nothing(fresh: Path, tmp_path: Path, stop: in
     deadline = time.monotonic() + 60
     while not started.exists() and time.monotonic() < deadline:  # the lock is being updated
         time.sleep(0.1)
-    assert (fresh / "experiments" / "demo").is_dir()  # half-made: the folder is there
+    assert (fresh / "experiments" / "lifecycle_probe").is_dir()  # half-made: the folder is there
     os.killpg(process.pid, stop)  # as the terminal's Ctrl-C, or `kill`
     process.communicate(timeout=30)
 
