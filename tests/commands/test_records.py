@@ -98,8 +98,11 @@ def test_a_full_disk_while_the_job_runs_still_records_it(
 ) -> None:
     add_job(
         workspace / "experiments" / "beta",
-        "echo before; head -c 2000000 /dev/zero > fill; "  # the disk is full from here on
-        "yes x | head -c 100000; echo after; true",
+        # Once the runner has logged "before" (it writes as the job prints, but not at once
+        # on a busy machine), the disk is full from here on.
+        "echo before; "
+        "for i in $(seq 200); do grep -q before logs/std_log.txt && break; sleep 0.05; done; "
+        "head -c 2000000 /dev/zero > fill; yes x | head -c 100000; echo after; true",
     )
 
     outcome = cli(local.main, workspace, "beta")
