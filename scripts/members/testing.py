@@ -40,6 +40,7 @@ def check_target(project: Project, name: str) -> None:
 
 def run_tests(project: Project, name: str, pytest_args: Sequence[str]) -> int:
     """pytest's exit code for target `name`; its output goes straight to the terminal."""
+    report.note(f"=== {name}")
     if name == TOOLING:
         command = [sys.executable, "-m", "pytest", *pytest_args]
     else:
@@ -49,5 +50,4 @@ def run_tests(project: Project, name: str, pytest_args: Sequence[str]) -> int:
         # to the tooling (its warning filters name packages a member need not have).
         config = ["-c", str(folder / "pyproject.toml"), "--rootdir", str(folder)]
         command = [str(python), "-m", "pytest", *config, str(folder / TESTS), *pytest_args]
-    report.note(f"=== {name}")
     return subprocess.run(command, cwd=project.root).returncode
