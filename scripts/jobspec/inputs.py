@@ -29,8 +29,13 @@ def resolve_inputs(job: JobDict, base: Path, data: Path) -> Inputs:
 
 def _resolve_input(name: str, spec: Any, base: Path, data: Path) -> str | None:
     if not isinstance(spec, dict):
-        return None if spec is None else str(spec)
+        return None if spec is None or spec == "" else str(spec)  # `--set inputs.X=`: none
     if "path" in spec:
+        if spec["path"] is None or not str(spec["path"]).strip():
+            raise UsageError(
+                f"input {name!r} has an empty path: give one with "
+                f"--set inputs.{name}.path=LOCAL_PATH, or no value with --set inputs.{name}="
+            )
         return shlex.quote(str(_local_path(name, str(spec["path"]), base, data)))
     for key in ("value", "default"):
         if spec.get(key) is not None:

@@ -36,6 +36,7 @@ class Manifest:
     tracking_run_id: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)  # latest value of each
     output_folders: list[str] = field(default_factory=list)  # one per declared output
+    timeout_seconds: int | None = None  # the job's limits.timeout: stopped after it
     rerun_of: str | None = None
     # The runner's and the job's processes ({"pid", "start"}), so that a run whose runner
     # was killed before it could record anything is found and recorded KILLED later.
@@ -55,6 +56,7 @@ class Manifest:
             local_tracking_requirements=self.local_tracking_requirements,
             git=self.git,
             output_folders=self.output_folders,
+            timeout_seconds=self.timeout_seconds,
             rerun_of=rerun_of,
         )
 

@@ -14,6 +14,7 @@ from scripts.jobspec.command import render_command
 from scripts.jobspec.inputs import resolve_inputs
 from scripts.jobspec.job import (
     MASK,
+    JobDict,
     check_names,
     environment_variables,
     load_job,
@@ -21,6 +22,7 @@ from scripts.jobspec.job import (
     secret_names,
 )
 from scripts.jobspec.overrides import apply_overrides, parse_override
+from scripts.jobspec.parity import cloud_environment, not_applied_locally, time_limit
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
 from scripts.runfolder.layout import (
@@ -87,6 +89,7 @@ def prepare_experiment(
             "keep secrets out of the job spec, which is committed and uploaded (use "
             ".env.local or a key vault)"
         )
+    timeout = time_limit(job, source.folder / JOB_FILE_NAME)
     inputs = resolve_inputs(job, source.folder, project.data)
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
     command = render_command(job, inputs, outputs)
@@ -102,12 +105,13 @@ def prepare_experiment(
             inputs=inputs,
             environment_variables=masked(variables),
             output_folders=list(outputs.values()),
+            timeout_seconds=timeout,
             requirements_sha256=hashlib.sha256(source.requirements.encode()).hexdigest(),
             local_tracking_requirements=extra,
             git=git,
         )
 
-    return _prepare(
+    run = _prepare(
         project,
         experiment,
         source.requirements,
@@ -117,6 +121,8 @@ def prepare_experiment(
         variables,
         debugging,
     )
+    _say_what_differs(job)  # once the run is ready: a refused run says one line only
+    return run
 
 
 def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
@@ -133,6 +139,20 @@ def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
         lambda run_name: recorded.for_rerun(run_name, rerun_of=str(source)),
         _unmasked(recorded.environment_variables, source),
     )
+
+
+def _say_what_differs(job: JobDict) -> None:
+    """One line for the fields this run does not apply as Azure ML would, one for another
+    environment than the scaffolding's: never silence."""
+    differing = not_applied_locally(job)
+    if differing:
+        report.note(f"not applied locally: {', '.join(differing)}")
+    environment = cloud_environment(job)
+    if environment:
+        report.note(
+            f"environment: the cloud runs this job in {environment}; locally it runs in the "
+            "experiment's own uv environment (its pyproject.toml)"
+        )
 
 
 def _unmasked(recorded: dict[str, str], run_folder: Path) -> dict[str, str]:

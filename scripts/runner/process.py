@@ -22,6 +22,7 @@ _DROPPED_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
 _DROPPED_PREFIXES = ("MLFLOW_",)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 CTRL_C_WINDOW_SECONDS = 5  # a Ctrl-C this soon after another one escalates
+TIMEOUT_GRACE_SECONDS = 10  # after limits.timeout's SIGTERM, before SIGKILL
 
 
 def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]:
@@ -51,6 +52,7 @@ def execute(
     environment: dict[str, str],
     log: Path,
     started: Callable[[int], None],
+    timeout_seconds: int | None = None,
 ) -> tuple[int, bool]:
     """Run `command` in `folder` (`started` is told its pid), its output streaming to the
     terminal and into `log`; its exit code (128+N for signal N), and whether the runner was
@@ -60,6 +62,9 @@ def execute(
     the job itself (same process group), and a second one within a few seconds terminates
     it, a third kills it (a job may catch Ctrl-C and go on); SIGTERM and SIGHUP sent to the
     runner are passed on to it. The runner waits for the job to end either way.
+
+    A job still running after `timeout_seconds` (the job's limits.timeout) is stopped as
+    Azure ML cancels one: SIGTERM, then SIGKILL after a grace period; it counts as stopped.
     """
     log.parent.mkdir(exist_ok=True)
     stops: list[float] = []  # when each stop signal came
@@ -99,12 +104,30 @@ def execute(
         ]
         for pump in pumps:
             pump.start()
-        code = process.wait()
+        code = _wait(process, timeout_seconds, stops)
         for pump in pumps:
             pump.join()
     if job_log.failure:
         report.warning(f"{log.name} is incomplete: {from_os_error(job_log.failure)}")
     return (128 - code if code < 0 else code), bool(stops)
+
+
+def _wait(process: subprocess.Popen[bytes], timeout_seconds: int | None, stops: list[float]) -> int:
+    try:
+        return process.wait(timeout_seconds)
+    except subprocess.TimeoutExpired:
+        pass
+    report.warning(
+        f"the job ran past its limits.timeout ({timeout_seconds} s): stopping it (SIGTERM, "
+        f"then SIGKILL after {TIMEOUT_GRACE_SECONDS} s), as Azure ML cancels it"
+    )
+    stops.append(time.monotonic())
+    process.terminate()
+    try:
+        return process.wait(TIMEOUT_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
 
 
 class _Log:

@@ -39,7 +39,12 @@ def run_tracked(run: LocalRun) -> int:
             with _job_environment(run) as environment:
                 started = time.perf_counter()  # the job's time, not its tracking server's
                 code, stopped = execute(
-                    run.command, run.folder, environment, run.folder / JOB_LOG, job_started
+                    run.command,
+                    run.folder,
+                    environment,
+                    run.folder / JOB_LOG,
+                    job_started,
+                    run.manifest.timeout_seconds,
                 )
                 seconds = time.perf_counter() - started
         except KeyboardInterrupt:  # while the tracking server started: the job never did

@@ -280,3 +280,48 @@ def test_debug_ends_cleanly_when_nothing_attaches(project: Path) -> None:
     (folder,) = run_folders(project) - before
     assert json.loads((folder / "run.json").read_text())["status"] == "FAILED"
     assert not answers(port)
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_killed(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """limits.timeout, as Azure ML cancels a job: SIGTERM, the run KILLED."""
+    add_job(
+        workspace / "experiments" / "beta",
+        "python -c 'import time; print(\"started\", flush=True); time.sleep(60)'",
+        "limits:\n  timeout: 1\n",
+    )
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 143  # the job ended by SIGTERM
+    assert "the job ran past its limits.timeout (1 s): stopping it" in outcome.err
+    manifest = json.loads((only_run_folder(workspace) / "run.json").read_text())
+    assert (manifest["status"], manifest["timeout_seconds"]) == ("KILLED", 1)
+
+
+def test_what_a_local_run_does_not_apply_is_said_in_one_line_each(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    add_job(
+        workspace / "experiments" / "beta",
+        "echo done",
+        "compute: azureml:gpu-cluster\nresources:\n  shm_size: 8g\n",
+    )
+    job_file = workspace / "experiments" / "beta" / "azure-ml-job.yaml"
+    job_file.write_text(
+        job_file.read_text().replace(
+            "environment:\n  build:\n    path: environment\n",
+            "environment: azureml:sklearn-env@latest\n",
+        )
+    )
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 0, outcome.err
+    lines = outcome.err.splitlines()
+    assert "not applied locally: compute (cloud only), resources.shm_size (cloud only)" in lines
+    assert (
+        "environment: the cloud runs this job in azureml:sklearn-env@latest; locally it runs "
+        "in the experiment's own uv environment (its pyproject.toml)"
+    ) in lines

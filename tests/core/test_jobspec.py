@@ -13,6 +13,7 @@ from scripts.jobspec.command import render_command
 from scripts.jobspec.inputs import resolve_inputs
 from scripts.jobspec.job import environment_variables, load_job
 from scripts.jobspec.overrides import apply_overrides, parse_override
+from scripts.jobspec.parity import cloud_environment, not_applied_locally, time_limit
 from tests.helpers import write
 
 JOB_FILE = Path("experiments/beta/azure-ml-job.yaml")
@@ -198,3 +199,66 @@ def test_references_that_cannot_be_rendered(command: str, problem: str) -> None:
     job = COMMAND_JOB | {"command": command}
     with pytest.raises(UsageError, match=re.escape(problem)):
         render_command(job, {"data": "/d", "limit": None}, OUTPUTS)
+
+
+def test_an_empty_set_means_no_value_and_an_empty_path_is_refused(experiment: Path) -> None:
+    job = {"command": "x", "inputs": {"limit": {"type": "integer", "default": 3}}}
+    emptied = apply_overrides(job, [parse_override("inputs.limit=")], experiment / "job.yaml")
+
+    assert resolve_inputs(emptied, experiment, experiment) == {"limit": None}
+    with pytest.raises(UsageError, match=r"input 'train' has an empty path: give one with --set"):
+        inputs_of(experiment, {"train": {"type": "uri_folder", "path": ""}})
+
+
+def test_every_field_a_local_run_does_not_apply_is_named() -> None:
+    job = {
+        "command": "x",
+        "compute": "azureml:gpu-cluster",
+        "identity": {"type": "managed"},
+        "services": {"ssh": {"type": "ssh"}},
+        "queue_settings": {"job_tier": "spot"},
+        "resources": {"instance_count": 2, "shm_size": "8g", "docker_args": "--ipc=host"},
+        "distribution": {"type": "pytorch", "process_count_per_instance": 2},
+        "inputs": {"data": {"path": ".", "mode": "ro_mount"}, "n": 3},
+    }
+
+    assert not_applied_locally(job) == [
+        "compute (cloud only)",
+        "services (cloud only)",
+        "identity (cloud only)",
+        "queue_settings (cloud only)",
+        "resources.shm_size (cloud only)",
+        "resources.docker_args (cloud only)",
+        "resources.instance_count (one process here)",
+        "distribution (one process here)",
+        "inputs.data.mode ro_mount (not enforced: the job could write to it)",
+    ]
+    assert not_applied_locally({"command": "x", "resources": {"instance_count": 1}}) == []
+
+
+REGISTRY_ENVIRONMENT = "azureml://registries/azureml/environments/sklearn-1.5/labels/latest"
+IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04"
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"build": {"path": "environment"}}, None),
+        (REGISTRY_ENVIRONMENT, REGISTRY_ENVIRONMENT),
+        ("azureml:my-env@latest", "azureml:my-env@latest"),
+        ({"image": IMAGE}, IMAGE),
+        ({"conda_file": "conda.yaml", "image": None}, "conda.yaml"),
+    ],
+)
+def test_an_environment_other_than_the_build_context_is_named(
+    environment: Any, named: str | None
+) -> None:
+    assert cloud_environment({"command": "x", "environment": environment}) == named
+
+
+@pytest.mark.parametrize("timeout", [0, -5, 1.5, "1h", True])
+def test_a_time_limit_is_whole_seconds(timeout: Any) -> None:
+    with pytest.raises(UsageError, match=r"limits.timeout must be a whole number of seconds"):
+        time_limit({"limits": {"timeout": timeout}}, Path("job.yaml"))
+    assert time_limit({"limits": {"timeout": 30}}, Path("job.yaml")) == 30
+    assert time_limit({}, Path("job.yaml")) is None

@@ -1,0 +1,68 @@
+"""The fields of a command job that one machine reproduces differently from Azure ML, or not
+at all: read here, so that a local run says so in one line instead of staying silent
+(README, "Local and cloud").
+"""
+
+from pathlib import Path
+from typing import Any
+
+from scripts.console.errors import UsageError
+from scripts.jobspec.job import JobDict
+
+# Fields Azure ML applies to where and how a job runs, which have no local meaning.
+_CLOUD_ONLY = ("compute", "services", "identity", "queue_settings")
+_CLOUD_ONLY_RESOURCES = ("instance_type", "shm_size", "docker_args", "properties")
+# Not reproduced locally yet: said, never silently ignored.
+_NOT_YET = ("distribution",)
+_READ_ONLY_MODES = ("ro_mount", "download")
+
+
+def time_limit(job: JobDict, source: Path) -> int | None:
+    """`limits.timeout` in seconds: the local run is stopped after it, as Azure ML cancels
+    the job."""
+    limits = job.get("limits") or {}
+    if not isinstance(limits, dict) or limits.get("timeout") is None:
+        return None
+    timeout = limits["timeout"]
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
+        raise UsageError(
+            f"{source.name}: limits.timeout must be a whole number of seconds, at least 1 "
+            f"(got {timeout!r})"
+        )
+    return timeout
+
+
+def not_applied_locally(job: JobDict) -> list[str]:
+    """The job's fields `just local` does not apply, each with what happens instead."""
+    said = [f"{field} (cloud only)" for field in _CLOUD_ONLY if job.get(field) is not None]
+    resources = job.get("resources") or {}
+    if isinstance(resources, dict):
+        said += [
+            f"resources.{field} (cloud only)"
+            for field in _CLOUD_ONLY_RESOURCES
+            if resources.get(field) is not None
+        ]
+        if _count(resources.get("instance_count")) > 1:
+            said.append("resources.instance_count (one process here)")
+    said += [f"{field} (one process here)" for field in _NOT_YET if job.get(field) is not None]
+    said += [
+        f"inputs.{name}.mode {spec['mode']} (not enforced: the job could write to it)"
+        for name, spec in (job.get("inputs") or {}).items()
+        if isinstance(spec, dict) and spec.get("mode") in _READ_ONLY_MODES
+    ]
+    return said
+
+
+def cloud_environment(job: JobDict) -> str | None:
+    """The environment the job names when it is not the scaffolding's build context (a
+    curated, registry or workspace environment, an image, a conda file); None otherwise."""
+    environment = job.get("environment")
+    if isinstance(environment, str):
+        return environment
+    if isinstance(environment, dict) and "build" not in environment:
+        return str(environment.get("image") or environment.get("conda_file") or "its own")
+    return None
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
