@@ -8,10 +8,9 @@ from scripts.cloud.submission import follow, submit, submit_experiment
 from scripts.cloud.workspace import ml_client, workspace_from_settings
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, add_set_option, experiment_parser, run_cli
-from scripts.console.errors import UsageError
 from scripts.jobspec.overrides import parse_override
 from scripts.project.layout import JOB_FILE_NAME, Project
-from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
+from scripts.runfolder.isolate import check_source, fill_run_folder, job_file_in, new_run_folder
 
 
 def parser() -> ArgumentParser:
@@ -46,12 +45,8 @@ def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
     overrides = [parse_override(text) for text in args.overrides]
     workspace = None if args.dry_run else workspace_from_settings(project)
-    source = check_source(project, args.experiment)
-    job_file = (source.folder / args.file).resolve()
-    if not job_file.is_relative_to(source.folder.resolve()):
-        raise UsageError(f"-f {args.file} is outside {source.folder}: give a job YAML inside it")
-    if not job_file.is_file():
-        raise UsageError(f"{source.folder / args.file} does not exist: check -f/--file")
+    source = check_source(project, args.experiment)  # the SDK loads -f (a sweep job, too)
+    job_file_in(source.folder, args.file)
     experiment = None
     if args.exp is not None:
         branch = experiment_commit.experiments_branch(project.git, project.settings)

@@ -16,7 +16,7 @@ from scripts.console.cli import (
     run_cli,
     stop_signals_as_ctrl_c,
 )
-from scripts.project.layout import Project
+from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runner.debugging import (
     DEFAULT_PORT,
     DEFAULT_TIMEOUT_SECONDS,
@@ -33,6 +33,12 @@ def parser() -> ArgumentParser:
         "Isolate EXP (see `just iso`) and run its azure-ml-job.yaml command locally, as Azure "
         "ML would: same command, only the declared dependencies, tracked in runs/mlflow.db. "
         "Exits with the command's exit code.",
+    )
+    parser.add_argument(
+        "-f",
+        "--file",
+        default=JOB_FILE_NAME,
+        help=f"job YAML inside the experiment (default {JOB_FILE_NAME})",
     )
     add_set_option(
         parser, "inputs.epochs=5 or inputs.NAME.path=PATH (relative: from the experiment folder)"
@@ -72,7 +78,8 @@ def main(argv: Sequence[str], project: Project) -> int:
     if debugging:
         check_port_free(debugging.port)
     with stop_signals_as_ctrl_c():
-        return run_tracked(prepare_experiment(project, args.experiment, args.overrides, debugging))
+        run = prepare_experiment(project, args.experiment, args.overrides, debugging, args.file)
+        return run_tracked(run)
 
 
 if __name__ == "__main__":

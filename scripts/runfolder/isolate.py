@@ -26,15 +26,17 @@ class Source:
     project: Project
     name: str
     folder: Path
+    job_file: Path  # inside `folder`
     job: JobDict
     requirements: str
     uses_shared: bool
 
 
-def check_source(project: Project, experiment: str) -> Source:
+def check_source(project: Project, experiment: str, job_file: str = JOB_FILE_NAME) -> Source:
+    """Experiment `experiment` with its job spec `job_file` (`-f`, a path inside it)."""
     folder = experiment_dir(project, experiment)
-    job_file = folder / JOB_FILE_NAME
-    job = derived(project, "job", job_file, lambda: load_job(job_file))
+    path = job_file_in(folder, job_file)
+    job = derived(project, "job", path, lambda: load_job(path))
     package = read_package(project, folder)
     for reserved in RESERVED:
         if (folder / reserved).exists():
@@ -43,10 +45,21 @@ def check_source(project: Project, experiment: str) -> Source:
         project=project,
         name=experiment,
         folder=folder,
+        job_file=path,
         job=job,
         requirements=export_requirements(project, "--package", package.name),
         uses_shared=package.depends_on(read_package(project, project.shared).name),
     )
+
+
+def job_file_in(folder: Path, given: str) -> Path:
+    """The job file `-f given` names, refused unless inside the experiment `folder`."""
+    path = folder / given
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise UsageError(f"-f {given} is outside {folder}: give a job YAML inside it")
+    if given != JOB_FILE_NAME and not path.is_file():
+        raise UsageError(f"{path} does not exist: check -f/--file")
+    return path
 
 
 def create_run_folder(source: Source) -> Path:

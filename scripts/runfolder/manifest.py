@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scripts.project.layout import JOB_FILE_NAME
 from scripts.runfolder.layout import MANIFEST, MANIFEST_STAGING
 
 
@@ -37,6 +38,7 @@ class Manifest:
     metrics: dict[str, float] = field(default_factory=dict)  # latest value of each
     output_folders: list[str] = field(default_factory=list)  # one per declared output
     timeout_seconds: int | None = None  # the job's limits.timeout: stopped after it
+    job_file: str = JOB_FILE_NAME  # the job spec it ran (`-f`), inside the experiment
     rerun_of: str | None = None
     # The runner's and the job's processes ({"pid", "start"}), so that a run whose runner
     # was killed before it could record anything is found and recorded KILLED later.
@@ -57,6 +59,7 @@ class Manifest:
             git=self.git,
             output_folders=self.output_folders,
             timeout_seconds=self.timeout_seconds,
+            job_file=self.job_file,
             rerun_of=rerun_of,
         )
 

@@ -74,22 +74,23 @@ def prepare_experiment(
     experiment: str,
     overrides: Sequence[str],
     debugging: Debugging | None = None,
+    job_file: str = JOB_FILE_NAME,
 ) -> LocalRun:
-    """A run of the experiment's job as it is now, with `--set` overrides; waiting for a
-    debugger first with `debugging`."""
+    """A run of the experiment's job (`job_file`) as it is now, with `--set` overrides;
+    waiting for a debugger first with `debugging`."""
     git_record = _started(project.git.record)  # git waits on its own processes meanwhile
     parsed = [parse_override(text) for text in overrides]
-    source = check_source(project, experiment)
-    job = apply_overrides(source.job, parsed, source.folder / JOB_FILE_NAME)
-    check_names(job, source.folder / JOB_FILE_NAME)
-    variables = environment_variables(job, source.folder / JOB_FILE_NAME)
+    source = check_source(project, experiment, job_file)
+    job = apply_overrides(source.job, parsed, source.job_file)
+    check_names(job, source.job_file)
+    variables = environment_variables(job, source.job_file)
     for name in secret_names(variables):
         report.warning(
             f"environment variable {name} looks like a secret: run.json records it masked; "
             "keep secrets out of the job spec, which is committed and uploaded (use "
             ".env.local or a key vault)"
         )
-    timeout = time_limit(job, source.folder / JOB_FILE_NAME)
+    timeout = time_limit(job, source.job_file)
     inputs = resolve_inputs(job, source.folder, project.data)
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
     command = render_command(job, inputs, outputs)
@@ -106,6 +107,7 @@ def prepare_experiment(
             environment_variables=masked(variables),
             output_folders=list(outputs.values()),
             timeout_seconds=timeout,
+            job_file=job_file,
             requirements_sha256=hashlib.sha256(source.requirements.encode()).hexdigest(),
             local_tracking_requirements=extra,
             git=git,
@@ -137,7 +139,7 @@ def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
         recorded.local_tracking_requirements,
         lambda folder: copy_given(source, folder),
         lambda run_name: recorded.for_rerun(run_name, rerun_of=str(source)),
-        _unmasked(recorded.environment_variables, source),
+        _unmasked(recorded.environment_variables, source / recorded.job_file),
     )
 
 
@@ -155,12 +157,11 @@ def _say_what_differs(job: JobDict) -> None:
         )
 
 
-def _unmasked(recorded: dict[str, str], run_folder: Path) -> dict[str, str]:
+def _unmasked(recorded: dict[str, str], job_file: Path) -> dict[str, str]:
     """The variables run.json recorded, with each masked secret taken again from the run
-    folder's copy of the job spec (a secret given with `--set` cannot be)."""
+    folder's copy of the job spec, `job_file` (a secret given with `--set` cannot be)."""
     if MASK not in recorded.values():
         return recorded
-    job_file = run_folder / JOB_FILE_NAME
     given = environment_variables(load_job(job_file), job_file) if job_file.is_file() else {}
     variables = {
         name: given.get(name, value) if value == MASK else value for name, value in recorded.items()

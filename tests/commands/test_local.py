@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from scripts import local
+from scripts import local, rerun
 from tests.helpers import Outcome, add_job, run, run_folders, start_script, start_slow_job
 
 
@@ -325,3 +325,25 @@ def test_what_a_local_run_does_not_apply_is_said_in_one_line_each(
         "environment: the cloud runs this job in azureml:sklearn-env@latest; locally it runs "
         "in the experiment's own uv environment (its pyproject.toml)"
     ) in lines
+
+
+def test_any_job_file_of_the_experiment_runs_and_reruns(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    beta = workspace / "experiments" / "beta"
+    spec = (beta / "azure-ml-job.yaml").read_text().replace("import certifi", "print(42)")
+    (beta / "jobs").mkdir()
+    (beta / "jobs" / "other.yaml").write_text(spec)
+
+    ran = cli(local.main, workspace, "beta", "-f", "jobs/other.yaml")
+    folder = only_run_folder(workspace)
+    again = cli(rerun.main, workspace, str(folder))
+    outside = cli(local.main, workspace, "beta", "-f", "../alpha/azure-ml-job.yaml")
+    missing = cli(local.main, workspace, "beta", "-f", "jobs/absent.yaml")
+
+    assert (ran.code, again.code) == (0, 0), ran.err + again.err
+    assert ran.out.startswith("42") and again.out.startswith("42")
+    assert json.loads((folder / "run.json").read_text())["job_file"] == "jobs/other.yaml"
+    assert (outside.code, missing.code) == (2, 2)
+    assert outside.error_line.startswith("-f ../alpha/azure-ml-job.yaml is outside")
+    assert missing.error_line.endswith("jobs/absent.yaml does not exist: check -f/--file")
