@@ -6,10 +6,13 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from scripts.console import report
 from scripts.console.errors import UsageError
 from scripts.jobspec.job import JobDict
 
 _DATA_ASSET = re.compile(r"azureml:([^:/@]+):([^:/@]+)")
+_LATEST_ASSET = re.compile(r"azureml:([^:/@]+)@latest")
+_DATASTORE_PATH = re.compile(r"azureml://datastores/([^/]+)/paths/(.+)")
 _REMOTE_SCHEMES = ("azureml:", "wasbs://", "wasb://", "abfss://", "adl://", "https://", "http://")
 
 Inputs = dict[str, str | None]  # name -> value (paths shell-quoted); None: no value
@@ -19,7 +22,7 @@ def resolve_inputs(job: JobDict, base: Path, data: Path) -> Inputs:
     """Each declared input's local value (shell-quoted for paths); None when it has none.
 
     Relative local paths are taken from `base`, the folder of the job file, as Azure ML
-    does; `azureml:NAME:VERSION` is `data`/NAME/VERSION when that exists.
+    does; Azure ML data references from their local copies in `data` (see _local_copy).
     """
     return {
         name: _resolve_input(name, spec, base, data)
@@ -36,20 +39,20 @@ def _resolve_input(name: str, spec: Any, base: Path, data: Path) -> str | None:
                 f"input {name!r} has an empty path: give one with "
                 f"--set inputs.{name}.path=LOCAL_PATH, or no value with --set inputs.{name}="
             )
-        return shlex.quote(str(_local_path(name, str(spec["path"]), base, data)))
+        path = _local_path(name, str(spec["path"]), spec.get("type"), base, data)
+        return shlex.quote(str(path))
     for key in ("value", "default"):
         if spec.get(key) is not None:
             return str(spec[key])
     return None
 
 
-def _local_path(name: str, path: str, base: Path, data: Path) -> Path:
-    asset = _DATA_ASSET.fullmatch(path)
-    local_copy = data / asset[1] / asset[2] if asset else None
+def _local_path(name: str, path: str, kind: Any, base: Path, data: Path) -> Path:
+    local_copy = _local_copy(path, data)
     if local_copy and local_copy.exists():
-        return local_copy
+        return _single_file(local_copy) if kind == "uri_file" else local_copy
     if path.startswith(_REMOTE_SCHEMES):
-        hint = f" (or copy it to {data.name}/{asset[1]}/{asset[2]}/)" if asset else ""
+        hint = f" (or copy it to {local_copy.relative_to(data.parent)}/)" if local_copy else ""
         raise UsageError(
             f"input {name!r} is remote ({path}) and has no local copy: "
             f"run with --set inputs.{name}.path=LOCAL_PATH{hint}"
@@ -61,3 +64,32 @@ def _local_path(name: str, path: str, base: Path, data: Path) -> Path:
             f"--set inputs.{name}.path= at existing data"
         )
     return local
+
+
+def _local_copy(path: str, data: Path) -> Path | None:
+    """Where data/ keeps a local copy of an Azure ML data reference: `azureml:NAME:VERSION`
+    in data/NAME/VERSION, `azureml:NAME@latest` in the highest version there (numeric
+    order), `azureml://datastores/DS/paths/P` in data/datastores/DS/P."""
+    asset = _DATA_ASSET.fullmatch(path)
+    if asset:
+        return data / asset[1] / asset[2]
+    latest = _LATEST_ASSET.fullmatch(path)
+    if latest:
+        versions = [v for v in (data / latest[1]).glob("*") if v.is_dir() and v.name.isdigit()]
+        if not versions:
+            return data / latest[1] / "VERSION"
+        chosen = max(versions, key=lambda version: int(version.name))
+        report.note(f"{path} is {chosen.relative_to(data.parent)}, the latest version here")
+        return chosen
+    datastore = _DATASTORE_PATH.fullmatch(path)
+    if datastore:
+        return data / "datastores" / datastore[1] / datastore[2].strip("/")
+    return None
+
+
+def _single_file(folder: Path) -> Path:
+    """A `uri_file` asset's local copy: the version folder holds the one file."""
+    if folder.is_file():
+        return folder
+    files = [entry for entry in folder.iterdir() if entry.is_file()]
+    return files[0] if len(files) == 1 else folder

@@ -39,7 +39,7 @@ class Project:
 
     @property
     def data(self) -> Path:
-        """Local copies of data assets: data/NAME/VERSION/."""
+        """Local copies of Azure ML data: data/NAME/VERSION/, data/datastores/DS/PATH."""
         return self.root / "data"
 
     @property

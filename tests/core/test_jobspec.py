@@ -262,3 +262,31 @@ def test_a_time_limit_is_whole_seconds(timeout: Any) -> None:
         time_limit({"limits": {"timeout": timeout}}, Path("job.yaml"))
     assert time_limit({"limits": {"timeout": 30}}, Path("job.yaml")) == 30
     assert time_limit({}, Path("job.yaml")) is None
+
+
+def test_data_references_resolve_to_their_local_copies(experiment: Path) -> None:
+    """`@latest` is the highest version present, in numeric order; a datastore path lives
+    under data/datastores/; a uri_file asset is the one file in its version folder."""
+    data = experiment.parent.parent / "data"
+    for version in ("1", "3", "12"):
+        (data / "digits" / version).mkdir(parents=True)
+    (data / "datastores" / "workspaceblobstore" / "raw" / "2026").mkdir(parents=True)
+    write(data / "labels" / "2" / "labels.csv", "a\n")
+
+    resolved = inputs_of(
+        experiment,
+        {
+            "latest": {"type": "uri_folder", "path": "azureml:digits@latest"},
+            "store": {
+                "type": "uri_folder",
+                "path": "azureml://datastores/workspaceblobstore/paths/raw/2026/",
+            },
+            "file": {"type": "uri_file", "path": "azureml:labels:2"},
+        },
+    )
+
+    assert resolved == {
+        "latest": str(data / "digits" / "12"),
+        "store": str(data / "datastores" / "workspaceblobstore" / "raw" / "2026"),
+        "file": str(data / "labels" / "2" / "labels.csv"),
+    }
