@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from scripts.console.cli import (
     ArgumentParser,
     add_set_option,
+    check_port_free,
     experiment_parser,
     run_cli,
     stop_signals_as_ctrl_c,
@@ -21,7 +22,6 @@ from scripts.runner.debugging import (
     DEFAULT_PORT,
     DEFAULT_TIMEOUT_SECONDS,
     Debugging,
-    check_port_free,
 )
 from scripts.runner.prepare import prepare_experiment
 from scripts.runner.run import run_tracked
@@ -76,7 +76,7 @@ def main(argv: Sequence[str], project: Project) -> int:
         arguments.error("--debug-timeout must be at least 1 second")
     debugging = Debugging(args.debug_port, args.debug_timeout) if args.debug else None
     if debugging:
-        check_port_free(debugging.port)
+        check_port_free(debugging.port, "choose another with --debug-port")
     with stop_signals_as_ctrl_c():
         run = prepare_experiment(project, args.experiment, args.overrides, debugging, args.file)
         return run_tracked(run)

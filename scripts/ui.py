@@ -3,10 +3,15 @@
 from collections.abc import Sequence
 
 from scripts.console import report
-from scripts.console.cli import ArgumentParser, run_cli, stop_signals_as_ctrl_c
+from scripts.console.cli import (
+    ArgumentParser,
+    check_port_free,
+    run_cli,
+    stop_signals_as_ctrl_c,
+)
 from scripts.console.errors import UsageError
 from scripts.project.layout import Project
-from scripts.tracking.server import HOST, check_port_free, serving
+from scripts.tracking.server import HOST, serving
 
 
 def parser() -> ArgumentParser:
@@ -25,7 +30,7 @@ def main(argv: Sequence[str], project: Project) -> int:
         arguments.error("--port must be between 1 and 65535")
     if not project.store.exists():
         raise UsageError(f"no local runs yet ({project.store} is missing): run `just local EXP`")
-    check_port_free(args.port)
+    check_port_free(args.port, f"choose another, e.g. `just ui --port {args.port + 1}`")
     report.note(f"starting the MLflow UI on http://{HOST}:{args.port} ...")
     try:
         with (

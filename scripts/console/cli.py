@@ -33,6 +33,20 @@ def experiment_parser(command: str, description: str) -> ArgumentParser:
     return parser
 
 
+LOCALHOST = "127.0.0.1"  # the only address a server the tooling starts listens on
+
+
+def check_port_free(port: int, remedy: str) -> None:
+    """A UsageError ending in `remedy` if something already listens on LOCALHOST:`port`."""
+    import socket  # only the commands that listen pay for it
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((LOCALHOST, port))
+        except OSError:
+            raise UsageError(f"port {port} is in use on {LOCALHOST}: {remedy}") from None
+
+
 def add_set_option(parser: ArgumentParser, example: str) -> None:
     """`--set KEY=VALUE`, repeatable, collected as `overrides` (see scripts/jobspec/)."""
     parser.add_argument(

@@ -5,16 +5,15 @@ tracking packages; the job image never gets it."""
 
 import json
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.console.errors import UsageError
+from scripts.console.cli import LOCALHOST
 from scripts.project.layout import Project
 from scripts.project.uv import export_requirements
 
 DEBUG_GROUP = "local-debug"  # dependency group in the root pyproject.toml
-HOST = "127.0.0.1"
+HOST = LOCALHOST
 DEFAULT_PORT = 5678  # debugpy's own default, and .vscode/launch.json's
 DEFAULT_TIMEOUT_SECONDS = 600
 HOOK = Path(__file__).parent / "debug_hook"
@@ -29,16 +28,6 @@ class Debugging:
     @property
     def address(self) -> str:
         return f"{HOST}:{self.port}"
-
-
-def check_port_free(port: int) -> None:
-    with socket.socket() as probe:
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            raise UsageError(
-                f"port {port} is in use on {HOST}: choose another with --debug-port"
-            ) from None
 
 
 def debug_requirements(project: Project) -> str:

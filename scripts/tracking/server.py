@@ -22,11 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.console.cli import stop_signals_ignored
-from scripts.console.errors import CommandError, UsageError
+from scripts.console.cli import LOCALHOST, stop_signals_ignored
+from scripts.console.errors import CommandError
 from scripts.tracking.project_store import tracking_uri
 
-HOST = "127.0.0.1"
+HOST = LOCALHOST
 STARTUP_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 15
 APP = "mlflow.server.fastapi_app:app"
@@ -42,16 +42,6 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 class Server:
     url: str
     process: subprocess.Popen[bytes]
-
-
-def check_port_free(port: int) -> None:
-    with socket.socket() as probe:
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            raise UsageError(
-                f"port {port} is in use on {HOST}: choose another, e.g. `just ui --port {port + 1}`"
-            ) from None
 
 
 def free_port() -> int:
