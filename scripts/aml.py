@@ -7,10 +7,16 @@ from scripts.cloud.job import build_job, job_yaml
 from scripts.cloud.submission import follow, submit, submit_experiment
 from scripts.cloud.workspace import ml_client, workspace_from_settings
 from scripts.console import report
-from scripts.console.cli import ArgumentParser, add_set_option, experiment_parser, run_cli
-from scripts.jobspec.overrides import parse_override
+from scripts.console.cli import (
+    ArgumentParser,
+    add_job_file_option,
+    add_set_option,
+    experiment_parser,
+    run_cli,
+)
+from scripts.jobspec.overrides import apply_overrides, parse_override
 from scripts.project.layout import JOB_FILE_NAME, Project
-from scripts.runfolder.isolate import check_source, fill_run_folder, job_file_in, new_run_folder
+from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
 
 
 def parser() -> ArgumentParser:
@@ -19,12 +25,7 @@ def parser() -> ArgumentParser:
         "Isolate EXP (see `just iso`) and submit the run folder to Azure ML as a command or "
         "sweep job named after it, through azure-ai-ml. Authenticates with `az login`.",
     )
-    parser.add_argument(
-        "-f",
-        "--file",
-        default=JOB_FILE_NAME,
-        help=f"job YAML inside the experiment (default {JOB_FILE_NAME})",
-    )
+    add_job_file_option(parser, JOB_FILE_NAME, "command or sweep job")
     add_set_option(parser, "compute=azureml:gpu-cluster or inputs.epochs=10")
     parser.add_argument(
         "--dry-run",
@@ -45,8 +46,9 @@ def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
     overrides = [parse_override(text) for text in args.overrides]
     workspace = None if args.dry_run else workspace_from_settings(project)
-    source = check_source(project, args.experiment)  # the SDK loads -f (a sweep job, too)
-    job_file_in(source.folder, args.file)
+    source = check_source(project, args.experiment, args.file, any_job=True)
+    document = apply_overrides(source.job, overrides, source.job_file)
+    code = source.code(document)
     experiment = None
     if args.exp is not None:
         branch = experiment_commit.experiments_branch(project.git, project.settings)
@@ -54,9 +56,9 @@ def main(argv: Sequence[str], project: Project) -> int:
     # Until the job is valid (and the commit recorded), a failure removes the run folder:
     # nothing was submitted, the folder would only be clutter.
     with new_run_folder(project, source.name) as run_folder:
-        fill_run_folder(run_folder, source)
+        fill_run_folder(run_folder, source, code)
         git = experiment.git_state() if experiment else project.git.state()
-        job = build_job(run_folder, args.file, overrides, git, args.exp)
+        job = build_job(run_folder, source.job_file, document, overrides, git, args.exp)
         if experiment:
             experiment_commit.record(experiment)
     report.note(f"run folder: {run_folder}")

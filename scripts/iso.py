@@ -3,22 +3,25 @@
 from collections.abc import Sequence
 
 from scripts.console import report
-from scripts.console.cli import ArgumentParser, experiment_parser, run_cli
-from scripts.project.layout import Project
+from scripts.console.cli import ArgumentParser, add_job_file_option, experiment_parser, run_cli
+from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import check_source, create_run_folder
 
 
 def parser() -> ArgumentParser:
-    return experiment_parser(
+    parser = experiment_parser(
         "iso",
-        "Copy EXP (honouring its .amlignore), shared code and its Docker build context into "
-        "runs/EXP/<run>/, exactly what an Azure ML job receives. Prints the run folder last.",
+        "Copy the code root of EXP's job (its `code:` folder, honouring .amlignore) with "
+        "shared code into runs/EXP/<run>/code/, next to the Docker build context in "
+        "environment/: exactly what an Azure ML job receives. Prints the run folder last.",
     )
+    add_job_file_option(parser, JOB_FILE_NAME, "command job")
+    return parser
 
 
 def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
-    report.result(str(create_run_folder(check_source(project, args.experiment))))
+    report.result(str(create_run_folder(check_source(project, args.experiment, args.file))))
     return 0
 
 

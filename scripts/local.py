@@ -1,7 +1,8 @@
 """`just local EXP`: run an experiment the way Azure ML would, tracked in runs/mlflow.db.
 
-The run folder from `just iso` is the working directory; the job's command runs with
-`${{inputs.*}}` resolved locally, the job's environment variables, and an interpreter
+The run folder's code root (the job's `code:`, see `just iso`) is the working directory;
+the job's command runs with `${{inputs.*}}` resolved locally, the job's environment
+variables, and an interpreter
 built from the run folder's requirements.txt alone (never the project's .venv). When the
 job ends, its ./outputs and ./logs are attached to its MLflow run, the run gets its final
 status, and run.json records the outcome (see scripts/runner/).
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 
 from scripts.console.cli import (
     ArgumentParser,
+    add_job_file_option,
     add_set_option,
     check_port_free,
     experiment_parser,
@@ -34,14 +36,9 @@ def parser() -> ArgumentParser:
         "ML would: same command, only the declared dependencies, tracked in runs/mlflow.db. "
         "Exits with the command's exit code.",
     )
-    parser.add_argument(
-        "-f",
-        "--file",
-        default=JOB_FILE_NAME,
-        help=f"job YAML inside the experiment (default {JOB_FILE_NAME})",
-    )
+    add_job_file_option(parser, JOB_FILE_NAME, "command job")
     add_set_option(
-        parser, "inputs.epochs=5 or inputs.NAME.path=PATH (relative: from the experiment folder)"
+        parser, "inputs.epochs=5 or inputs.NAME.path=PATH (relative: from the job file's folder)"
     )
     parser.add_argument(
         "--debug",

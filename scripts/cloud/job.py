@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import yaml
 
 from scripts.console.errors import UsageError
+from scripts.jobspec.inputs import is_remote
+from scripts.jobspec.job import JobDict
 from scripts.jobspec.overrides import Override
 from scripts.project.git import GitState
 from scripts.project.settings import is_placeholder
+from scripts.runfolder.layout import CODE, ENVIRONMENT
 
 if TYPE_CHECKING:
     from azure.ai.ml.entities import Command
@@ -21,26 +24,30 @@ if TYPE_CHECKING:
 
 def build_job(
     run_folder: Path,
-    job_file: str,
+    job_file: Path,
+    document: JobDict,
     overrides: list[Override],
     git: GitState | None,
     description: str | None = None,
 ) -> "AmlJob":
-    """Load RUN/job_file with the SDK, apply `--set` overrides as `az ml job create` does,
-    name the job after the run folder, tag and describe it, validate it and refuse
-    placeholders."""
-    job = _load(run_folder / job_file, overrides)
+    """Load `job_file` (the experiment's: relative input paths are taken from its folder
+    and uploaded from there, as the SDK does) with the SDK, apply `--set` overrides as
+    `az ml job create` does, take its code and the scaffolding's build context from the
+    run folder, name the job after it, tag and describe it, validate it and refuse
+    placeholders and local inputs that do not exist. `document` is the job file's YAML
+    with the overrides applied."""
+    job = _load(job_file, overrides + _from_run_folder(document, run_folder))
     job.name = run_folder.name
-    _run_code_from(job, run_folder)
     job.tags = {**(job.tags or {}), **job_tags(run_folder.name, git)}
     if description:
         job.description = description
-    _validate(job, job_file)
+    _validate(job, job_file.name)
+    _check_local_inputs(document, job_file)
     placeholder = find_placeholder(job_document(job))
     if placeholder:
         field, value = placeholder
         raise UsageError(
-            f"{field} is still a placeholder ({value}): set it in {job_file} "
+            f"{field} is still a placeholder ({value}): set it in {job_file.name} "
             f"or with --set {field}=..."
         )
     return job
@@ -69,15 +76,35 @@ def _load(path: Path, overrides: list[Override]) -> "AmlJob":
     return job
 
 
-def _run_code_from(job: "AmlJob", run_folder: Path) -> None:
-    """Point the job's code (a sweep's: its trial's) at the run folder. Absolute: converted
-    for submission, a relative path would be taken from the current directory (the project
-    root), not from the run folder."""
-    from azure.ai.ml.sweep import SweepJob
+def _from_run_folder(document: JobDict, run_folder: Path) -> list[Override]:
+    """Overrides pointing the job's code (a sweep's: its trial's) at the run folder's code
+    root and the scaffolding's build context (`build: path: environment`) at the run
+    folder's environment/; absolute, so that nothing depends on the current directory."""
+    trial = document.get("trial")
+    runs, at = (trial, ("trial",)) if isinstance(trial, dict) else (document, ())
+    moved = []
+    if runs.get("code") is not None:
+        moved.append(Override((*at, "code"), str(run_folder / CODE)))
+    environment = runs.get("environment")
+    build = environment.get("build") if isinstance(environment, dict) else None
+    if isinstance(build, dict) and str(build.get("path", "")).strip("./") == ENVIRONMENT:
+        where = (*at, "environment", "build", "path")
+        moved.append(Override(where, str(run_folder / ENVIRONMENT)))
+    return moved
 
-    runs_code = job.trial if isinstance(job, SweepJob) else job
-    assert runs_code is not None  # load_job requires a sweep's trial
-    runs_code.code = str(run_folder)
+
+def _check_local_inputs(document: JobDict, job_file: Path) -> None:
+    """A UsageError for a local input path that does not exist: the SDK would fail to
+    upload it from the job file's folder."""
+    for name, spec in (document.get("inputs") or {}).items():
+        path = spec.get("path") if isinstance(spec, dict) else None
+        if isinstance(path, str) and not is_remote(path):
+            local = Path(job_file.parent, path.removeprefix("file://")).resolve()
+            if not local.exists():
+                raise UsageError(
+                    f"input {name!r}: {local} does not exist, and the job uploads it from "
+                    f"there: create it or give --set inputs.{name}.path=PATH"
+                )
 
 
 def _validate(job: "AmlJob", job_file: str) -> None:

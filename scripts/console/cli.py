@@ -47,6 +47,17 @@ def check_port_free(port: int, remedy: str) -> None:
             raise UsageError(f"port {port} is in use on {LOCALHOST}: {remedy}") from None
 
 
+def add_job_file_option(parser: ArgumentParser, default: str, kind: str) -> None:
+    """`-f/--file FILE`: the job YAML, a path inside the experiment."""
+    parser.add_argument(
+        "-f",
+        "--file",
+        default=default,
+        metavar="FILE",
+        help=f"{kind} YAML inside the experiment (default {default})",
+    )
+
+
 def add_set_option(parser: ArgumentParser, example: str) -> None:
     """`--set KEY=VALUE`, repeatable, collected as `overrides` (see scripts/jobspec/)."""
     parser.add_argument(

@@ -51,7 +51,7 @@ def _local_path(name: str, path: str, kind: Any, base: Path, data: Path) -> Path
     local_copy = _local_copy(path, data)
     if local_copy and local_copy.exists():
         return _single_file(local_copy) if kind == "uri_file" else local_copy
-    if path.startswith(_REMOTE_SCHEMES):
+    if is_remote(path):
         hint = f" (or copy it to {local_copy.relative_to(data.parent)}/)" if local_copy else ""
         raise UsageError(
             f"input {name!r} is remote ({path}) and has no local copy: "
@@ -64,6 +64,11 @@ def _local_path(name: str, path: str, kind: Any, base: Path, data: Path) -> Path
             f"--set inputs.{name}.path= at existing data"
         )
     return local
+
+
+def is_remote(path: str) -> bool:
+    """Whether an input's path names data in Azure or on the web, not a local file."""
+    return path.startswith(_REMOTE_SCHEMES)
 
 
 def _local_copy(path: str, data: Path) -> Path | None:

@@ -24,7 +24,23 @@ _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def load_job(path: Path) -> JobDict:
-    """The job YAML as a dict; a UsageError saying what to fix otherwise."""
+    """The command job YAML as a dict; a UsageError saying what to fix otherwise."""
+    job = load_job_document(path)
+    if job.get("type", "command") != "command":
+        raise UsageError(
+            f"{path} is a {job['type']!r} job: this command runs command jobs only "
+            "(`type: command`)"
+        )
+    if not isinstance(job.get("command"), str) or not job["command"].strip():
+        raise UsageError(f"{path} has no `command`: add the command the job runs")
+    for section in ("inputs", "outputs", "environment_variables"):
+        if not isinstance(job.get(section) or {}, dict):
+            raise UsageError(f"{path}: `{section}` must be a mapping")
+    return job
+
+
+def load_job_document(path: Path) -> JobDict:
+    """Any job YAML (a sweep's too) as a dict, bounded in size; a UsageError otherwise."""
     import yaml  # ~15 ms: imported only when a job file is read, not when it comes from runs/.cache
 
     try:
@@ -46,17 +62,31 @@ def load_job(path: Path) -> JobDict:
             f"{path} expands to over {MAX_JOB_VALUES:,} values (nested YAML anchors and "
             "aliases?): write the job out plainly"
         )
-    if job.get("type", "command") != "command":
-        raise UsageError(
-            f"{path} is a {job['type']!r} job: this command runs command jobs only "
-            "(`type: command`)"
-        )
-    if not isinstance(job.get("command"), str) or not job["command"].strip():
-        raise UsageError(f"{path} has no `command`: add the command the job runs")
-    for section in ("inputs", "outputs", "environment_variables"):
-        if not isinstance(job.get(section) or {}, dict):
-            raise UsageError(f"{path}: `{section}` must be a mapping")
     return job
+
+
+def code_of(job: JobDict, job_file: Path, experiment: Path) -> str | None:
+    """The job's `code:` (a sweep's: its trial's) as a folder relative to `experiment`
+    ("." for the experiment itself), resolved from the job file's folder as Azure ML does;
+    None when the job has no code (Azure ML then runs it in an empty folder). A UsageError
+    for code that is not a folder inside the experiment."""
+    trial = job.get("trial")
+    code = (trial if isinstance(trial, dict) else job).get("code")
+    if code is None:
+        return None
+    text = str(code)
+    if ":" in text.split("/")[0]:  # azureml:NAME, https://, git+https://
+        raise UsageError(
+            f"code: {text} in {job_file.name} is not a local folder: local runs and submissions "
+            "take the code from the experiment (e.g. `code: src`)"
+        )
+    folder = (job_file.parent / text).resolve()
+    if not folder.is_relative_to(experiment.resolve()) or not folder.is_dir():
+        raise UsageError(
+            f"code: {text} in {job_file.name} is not a folder inside {experiment}: point it "
+            "at the folder the command runs in (`.` or e.g. `src`)"
+        )
+    return folder.relative_to(experiment.resolve()).as_posix()
 
 
 def check_names(job: JobDict, source: Path) -> None:

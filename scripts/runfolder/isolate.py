@@ -1,5 +1,6 @@
-"""Making a run folder: an experiment checked, then copied with shared code and its Docker
-build context into a new, uniquely named runs/EXPERIMENT/RUN/."""
+"""Making a run folder: an experiment checked, then its code root (the job's `code:`) copied
+with shared code, next to its Docker build context, into a new, uniquely named
+runs/EXPERIMENT/RUN/ (layout.py)."""
 
 import shutil
 from collections.abc import Iterator
@@ -9,12 +10,20 @@ from pathlib import Path
 
 from scripts.console import report
 from scripts.console.errors import UsageError
-from scripts.jobspec.job import JobDict, load_job
+from scripts.jobspec.job import JobDict, code_of, load_job, load_job_document
 from scripts.project.cache import derived
 from scripts.project.experiments import experiment_dir, read_package
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.project.uv import export_requirements
-from scripts.runfolder.layout import DOCKERFILE, PYTHON_VERSION, REQUIREMENTS, RESERVED, SHARED
+from scripts.runfolder.layout import (
+    CODE,
+    DOCKERFILE,
+    ENVIRONMENT,
+    JOB_SPEC,
+    PYTHON_VERSION,
+    REQUIREMENTS,
+    shared_folder,
+)
 from scripts.runfolder.names import new_run_name
 from scripts.runfolder.snapshot import IgnoreRules, Skipped, copy_tree
 
@@ -31,16 +40,29 @@ class Source:
     requirements: str
     uses_shared: bool
 
+    def code(self, job: JobDict) -> str | None:
+        """The code root of `job` (this source's job after `--set`), relative to `folder`;
+        None for a job without code. A UsageError when `shared` would clash with it."""
+        code = code_of(job, self.job_file, self.folder)
+        if code is not None and self.uses_shared:
+            clash = self.folder / code / shared_folder(code)
+            if clash.exists():
+                raise UsageError(f"{clash} is where the run folder puts `shared`: rename it")
+        return code
 
-def check_source(project: Project, experiment: str, job_file: str = JOB_FILE_NAME) -> Source:
-    """Experiment `experiment` with its job spec `job_file` (`-f`, a path inside it)."""
+
+def check_source(
+    project: Project, experiment: str, job_file: str = JOB_FILE_NAME, any_job: bool = False
+) -> Source:
+    """Experiment `experiment` with its job spec `job_file` (`-f`, a path inside it): a
+    command job, or with `any_job` one of any type (the SDK checks it)."""
     folder = experiment_dir(project, experiment)
     path = job_file_in(folder, job_file)
-    job = derived(project, "job", path, lambda: load_job(path))
+    load = load_job_document if any_job else load_job
+    job = derived(project, "job-document" if any_job else "job", path, lambda: load(path))
     package = read_package(project, folder)
-    for reserved in RESERVED:
-        if (folder / reserved).exists():
-            raise UsageError(f"{folder / reserved} clashes with the run-folder layout: rename it")
+    if (folder / ENVIRONMENT).exists():  # `build: path: environment` names the run folder's
+        raise UsageError(f"{folder / ENVIRONMENT} clashes with the run-folder layout: rename it")
     return Source(
         project=project,
         name=experiment,
@@ -64,8 +86,9 @@ def job_file_in(folder: Path, given: str) -> Path:
 
 def create_run_folder(source: Source) -> Path:
     """A new run folder holding `source`."""
+    code = source.code(source.job)
     with new_run_folder(source.project, source.name) as run_dir:
-        fill_run_folder(run_dir, source)
+        fill_run_folder(run_dir, source, code)
     return run_dir
 
 
@@ -92,20 +115,39 @@ def _new_empty_folder(parent: Path) -> Path:
             continue
 
 
-def fill_run_folder(run_dir: Path, source: Source) -> None:
-    """Copy the experiment, shared code it depends on, and the Docker build context."""
+def fill_run_folder(run_dir: Path, source: Source, code: str | None) -> None:
+    """Copy the code root `code` (source.code()) with the shared code it depends on, the
+    job file, and the Docker build context."""
     project = source.project
-    rules = IgnoreRules.of(source.folder)
-    skipped = copy_tree(source.folder, run_dir, (rules,), project.root)
-    if source.uses_shared:
-        # Its own ignore file, and the run folder's, which Azure ML applies to all it uploads.
-        package = project.shared_package.relative_to(project.shared).as_posix()
-        shared_rules = (IgnoreRules.of(project.shared, f"{package}/"), rules.under(f"{SHARED}/"))
-        in_shared = copy_tree(project.shared_package, run_dir / SHARED, shared_rules, project.root)
-        skipped += [Skipped(SHARED / s.path, s.reason) for s in in_shared]
-    for left_out in skipped:
-        report.warning(f"not copied, {left_out.reason}: {left_out.path}")
+    (run_dir / CODE).mkdir()
+    if code is not None:
+        _copy_code(run_dir / CODE, source, code)
+    shutil.copyfile(source.job_file, run_dir / JOB_SPEC)
     (run_dir / REQUIREMENTS).parent.mkdir()
     shutil.copyfile(project.dockerfile, run_dir / DOCKERFILE)
     shutil.copyfile(project.python_version_file, run_dir / PYTHON_VERSION)
     (run_dir / REQUIREMENTS).write_text(source.requirements)
+
+
+def _copy_code(destination: Path, source: Source, code: str) -> None:
+    """The code root as Azure ML uploads it: its own ignore file applies, and so does the
+    experiment's when the code root is below it (what it keeps out stays out)."""
+    project = source.project
+    rules = [IgnoreRules.of(source.folder / code)]
+    if code != ".":
+        rules.append(IgnoreRules.of(source.folder, f"{code}/"))
+    skipped = copy_tree(source.folder / code, destination, tuple(rules), project.root)
+    if source.uses_shared:
+        # Its own ignore file, and the code root's, which Azure ML applies to all it uploads.
+        place = shared_folder(code)
+        package = project.shared_package.relative_to(project.shared).as_posix()
+        shared_rules = (
+            IgnoreRules.of(project.shared, f"{package}/"),
+            *(rule.deeper(f"{place}/") for rule in rules),
+        )
+        in_shared = copy_tree(
+            project.shared_package, destination / place, shared_rules, project.root
+        )
+        skipped += [Skipped(place / s.path, s.reason) for s in in_shared]
+    for left_out in skipped:
+        report.warning(f"not copied, {left_out.reason}: {left_out.path}")

@@ -1,42 +1,68 @@
 """The layout of a run folder, the one place its names are defined:
 
 runs/<experiment>/<run name>/
-    <the experiment's files>      code root: the job's working directory
-    src/shared/                   the `shared` package, when the experiment depends on it
+    code/                         the code root: the folder the job's `code:` names, as
+                                  Azure ML uploads it; the job's working directory
+        <code>/src/shared/        the `shared` package, when the experiment depends on it
+                                  (see shared_folder)
+        outputs/                  the job's ./outputs (Azure ML uploads it): made before the
+                                  job starts; outputs/NAME for each declared output
+        logs/                     the job's ./logs: made before the job starts
     environment/                  Docker build context: Dockerfile, requirements.txt,
-                                  .python-version
-    outputs/                      what the job writes (Azure ML uploads it);
-                                  outputs/NAME for each declared output
-    logs/std_log.txt              the job's stdout and stderr (`just local`)
-    logs/local_mlflow_server.txt  the output of the MLflow server the job logged through,
-                                  when its MLflow is another version than the tooling's
+                                  .python-version (outside the code root, as in Azure ML)
+    job.yaml                      the job file the run was made from
+    user_logs/std_log.txt         the job's stdout and stderr (`just local`, Azure ML's name)
+    system_logs/local_mlflow_server.txt   the MLflow server the job logged through, when its
+                                  MLflow is another version than the tooling's
     run.json                      the run's manifest (`just local`, see manifest.py)
     mlflow.db, mlartifacts/       the run's own MLflow store and its artifacts, only when
                                   the project's store could not be used
 """
 
+from pathlib import PurePosixPath
+
+CODE = "code"
 ENVIRONMENT = "environment"
 DOCKERFILE = f"{ENVIRONMENT}/Dockerfile"
 PYTHON_VERSION = f"{ENVIRONMENT}/.python-version"
 REQUIREMENTS = f"{ENVIRONMENT}/requirements.txt"
-SHARED = "src/shared"
-OUTPUTS = "outputs"
-LOGS = "logs"
-JOB_LOG = f"{LOGS}/std_log.txt"  # as Azure ML names it
-TRACKING_SERVER_LOG = f"{LOGS}/local_mlflow_server.txt"
+JOB_SPEC = "job.yaml"
+SHARED = "src/shared"  # in the experiment's terms: beside a src-layout package
+OUTPUTS = "outputs"  # in the code root
+LOGS = "logs"  # in the code root
+USER_LOGS = "user_logs"
+SYSTEM_LOGS = "system_logs"
+JOB_LOG = f"{USER_LOGS}/std_log.txt"
+TRACKING_SERVER_LOG = f"{SYSTEM_LOGS}/local_mlflow_server.txt"
 MANIFEST = "run.json"
 MANIFEST_STAGING = f".{MANIFEST}.partial"  # written, then renamed over run.json
 FALLBACK_STORE = "mlflow.db"
 FALLBACK_ARTIFACTS = "mlartifacts"
 
-RESERVED = (ENVIRONMENT, SHARED)  # an experiment must not have these itself
-# What running it adds (SQLite's -wal and -shm files beside a store included).
+# What running it adds, at the top and in the code root (SQLite's -wal and -shm included).
 PRODUCED = (
-    OUTPUTS, LOGS, MANIFEST, MANIFEST_STAGING, FALLBACK_STORE, f"{FALLBACK_STORE}-wal",
-    f"{FALLBACK_STORE}-shm", FALLBACK_ARTIFACTS,
+    USER_LOGS, SYSTEM_LOGS, MANIFEST, MANIFEST_STAGING, FALLBACK_STORE,
+    f"{FALLBACK_STORE}-wal", f"{FALLBACK_STORE}-shm", FALLBACK_ARTIFACTS,
+)  # fmt: skip
+PRODUCED_IN_CODE = (OUTPUTS, LOGS)
+# What the MLflow run gets, as Azure ML uploads it: (folder in the run folder, artifact path).
+ATTACHED = (
+    (f"{CODE}/{OUTPUTS}", OUTPUTS), (f"{CODE}/{LOGS}", LOGS),
+    (USER_LOGS, USER_LOGS), (SYSTEM_LOGS, SYSTEM_LOGS),
 )  # fmt: skip
 
 
 def output_folder(name: str) -> str:
-    """Where the job's declared output `name` goes, relative to the run folder."""
+    """Where the job's declared output `name` goes, relative to the code root."""
     return f"{OUTPUTS}/{name}"
+
+
+def shared_folder(code: str) -> str:
+    """Where `shared` goes in the code root of a job whose `code:` is `code` (relative to
+    the experiment): at src/shared of the experiment when the code root holds that place
+    (beside a src-layout package, importable as the package is), else shared/ at the top
+    of the code root (importable by a script run there)."""
+    root, place = PurePosixPath(code).parts, PurePosixPath(SHARED).parts
+    if place[: len(root)] == root and len(place) > len(root):
+        return PurePosixPath(*place[len(root) :]).as_posix()
+    return "shared"

@@ -7,7 +7,7 @@ from pathlib import Path
 from scripts.console.errors import UsageError
 from scripts.project.experiments import check_name
 from scripts.project.layout import Project
-from scripts.runfolder.layout import MANIFEST, PRODUCED, REQUIREMENTS
+from scripts.runfolder.layout import CODE, MANIFEST, PRODUCED, PRODUCED_IN_CODE, REQUIREMENTS
 from scripts.runfolder.manifest import Manifest, read_manifest
 
 
@@ -36,10 +36,12 @@ def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
 
 
 def copy_given(source: Path, destination: Path) -> None:
-    """What run folder `source` was given (code, shared, environment/) into `destination`:
-    everything but what running it produced at its top level."""
+    """What run folder `source` was given (code, shared, environment/, job.yaml) into
+    `destination`: everything but what running it produced, at the top and in the code
+    root."""
+    produced_in = {source: set(PRODUCED), source / CODE: set(PRODUCED_IN_CODE)}
 
     def produced(folder: str, names: list[str]) -> set[str]:
-        return set(PRODUCED).intersection(names) if Path(folder) == source else set()
+        return produced_in.get(Path(folder), set()).intersection(names)
 
     shutil.copytree(source, destination, dirs_exist_ok=True, ignore=produced)

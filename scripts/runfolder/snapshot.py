@@ -38,9 +38,9 @@ class IgnoreRules:
                 return cls(PathSpec.from_lines("gitignore", rules.read_text().splitlines()), prefix)
         return cls(PathSpec([]), prefix)
 
-    def under(self, prefix: str) -> "IgnoreRules":
-        """The same rules for a folder copied to `prefix` below their folder."""
-        return IgnoreRules(self.spec, prefix)
+    def deeper(self, folder: str) -> "IgnoreRules":
+        """The same rules for a folder copied to `folder` (ending in /) below this one."""
+        return IgnoreRules(self.spec, f"{self.prefix}{folder}")
 
     def excludes(self, path: str) -> bool:
         return self.spec.match_file(f"{self.prefix}{path}")

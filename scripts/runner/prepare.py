@@ -26,11 +26,15 @@ from scripts.jobspec.parity import cloud_environment, not_applied_locally, time_
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
 from scripts.runfolder.layout import (
+    CODE,
     FALLBACK_ARTIFACTS,
     FALLBACK_STORE,
+    JOB_SPEC,
+    LOGS,
+    OUTPUTS,
     REQUIREMENTS,
-    SHARED,
     output_folder,
+    shared_folder,
 )
 from scripts.runfolder.manifest import Manifest
 from scripts.runfolder.recorded import copy_given, recorded_run
@@ -91,7 +95,8 @@ def prepare_experiment(
             ".env.local or a key vault)"
         )
     timeout = time_limit(job, source.job_file)
-    inputs = resolve_inputs(job, source.folder, project.data)
+    code = source.code(job)
+    inputs = resolve_inputs(job, source.job_file.parent, project.data)
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
     command = render_command(job, inputs, outputs)
     extra = tracking_requirements(project, source.requirements)
@@ -113,15 +118,19 @@ def prepare_experiment(
             git=git,
         )
 
+    # The debugger's breakpoints are set in the sources; the job runs the run folder's copy.
+    sources = [(source.folder / code, Path(CODE))] if code is not None else []
+    if code is not None and source.uses_shared:  # the more specific first
+        sources.insert(0, (project.shared_package, Path(CODE) / shared_folder(code)))
     run = _prepare(
         project,
         experiment,
         source.requirements,
         extra,
-        lambda folder: fill_run_folder(folder, source),
+        lambda folder: fill_run_folder(folder, source, code),
         manifest,
         variables,
-        debugging,
+        (debugging, sources) if debugging else None,
     )
     _say_what_differs(job)  # once the run is ready: a refused run says one line only
     return run
@@ -139,7 +148,7 @@ def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
         recorded.local_tracking_requirements,
         lambda folder: copy_given(source, folder),
         lambda run_name: recorded.for_rerun(run_name, rerun_of=str(source)),
-        _unmasked(recorded.environment_variables, source / recorded.job_file),
+        _unmasked(recorded.environment_variables, source / JOB_SPEC),
     )
 
 
@@ -206,25 +215,26 @@ def _prepare(
     fill: Callable[[Path], None],
     manifest_for: Callable[[str], Manifest],
     variables: dict[str, str],
-    debugging: Debugging | None = None,
+    debugging: tuple[Debugging, list[tuple[Path, Path]]] | None = None,
 ) -> LocalRun:
     """The run: `variables` are the job's environment variables (run.json records them
-    with secrets masked)."""
+    with secrets masked); `debugging` with the source folders whose copies (relative to
+    the run folder) the job runs."""
     debug_extra = debug_requirements(project) if debugging else ""
     venv, built = ensure_environment(project, requirements, extra + debug_extra)
     served = served_tracking(requirements)
     with new_run_folder(project, experiment) as folder:
         fill(folder)
         manifest = manifest_for(folder.name)
-        for output in manifest.output_folders:
-            (folder / output).mkdir(parents=True, exist_ok=True)
+        for made in (OUTPUTS, LOGS, *manifest.output_folders):  # as Azure ML makes them
+            (folder / CODE / made).mkdir(parents=True, exist_ok=True)
         store, artifacts, tracked = _track(project, folder, manifest)
         tracking = tracking_variables(store, manifest.mlflow_experiment, tracked.run_id)
-        sources = [
-            (project.shared_package, folder / SHARED),  # inside the run folder: first
-            (project.experiments / experiment, folder),
-        ]
-        debug = debug_variables(debugging, variables, sources) if debugging else {}
+        debug = {}
+        if debugging:
+            options, sources = debugging
+            copies = [(original, folder / copy) for original, copy in sources]
+            debug = debug_variables(options, variables, copies)
         environment = payload_environment(venv, variables | tracking | debug)
     through = (
         f", through a local MLflow server (the job's MLflow {mlflow_version(requirements)}"
@@ -234,11 +244,12 @@ def _prepare(
     )
     if debugging:
         report.note(
-            f"debugging:   the job waits up to {debugging.timeout_seconds} s for a debugger on "
-            f"{debugging.address}; breakpoints in experiments/{experiment}/ and shared/ apply"
+            f"debugging:   the job waits up to {debugging[0].timeout_seconds} s for a debugger "
+            f"on {debugging[0].address}; breakpoints in experiments/{experiment}/ and shared/ "
+            "apply"
         )
     report.note(
-        f"run folder:  {folder}\n"
+        f"run folder:  {folder} (the job runs in {CODE}/)\n"
         f"environment: {venv.relative_to(project.root)} ({'built now' if built else 'reused'})\n"
         f"tracking:    {store}, experiment {manifest.mlflow_experiment!r}{through}\n"
         f"command:     {manifest.command}"

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from scripts.console import report
 from scripts.console.cli import INTERRUPTED, stop_signals_as_ctrl_c
 from scripts.console.errors import CommandError, StoreError, from_os_error
-from scripts.runfolder.layout import JOB_LOG, LOGS, MANIFEST, OUTPUTS, TRACKING_SERVER_LOG
+from scripts.runfolder.layout import ATTACHED, CODE, JOB_LOG, MANIFEST, TRACKING_SERVER_LOG
 from scripts.runfolder.manifest import timestamp
 from scripts.runner.orphans import identity
 from scripts.runner.prepare import LocalRun
@@ -40,7 +40,7 @@ def run_tracked(run: LocalRun) -> int:
                 started = time.perf_counter()  # the job's time, not its tracking server's
                 code, stopped = execute(
                     run.command,
-                    run.folder,
+                    run.folder / CODE,
                     environment,
                     run.folder / JOB_LOG,
                     job_started,
@@ -98,9 +98,9 @@ def _record_outcome(run: LocalRun, status: str, code: int, seconds: float) -> No
     manifest.ended = timestamp()
     manifest.duration_seconds = round(seconds, 3)
     try:
-        for folder in (OUTPUTS, LOGS):
+        for folder, artifact_path in ATTACHED:
             if (run.folder / folder).is_dir():
-                attach_artifacts(run.tracked, run.folder / folder, folder)
+                attach_artifacts(run.tracked, run.folder / folder, artifact_path)
         inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
         record_params(run.store, run.tracked.run_id, inputs)
         finish_run(run.store, run.tracked.run_id, status, time.time())

@@ -11,7 +11,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
@@ -23,12 +23,16 @@ from scripts.cloud.job import build_job, find_placeholder
 from scripts.cloud.submission import follow, submit
 from scripts.cloud.workspace import Workspace, workspace_from_settings
 from scripts.console.errors import CommandError, UsageError
-from scripts.jobspec.overrides import parse_override
+from scripts.jobspec.job import load_job_document
+from scripts.jobspec.overrides import apply_overrides, parse_override
 from scripts.project.git import GitState
 from scripts.project.layout import Project
 from scripts.runfolder.isolate import check_source, create_run_folder
 from tests.fake_azure import FakeClient, FakeJobs
 from tests.helpers import Outcome, run, run_folders, write
+
+if TYPE_CHECKING:
+    from scripts.cloud.job import AmlJob
 
 EXPERIMENT = "example_experiment"
 JOB_FILE = "azure-ml-job.yaml"
@@ -71,7 +75,7 @@ def test_dry_run_through_just_prints_the_resolved_job(project: Path) -> None:
     assert job["experiment_name"] == EXPERIMENT
     assert job["compute"] == "azureml:cpu-cluster"
     assert job["inputs"]["epochs"] == "3"
-    assert job["code"] == str(folder)
+    assert job["code"] == str(folder / "code")
     assert job["environment"]["build"]["path"] == str(folder / "environment")
     assert job["tags"] == {
         "local_run_name": folder.name,
@@ -87,7 +91,7 @@ def test_a_sweep_job_runs_its_trials_from_the_run_folder(dry_run: DryRun) -> Non
     assert (job["type"], job["name"], job["experiment_name"]) == ("sweep", folder.name, EXPERIMENT)
     assert job["compute"] == "azureml:cpu-cluster"
     assert job["inputs"]["epochs"] == "5"
-    assert job["trial"]["code"] == str(folder)
+    assert job["trial"]["code"] == str(folder / "code")
     assert job["trial"]["environment"]["build"]["path"] == str(folder / "environment")
     assert set(job["search_space"]) == {"learning_rate", "hidden_units"}
     assert job["objective"] == {"goal": "maximize", "primary_metric": "test_accuracy"}
@@ -217,15 +221,23 @@ def run_folder(project: Path) -> Path:
     return create_run_folder(check_source(Project(project), EXPERIMENT))
 
 
+def build(
+    run_folder: Path,
+    job_file: str,
+    sets: list[str],
+    git: GitState | None = None,
+    description: str | None = None,
+) -> "AmlJob":
+    """The job `just aml` builds for `run_folder` from the experiment's `job_file`."""
+    path = run_folder.parents[2] / "experiments" / EXPERIMENT / job_file
+    overrides = [parse_override(text) for text in sets]
+    document = apply_overrides(load_job_document(path), overrides, path)
+    return build_job(run_folder, path, document, overrides, git, description)
+
+
 def test_submission_sends_the_run_folder_as_the_job(run_folder: Path) -> None:
     git = GitState(commit="abc123", branch="main", dirty=True)
-    job = build_job(
-        run_folder,
-        "azure-ml-job.yaml",
-        [parse_override(COMPUTE), parse_override("inputs.epochs=4")],
-        git,
-        "four epochs",
-    )
+    job = build(run_folder, "azure-ml-job.yaml", [COMPUTE, "inputs.epochs=4"], git, "four epochs")
     client = FakeClient(FakeJobs())
 
     assert submit(job, client, WORKSPACE) == run_folder.name
@@ -233,7 +245,7 @@ def test_submission_sends_the_run_folder_as_the_job(run_folder: Path) -> None:
     (sent,) = client.jobs.created
     assert (sent.type, sent.name, sent.description) == ("command", run_folder.name, "four epochs")
     assert sent.experiment_name == EXPERIMENT
-    assert Path(sent.code) == run_folder
+    assert Path(sent.code) == run_folder / "code"
     assert Path(sent.environment.path) == run_folder / "environment"  # the build context
     assert sent.tags["git_dirty"] == "true" and sent.tags["git_commit"] == "abc123"
     body = sent._to_job()._to_rest_object()  # the REST body the SDK would send
@@ -247,7 +259,7 @@ def test_submission_sends_the_run_folder_as_the_job(run_folder: Path) -> None:
 
 
 def test_a_sweep_submission_sends_the_run_folder_as_its_trials_code(run_folder: Path) -> None:
-    job = build_job(run_folder, SWEEP_FILE, [parse_override(COMPUTE)], None, "sweep it")
+    job = build(run_folder, SWEEP_FILE, [COMPUTE], None, "sweep it")
     client = FakeClient(FakeJobs())
 
     submit(job, client, WORKSPACE)
@@ -256,7 +268,7 @@ def test_a_sweep_submission_sends_the_run_folder_as_its_trials_code(run_folder: 
     body = sent._to_rest_object()  # the REST body the SDK would send
     assert body.properties.job_type == "Sweep"
     assert body.properties.description == "sweep it"
-    assert body.properties.trial.code_id == str(run_folder)
+    assert body.properties.trial.code_id == str(run_folder / "code")
     assert body.properties.compute_id == "cpu-cluster"
     assert body.properties.objective.primary_metric == "test_accuracy"
 
@@ -265,7 +277,7 @@ def test_a_sweep_submission_sends_the_run_folder_as_its_trials_code(run_folder: 
 def test_stream_follows_the_job_and_exits_with_its_outcome(
     run_folder: Path, status: str, code: int
 ) -> None:
-    job = build_job(run_folder, "azure-ml-job.yaml", [parse_override(COMPUTE)], None)
+    job = build(run_folder, "azure-ml-job.yaml", [COMPUTE])
     client = FakeClient(FakeJobs(final_status=status))
 
     assert follow(submit(job, client, WORKSPACE), client, WORKSPACE) == code
@@ -295,7 +307,7 @@ def http_error(status: int, message: str) -> HttpResponseError:
 def test_submission_failures_say_what_to_do(
     run_folder: Path, error: Exception, advice: str
 ) -> None:
-    job = build_job(run_folder, "azure-ml-job.yaml", [parse_override(COMPUTE)], None)
+    job = build(run_folder, "azure-ml-job.yaml", [COMPUTE])
 
     with pytest.raises(CommandError, match=re.escape(advice)):
         submit(job, FakeClient(FakeJobs(raises=error)), WORKSPACE)
@@ -343,3 +355,47 @@ def test_a_dependency_change_rebuilds_only_that_experiments_image(
 
     assert environment_version("alpha") == alpha
     assert environment_version("beta") != beta
+
+
+def test_local_inputs_are_uploaded_from_the_job_files_folder(
+    project: Path, cli: Callable[..., Outcome]
+) -> None:
+    """`code: src` and `path: ./data/...` (which .amlignore keeps out of the code): the SDK
+    takes the code from the run folder and the input from the experiment, where the job
+    file is, and uploads it from there; missing, the dry run says so in one line."""
+    experiment = project / "experiments" / EXPERIMENT
+    job_file = write(
+        experiment / "relative-input.yaml",
+        """
+        type: command
+        code: src
+        command: python -m example_experiment.main --data ${{inputs.table}}
+        inputs:
+          table:
+            type: uri_folder
+            path: ./data/table
+        environment:
+          build:
+            path: environment
+        compute: azureml:cpu-cluster
+        """,
+    )
+    table = write(experiment / "data" / "table" / "rows.csv", "a\n1\n").parent
+    try:
+        source = check_source(Project(project), EXPERIMENT, job_file.name)
+        run_folder = create_run_folder(source)
+        job: Any = build(run_folder, job_file.name, [])
+        assert Path(job.code) == run_folder / "code"
+        assert (run_folder / "code" / "example_experiment" / "main.py").is_file()
+        assert Path(job._base_path, job.inputs["table"].path).resolve() == table
+
+        shutil.rmtree(table)
+        outcome = cli(aml.main, project, EXPERIMENT, "-f", job_file.name, "--dry-run")
+        assert outcome.code == 2
+        assert outcome.error_line == (
+            f"input 'table': {table} does not exist, and the job uploads it from there: "
+            "create it or give --set inputs.table.path=PATH"
+        )
+    finally:
+        job_file.unlink()
+        shutil.rmtree(table, ignore_errors=True)

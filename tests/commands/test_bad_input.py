@@ -75,6 +75,13 @@ def test_a_folder_that_clashes_with_the_run_folder_layout(
     assert "alpha/environment clashes with the run-folder layout: rename it" in usage_error("alpha")
 
 
+def test_a_folder_where_shared_goes(workspace: Path, usage_error: Callable[..., str]) -> None:
+    write(workspace / "experiments" / "alpha" / "src" / "shared" / "mine.py", "")
+    assert "alpha/src/shared is where the run folder puts `shared`: rename it" in usage_error(
+        "alpha"
+    )
+
+
 def test_set_of_an_undeclared_input(usage_error: Callable[..., str]) -> None:
     assert usage_error("alpha", "--set", "inputs.epochs=3") == (
         "--set inputs.epochs: azure-ml-job.yaml declares no input 'epochs' (declared: none); "

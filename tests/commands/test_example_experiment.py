@@ -1,6 +1,7 @@
 """End to end through `just`: the quickstart's `just local example_experiment` on a copy of
 this repository, read back from the real MLflow store with the MLflow client."""
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -51,8 +52,8 @@ def test_outputs_are_written_into_the_run_folder(
     example_run: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     folder, result = example_run
-    assert (folder / "outputs" / "model.joblib").stat().st_size > 0
-    assert (folder / "outputs" / "learning_curve.png").read_bytes().startswith(b"\x89PNG")
+    assert (folder / "code" / "outputs" / "model.joblib").stat().st_size > 0
+    assert (folder / "code" / "outputs" / "learning_curve.png").read_bytes().startswith(b"\x89PNG")
     assert "test accuracy: " in result.stdout
 
 
@@ -60,9 +61,14 @@ def test_local_tracking_packages_are_added_and_nothing_else(
     project: Path, example_run: tuple[Path, subprocess.CompletedProcess[str]]
 ) -> None:
     folder, _ = example_run
-    (environment,) = (project / "runs" / ".venvs").iterdir()
     requirements = (folder / "environment" / "requirements.txt").read_text()
-    assert (environment / "requirements.txt").read_text() == requirements
+    extra = json.loads((folder / "run.json").read_text())["local_tracking_requirements"]
+    (environment,) = [  # the run's: other tests may have made others in this project
+        venv
+        for venv in (project / "runs" / ".venvs").iterdir()
+        if (venv / "requirements.txt").read_text() == requirements
+        and (venv / "local-tracking.txt").read_text() == extra
+    ]
     added = (environment / "local-tracking.txt").read_text().splitlines()
     assert {line.split("==")[0] for line in added} <= {
         "sqlalchemy",

@@ -16,7 +16,7 @@ from scripts.project.layout import Project
 from scripts.runfolder import isolate
 from scripts.runfolder.isolate import check_source, create_run_folder
 from scripts.runfolder.names import new_run_name
-from tests.helpers import Outcome, run, write
+from tests.helpers import Outcome, add_job, run, write
 
 RUN_NAME = re.compile(r"\d{8}_\d{6}_[a-z]+_[a-z]+_[a-z0-9]{6}")
 
@@ -40,9 +40,11 @@ def test_run_folder_holds_experiment_shared_and_environment(
     folder = Path(outcome.out.strip())  # the path is all iso prints on stdout
     assert folder.parent == workspace / "runs" / "alpha"
     assert RUN_NAME.fullmatch(folder.name)
-    assert (folder / "azure-ml-job.yaml").is_file()
-    assert (folder / "src" / "alpha" / "__init__.py").is_file()
-    assert "hello from shared" in (folder / "src" / "shared" / "__init__.py").read_text()
+    code = folder / "code"  # the job's `code: .`: the experiment
+    assert (code / "azure-ml-job.yaml").is_file()
+    assert (folder / "job.yaml").read_bytes() == (code / "azure-ml-job.yaml").read_bytes()
+    assert (code / "src" / "alpha" / "__init__.py").is_file()
+    assert "hello from shared" in (code / "src" / "shared" / "__init__.py").read_text()
     environment = folder / "environment"
     assert sorted(p.name for p in environment.iterdir()) == [
         ".python-version",
@@ -118,7 +120,7 @@ def test_requirements_hold_only_the_experiments_own_dependencies(workspace: Path
 
 
 def test_shared_is_left_out_when_not_a_dependency(workspace: Path) -> None:
-    assert not (isolated(workspace, "beta") / "src" / "shared").exists()
+    assert not (isolated(workspace, "beta") / "code" / "src" / "shared").exists()
 
 
 def test_amlignore_is_honoured(workspace: Path) -> None:
@@ -129,7 +131,7 @@ def test_amlignore_is_honoured(workspace: Path) -> None:
     write(experiment / "keep.log", "x")
     write(experiment / "notes" / "data" / "nested.txt", "x")
 
-    folder = isolated(workspace, "alpha")
+    folder = isolated(workspace, "alpha") / "code"
 
     assert not (folder / "data").exists()
     assert not (folder / "train.log").exists()
@@ -142,7 +144,7 @@ def test_shared_amlignore_is_honoured(workspace: Path) -> None:
     write(workspace / "shared" / ".amlignore", "*.tmp\n")
     write(workspace / "shared" / "src" / "shared" / "scratch.tmp", "x")
 
-    folder = isolated(workspace, "alpha")
+    folder = isolated(workspace, "alpha") / "code"
 
     assert (folder / "src" / "shared" / "__init__.py").is_file()
     assert not (folder / "src" / "shared" / "scratch.tmp").exists()
@@ -153,7 +155,7 @@ def test_gitignore_applies_when_there_is_no_amlignore(workspace: Path) -> None:
     write(experiment / ".gitignore", "scratch/\n")
     write(experiment / "scratch" / "tmp.txt", "x")
 
-    assert not (isolated(workspace, "alpha") / "scratch").exists()
+    assert not (isolated(workspace, "alpha") / "code" / "scratch").exists()
 
 
 SECRET = "s3cr3tVALUE0123456789abcdefXYZ"  # fake; must never reach a run folder or a log
@@ -207,7 +209,7 @@ def test_credentials_are_never_copied(workspace: Path, cli: Callable[..., Outcom
 
     outcome = cli(iso.main, workspace, "alpha")
 
-    copied = files_under(Path(outcome.out.strip()))
+    copied = files_under(Path(outcome.out.strip()) / "code")
     assert not [name for name, content in copied.items() if SECRET.encode() in content]
     assert set(HARMLESS_FILES) <= set(copied)
     for name in ("notes.txt", "aws/credentials", "src/alpha/storage.py", "bundle.crt"):
@@ -234,7 +236,7 @@ def test_symbolic_links_are_followed_inside_the_repository_only(
     outcome = cli(iso.main, workspace, "alpha")
 
     assert outcome.code == 0, outcome.err
-    folder = Path(outcome.out.strip())
+    folder = Path(outcome.out.strip()) / "code"
     assert (folder / "notes.md").read_text() == "inside\n"
     assert not (folder / "notes.md").is_symlink()
     assert (folder / "docs" / "notes.md").read_text() == "inside\n"
@@ -281,8 +283,10 @@ def test_ignored_data_is_never_opened(workspace: Path) -> None:
     worker.join(timeout=60)
 
     assert folders, "isolation opened an ignored FIFO and blocked"
-    assert not (folders[0] / "data").exists()
-    assert not (folders[0] / "huge.bin").exists()
+    code = folders[0] / "code"
+    assert (code / "src" / "alpha").is_dir()
+    assert not (code / "data").exists()
+    assert not (code / "huge.bin").exists()
 
 
 def test_what_is_copied_is_what_azure_ml_would_upload(workspace: Path) -> None:
@@ -309,10 +313,60 @@ def test_what_is_copied_is_what_azure_ml_would_upload(workspace: Path) -> None:
     write(workspace / "shared" / "src" / "shared" / "data" / "table.csv", "x\n")
     write(workspace / "shared" / "src" / "shared" / "util.py", "x = 1\n")
 
-    folder = isolated(workspace, "alpha")
+    folder = isolated(workspace, "alpha") / "code"
 
     listing: Any = get_upload_files_from_folder(folder, ignore_file=get_ignore_file(folder))
     uploaded = {destination for _, destination in listing}  # (local path, upload path) pairs
     assert set(files_under(folder)) == uploaded
     assert {"data/keep.csv", "important.log", "src/alpha/sub/mod.py"} <= uploaded
     assert "src/shared/util.py" in uploaded and "src/shared/data/table.csv" not in uploaded
+
+
+def test_code_names_the_code_root_and_environment_stays_outside(workspace: Path) -> None:
+    """`code: src` as public examples write it: src/ is the code root, `shared` sits at its
+    top (beside the scripts), the job file and environment/ stay outside it."""
+    experiment = workspace / "experiments" / "alpha"
+    add_job(experiment, "python main.py")
+    job = experiment / "azure-ml-job.yaml"
+    job.write_text(job.read_text().replace("code: .", "code: src"))
+    write(experiment / "src" / "main.py", "print('hi')\n")
+    write(experiment / "src" / ".amlignore", "*.tmp\n")
+    write(experiment / "src" / "scratch.tmp", "x\n")
+    write(experiment / ".amlignore", "src/private/\n")  # the experiment's rules apply too
+    write(experiment / "src" / "private" / "key.txt", "x\n")
+
+    folder = isolated(workspace, "alpha")
+
+    assert sorted(files_under(folder / "code")) == [
+        ".amlignore",
+        "alpha/__init__.py",
+        "main.py",
+        "shared/__init__.py",
+    ]
+    assert (folder / "job.yaml").read_text() == job.read_text()
+    assert (folder / "environment" / "requirements.txt").is_file()
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("../beta", "code: ../beta in azure-ml-job.yaml is not a folder inside"),
+        ("missing", "code: missing in azure-ml-job.yaml is not a folder inside"),
+        ("azureml:my-code:1", "code: azureml:my-code:1 in azure-ml-job.yaml is not a local folder"),
+    ],
+)
+def test_code_outside_the_experiment_is_refused(
+    workspace: Path, cli: Callable[..., Outcome], code: str, problem: str
+) -> None:
+    experiment = workspace / "experiments" / "alpha"
+    add_job(experiment, "python main.py")
+    job = experiment / "azure-ml-job.yaml"
+    job.write_text(job.read_text().replace("code: .", f"code: {code}"))
+
+    outcome = cli(iso.main, workspace, "alpha")
+
+    assert outcome.code == 2
+    assert outcome.error_line.startswith(problem)
+    assert not (workspace / "runs" / "alpha").exists() or not any(
+        (workspace / "runs" / "alpha").iterdir()
+    )

@@ -15,7 +15,15 @@ import pytest
 from mlflow import MlflowClient
 
 from scripts import local, rerun
-from tests.helpers import Outcome, add_job, run, run_folders, start_script, start_slow_job
+from tests.helpers import (
+    Outcome,
+    add_job,
+    run,
+    run_folders,
+    start_script,
+    start_slow_job,
+    write,
+)
 
 
 def only_run_folder(root: Path) -> Path:
@@ -81,13 +89,14 @@ def test_a_damaged_environment_is_rebuilt(workspace: Path, cli: Callable[..., Ou
 
 
 def test_job_context_matches_azure_ml(workspace: Path, cli: Callable[..., Outcome]) -> None:
-    """Working directory = run folder, environment_variables set, outputs under the run,
-    the tooling's own Python environment out of the way."""
+    """Working directory = the code root, ./outputs and ./logs made before the job starts
+    (Azure ML's documented hello-world writes ./outputs/helloworld.txt with a shell `>`),
+    environment_variables set, outputs under the run, the tooling's Python out of the way."""
     experiment = workspace / "experiments" / "beta"
     add_job(
         experiment,
         "python -c \"import os, sys; print(os.getcwd()); print(os.environ['GREETING']); "
-        'print(sys.prefix)" && touch ${{outputs.model}}/weights.bin',
+        'print(sys.prefix)" && touch ${{outputs.model}}/weights.bin && echo hi > ./logs/own.txt',
         extra="""
         outputs:
           model:
@@ -104,9 +113,9 @@ def test_job_context_matches_azure_ml(workspace: Path, cli: Callable[..., Outcom
     folder = only_run_folder(workspace)
     assert outcome.code == 0, outcome.err
     cwd, greeting, prefix = outcome.out.splitlines()
-    assert (cwd, greeting) == (str(folder), "hi there")
+    assert (cwd, greeting) == (str(folder / "code"), "hi there")
     assert Path(prefix).parent == workspace / "runs" / ".venvs"
-    assert (folder / "outputs" / "model" / "weights.bin").is_file()
+    assert (folder / "code" / "outputs" / "model" / "weights.bin").is_file()
 
 
 def test_inputs_and_overrides_reach_the_command(
@@ -182,7 +191,7 @@ def test_every_run_is_an_mlflow_run_whether_or_not_the_job_uses_mlflow(
     assert tracked.info.status == "FAILED"
     assert tracked.info.run_name == manifest["run_name"]
     assert tracked.data.params == {"rows": "100"}
-    log = client.download_artifacts(tracked.info.run_id, "logs/std_log.txt")
+    log = client.download_artifacts(tracked.info.run_id, "user_logs/std_log.txt")
     assert Path(log).read_text() == "working on 100 rows\n"
 
 
@@ -347,3 +356,43 @@ def test_any_job_file_of_the_experiment_runs_and_reruns(
     assert (outside.code, missing.code) == (2, 2)
     assert outside.error_line.startswith("-f ../alpha/azure-ml-job.yaml is outside")
     assert missing.error_line.endswith("jobs/absent.yaml does not exist: check -f/--file")
+
+
+def test_code_src_runs_its_script_with_inputs_from_the_job_files_folder(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """A job as Azure ML's public examples write it: `code: src`, `python main.py`, shared
+    code imported from beside the script, a relative input that .amlignore keeps out of the
+    code snapshot (it is data, read where it is)."""
+    experiment = workspace / "experiments" / "alpha"
+    write(
+        experiment / "azure-ml-job.yaml",
+        """
+        type: command
+        code: src
+        command: python main.py ${{inputs.table}}
+        inputs:
+          table:
+            type: uri_file
+            path: ./data/table.csv
+        environment:
+          build:
+            path: environment
+        """,
+    )
+    write(
+        experiment / "src" / "main.py",
+        "import os, sys\nfrom shared import GREETING\n"
+        "print(sorted(os.listdir('.')), GREETING, open(sys.argv[1]).read().strip())\n",
+    )
+    write(experiment / ".amlignore", "data/\n")
+    table = write(experiment / "data" / "table.csv", "rows\n")
+
+    outcome = cli(local.main, workspace, "alpha")
+
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.strip() == (
+        "['alpha', 'logs', 'main.py', 'outputs', 'shared'] hello from shared rows"
+    )
+    manifest = json.loads((only_run_folder(workspace) / "run.json").read_text())
+    assert manifest["inputs"] == {"table": str(table)}

@@ -66,7 +66,7 @@ def test_manifest_records_the_run(workspace: Path, cli: Callable[..., Outcome]) 
     assert manifest["status"] == "FINISHED" and manifest["exit_code"] == 0
     assert manifest["started"] <= manifest["ended"]  # type: ignore[operator]
     assert isinstance(manifest["duration_seconds"], float)
-    log = (folder / "logs" / "std_log.txt").read_text()
+    log = (folder / "user_logs" / "std_log.txt").read_text()
     assert "to-stdout" in log and "to-stderr" in log and "bonjour" in log
 
 
@@ -101,7 +101,8 @@ def test_a_full_disk_while_the_job_runs_still_records_it(
         # Once the runner has logged "before" (it writes as the job prints, but not at once
         # on a busy machine), the disk is full from here on.
         "echo before; "
-        "for i in $(seq 200); do grep -q before logs/std_log.txt && break; sleep 0.05; done; "
+        "for i in $(seq 200); do grep -q before ../user_logs/std_log.txt && break; "
+        "sleep 0.05; done; "
         "head -c 2000000 /dev/zero > fill; yes x | head -c 100000; echo after; true",
     )
 
@@ -112,7 +113,7 @@ def test_a_full_disk_while_the_job_runs_still_records_it(
     (folder,) = {p.parent for p in small_disk.glob("*/run.json")}
     manifest = manifest_of(folder)
     assert (manifest["status"], manifest["exit_code"]) == ("FINISHED", 0)
-    assert (folder / "logs" / "std_log.txt").read_text().startswith("before\n")
+    assert (folder / "user_logs" / "std_log.txt").read_text().startswith("before\n")
     assert "warning: std_log.txt is incomplete: No space left on device" in outcome.err
     assert outcome.out.endswith("after\n")  # the job went on, its output too
 
@@ -214,13 +215,13 @@ def test_the_runs_table() -> None:
 def test_sigint_to_the_job_records_killed(workspace: Path) -> None:
     process, folder = start_slow_job(workspace)
 
-    os.kill(int((folder / "pid").read_text()), signal.SIGINT)
+    os.kill(int((folder / "code" / "pid").read_text()), signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
 
     assert process.returncode == 130, stderr
     manifest = manifest_of(folder)
     assert (manifest["status"], manifest["exit_code"]) == ("KILLED", 130)
-    assert "started" in (folder / "logs" / "std_log.txt").read_text()
+    assert "started" in (folder / "user_logs" / "std_log.txt").read_text()
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
@@ -279,7 +280,7 @@ def test_sigterm_to_just_reaches_the_job_and_leaves_no_orphan(workspace: Path) -
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "started"
     folder = newest_folder(workspace)
-    job = int((folder / "pid").read_text())
+    job = int((folder / "code" / "pid").read_text())
 
     process.send_signal(signal.SIGTERM)  # to just alone
     _, stderr = process.communicate(timeout=30)
@@ -294,7 +295,7 @@ def test_a_run_whose_runner_was_killed_is_recorded_killed_by_the_next_listing(
     workspace: Path, cli: Callable[..., Outcome]
 ) -> None:
     process, folder = start_slow_job(workspace)
-    job = int((folder / "pid").read_text())
+    job = int((folder / "code" / "pid").read_text())
     process.kill()  # SIGKILL: the runner records nothing; its job lives on, orphaned
     process.communicate(timeout=30)
     assert manifest_of(folder)["status"] == "RUNNING"
@@ -319,7 +320,7 @@ def test_manifest_says_running_and_the_log_grows_while_the_job_runs(workspace: P
     process, folder = start_slow_job(workspace)
     try:
         assert manifest_of(folder)["status"] == "RUNNING"
-        assert (folder / "logs" / "std_log.txt").read_text() == "started\n"
+        assert (folder / "user_logs" / "std_log.txt").read_text() == "started\n"
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.communicate(timeout=30)
@@ -351,19 +352,21 @@ def test_rerun_repeats_the_recorded_run_after_the_source_changed(
     (original,) = {p.parent for p in (workspace / "runs").glob("beta/*/run.json")}
     add_job(experiment, "echo changed", extra="inputs:\n  x: 1\n")
     write(experiment / "src" / "beta" / "__init__.py", "raise RuntimeError('changed')\n")
+    write(original / "code" / "outputs" / "model.bin", "written by the first run\n")
 
     again = cli(rerun.main, workspace, str(original.relative_to(workspace)))
 
     assert again.code == 0, again.err
     assert first.out.splitlines()[0] == again.out.splitlines()[0] == "value=42"
     (rerun_folder,) = {p.parent for p in (workspace / "runs").glob("beta/*/run.json")} - {original}
-    assert (rerun_folder / "src" / "beta" / "logs" / "keep.txt").is_file()
-    assert (rerun_folder / "logs" / "std_log.txt").read_text() == "value=42\n"  # its own log
+    assert (rerun_folder / "code" / "src" / "beta" / "logs" / "keep.txt").is_file()
+    assert not any((rerun_folder / "code" / "outputs").iterdir())  # made afresh, empty
+    assert (rerun_folder / "user_logs" / "std_log.txt").read_text() == "value=42\n"  # its own log
     manifest = manifest_of(rerun_folder)
     assert manifest["rerun_of"] == str(original)
     assert manifest["run_name"] == rerun_folder.name
     assert manifest["command"] == manifest_of(original)["command"]
-    assert "changed" not in (rerun_folder / "src" / "beta" / "__init__.py").read_text()
+    assert "changed" not in (rerun_folder / "code" / "src" / "beta" / "__init__.py").read_text()
 
 
 def test_secrets_in_environment_variables_reach_the_job_but_not_the_record(
@@ -426,5 +429,5 @@ def test_a_closed_terminal_does_not_stall_the_job(workspace: Path) -> None:
     process.stdout.close()  # like `just local beta | head -0`
 
     assert process.wait(timeout=120) == 0, process.stderr.read()
-    log = (newest_folder(workspace) / "logs" / "std_log.txt").read_text().splitlines()
+    log = (newest_folder(workspace) / "user_logs" / "std_log.txt").read_text().splitlines()
     assert log[-1] == "199999"

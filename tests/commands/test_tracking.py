@@ -76,7 +76,7 @@ def test_outputs_and_logs_are_attached_as_artifacts(project: Path, local: Local)
     run = tracked(project, folder)
 
     artifacts = {a.path for a in client(project).list_artifacts(run.info.run_id, "outputs")}
-    logs = client(project).download_artifacts(run.info.run_id, "logs/std_log.txt")
+    logs = client(project).download_artifacts(run.info.run_id, "user_logs/std_log.txt")
 
     assert run.info.status == "FINISHED"
     assert artifacts == {"outputs/model.joblib", "outputs/learning_curve.png"}
@@ -453,7 +453,7 @@ def test_a_job_of_another_mlflow_version_is_tracked_through_a_server(
     assert logged.info.status == "FINISHED"
     assert logged.data.params["client"] == mlflow_pin.split("==")[1]
     assert logged.data.metrics["before"] == 1.0
-    server_log = (folder / "logs" / "local_mlflow_server.txt").read_text()
+    server_log = (folder / "system_logs" / "local_mlflow_server.txt").read_text()
     assert "Finished server process" in server_log  # stopped, not left serving
     venv = workspace / "runs" / ".venvs"
     assert not list(venv.glob("*/lib/python*/site-packages/sqlalchemy"))
@@ -490,7 +490,7 @@ def test_a_served_jobs_server_dies_with_a_killed_runner(workspace: Path) -> None
     process = start_script(workspace, "local", "skewed")
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "waiting"
-    log = (newest_folder(workspace) / "logs" / "local_mlflow_server.txt").read_text()
+    log = (newest_folder(workspace) / "system_logs" / "local_mlflow_server.txt").read_text()
     started = re.search(r"Started server process \[(\d+)\]", log)
     assert started, log
     server = int(started[1])
