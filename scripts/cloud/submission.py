@@ -13,7 +13,7 @@ from scripts.console import report
 from scripts.console.errors import CommandError
 
 if TYPE_CHECKING:
-    from scripts.cloud.job import AmlJob
+    from scripts.jobspec.schema import AmlJob
 
 
 def submit(

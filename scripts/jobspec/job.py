@@ -8,6 +8,10 @@ from scripts.console.errors import UsageError
 
 JobDict = dict[str, Any]
 
+# `environment: {build: {path: environment}}` names the scaffolding's build context, the
+# run folder's environment/ (scripts/runfolder/layout.py).
+BUILD_CONTEXT = "environment"
+
 # A job spec is a few hundred values; these bound what a hostile or broken file can cost
 # (nested YAML anchors expand a 500-byte file to billions of values once written out).
 MAX_JOB_FILE_BYTES = 1_000_000

@@ -21,8 +21,10 @@ runs/<experiment>/<run name>/
 
 from pathlib import PurePosixPath
 
+from scripts.jobspec.job import BUILD_CONTEXT
+
 CODE = "code"
-ENVIRONMENT = "environment"
+ENVIRONMENT = BUILD_CONTEXT
 DOCKERFILE = f"{ENVIRONMENT}/Dockerfile"
 PYTHON_VERSION = f"{ENVIRONMENT}/.python-version"
 REQUIREMENTS = f"{ENVIRONMENT}/requirements.txt"

@@ -3,6 +3,7 @@ folder is made, and the environment, the MLflow store, the command and the job's
 are settled. If any of it fails, the new run folder is removed."""
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,10 +22,12 @@ from scripts.jobspec.job import (
     masked,
     secret_names,
 )
-from scripts.jobspec.overrides import apply_overrides, parse_override
+from scripts.jobspec.overrides import Override, apply_overrides, parse_override
 from scripts.jobspec.parity import cloud_environment, not_applied_locally, time_limit
+from scripts.jobspec.schema import check_job, relocated, sdk_version
+from scripts.project.cache import derived
 from scripts.project.layout import JOB_FILE_NAME, Project
-from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
+from scripts.runfolder.isolate import Source, check_source, fill_run_folder, new_run_folder
 from scripts.runfolder.layout import (
     CODE,
     FALLBACK_ARTIFACTS,
@@ -96,6 +99,7 @@ def prepare_experiment(
         )
     timeout = time_limit(job, source.job_file)
     code = source.code(job)
+    _check_as_aml_does(project, source, job, parsed, code)
     inputs = resolve_inputs(job, source.job_file.parent, project.data)
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
     command = render_command(job, inputs, outputs)
@@ -150,6 +154,23 @@ def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
         lambda run_name: recorded.for_rerun(run_name, rerun_of=str(source)),
         _unmasked(recorded.environment_variables, source / JOB_SPEC),
     )
+
+
+def _check_as_aml_does(
+    project: Project, source: Source, job: JobDict, overrides: list[Override], code: str | None
+) -> None:
+    """azure-ai-ml's own schema check of the job file with the `--set`s, as `just aml` makes
+    it: what the cloud would refuse is refused here too. The verdict is kept for the same
+    job-file bytes, `--set`s and SDK version, so only a changed job pays the SDK's ~2 s."""
+    here = source.folder / code if code is not None else source.folder
+    checked = [*overrides, *relocated(job, here, project.dockerfile.parent)]
+    salt = json.dumps([sdk_version(), [[o.key, o.value] for o in checked]])
+
+    def check() -> bool:
+        check_job(source.job_file, checked)
+        return True
+
+    derived(project, "sdk-check", source.job_file, check, salt)
 
 
 def _say_what_differs(job: JobDict) -> None:

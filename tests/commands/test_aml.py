@@ -32,7 +32,7 @@ from tests.fake_azure import FakeClient, FakeJobs
 from tests.helpers import Outcome, run, run_folders, write
 
 if TYPE_CHECKING:
-    from scripts.cloud.job import AmlJob
+    from scripts.jobspec.schema import AmlJob
 
 EXPERIMENT = "example_experiment"
 JOB_FILE = "azure-ml-job.yaml"

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from scripts import local, rerun
+from scripts import aml, local, rerun
+from scripts.runner import prepare
 from tests.helpers import (
     Outcome,
     add_job,
@@ -124,10 +125,12 @@ def test_inputs_and_overrides_reach_the_command(
     add_job(
         workspace / "experiments" / "beta",
         "echo epochs=${{inputs.epochs}} $[[limit=${{inputs.limit}}]]",
-        extra="inputs:\n  epochs: 10\n  limit:\n    type: integer\n    optional: true\n",
+        extra="inputs:\n  epochs: 10\n  limit: 5\n",
     )
 
-    outcome = cli(local.main, workspace, "beta", "--set", "inputs.epochs=3")
+    outcome = cli(
+        local.main, workspace, "beta", "--set", "inputs.epochs=3", "--set", "inputs.limit="
+    )
 
     assert outcome.code == 0, outcome.err
     assert outcome.out.strip() == "epochs=3"
@@ -396,3 +399,45 @@ def test_code_src_runs_its_script_with_inputs_from_the_job_files_folder(
     )
     manifest = json.loads((only_run_folder(workspace) / "run.json").read_text())
     assert manifest["inputs"] == {"table": str(table)}
+
+
+def test_what_the_dry_run_refuses_local_refuses_alike(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """`optional: true` on a command job's input: azure-ai-ml's schema refuses it, so the
+    local run does, before anything is made, in the dry run's words."""
+    add_job(
+        workspace / "experiments" / "beta",
+        "echo ${{inputs.seed}}",
+        extra="inputs:\n  seed:\n    type: integer\n    optional: true\n",
+    )
+
+    dry_run = cli(aml.main, workspace, "beta", "--dry-run")
+    locally = cli(local.main, workspace, "beta")
+
+    assert dry_run.code == locally.code == 2
+    assert locally.error_line == dry_run.error_line
+    assert locally.error_line.startswith(
+        "azure-ml-job.yaml is not a valid Azure ML job: inputs.seed"
+    )
+    assert not run_folders(workspace)  # nothing made, by either
+
+
+def test_the_sdks_verdict_is_kept_per_job_file_and_sets(
+    workspace: Path, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repeated run does not check again (azure-ai-ml takes ~2 s to import); an edited job
+    file or other `--set`s are checked anew."""
+    experiment = workspace / "experiments" / "beta"
+    add_job(experiment, "echo ${{inputs.epochs}}", extra="inputs:\n  epochs: 1\n")
+    assert cli(local.main, workspace, "beta").code == 0
+    checked: list[Path] = []
+    monkeypatch.setattr(prepare, "check_job", lambda job_file, sets: checked.append(job_file))
+
+    assert cli(local.main, workspace, "beta").code == 0
+    assert checked == []
+    assert cli(local.main, workspace, "beta", "--set", "inputs.epochs=2").code == 0
+    assert checked == [experiment / "azure-ml-job.yaml"]
+    add_job(experiment, "echo ${{inputs.epochs}}!", extra="inputs:\n  epochs: 1\n")
+    assert cli(local.main, workspace, "beta").code == 0
+    assert len(checked) == 2

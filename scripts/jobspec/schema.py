@@ -1,0 +1,130 @@
+"""The job spec as azure-ai-ml's own schema reads it. `just aml` builds the job it submits
+with it; `just local` checks with it first, so that a run starts only from a job file (and
+`--set`s) that `just aml --dry-run` would accept too (README, "Local and cloud").
+
+azure-ai-ml takes ~2 s to import: callers that run often keep the verdict (runs/.cache).
+"""
+
+import logging
+import re
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+from scripts.console.errors import UsageError
+from scripts.jobspec.job import BUILD_CONTEXT, JobDict
+from scripts.jobspec.overrides import Override
+
+if TYPE_CHECKING:
+    from azure.ai.ml.entities import Command
+    from azure.ai.ml.sweep import SweepJob
+
+    AmlJob: TypeAlias = Command | SweepJob
+
+
+def sdk_version() -> str:
+    """azure-ai-ml's version, read from the package without importing it."""
+    spec = find_spec("azure.ai.ml")
+    assert spec and spec.origin, "azure-ai-ml is a dependency of the tooling"
+    text = (Path(spec.origin).parent / "_version.py").read_text()
+    found = re.search(r"^VERSION\s*=\s*[\"']([^\"']+)[\"']", text, re.MULTILINE)
+    assert found, "azure/ai/ml/_version.py names its VERSION"
+    return found[1]
+
+
+def check_job(job_file: Path, overrides: list[Override]) -> None:
+    """A UsageError saying what to fix unless the SDK loads and validates `job_file` with
+    `overrides` (which must place code and build context where they exist)."""
+    validate(load(job_file, overrides), job_file.name)
+
+
+def load(path: Path, overrides: list[Override]) -> "AmlJob":
+    from azure.ai.ml import load_job
+    from azure.ai.ml.entities import Command
+    from azure.ai.ml.exceptions import ValidationException
+    from azure.ai.ml.sweep import SweepJob
+    from marshmallow import ValidationError
+
+    _quiet_sdk()
+    try:
+        job = load_job(
+            source=path,
+            params_override=[{override.key: override.value} for override in overrides],
+        )
+    except (ValidationException, ValidationError) as error:
+        problem = _field_problem(error) or _one_line(error)
+        raise UsageError(f"{path.name} is not a valid Azure ML job: {problem}") from None
+    if not isinstance(job, Command | SweepJob):
+        raise UsageError(
+            f"{path.name} is a {job.type!r} job: just aml submits command and sweep jobs"
+        )
+    return job
+
+
+def relocated(document: JobDict, code: Path, build_context: Path) -> list[Override]:
+    """Overrides pointing the job's code (a sweep's: its trial's), if it has any, at `code`
+    and the scaffolding's build context (`build: path: environment`), if it uses it, at
+    `build_context`; absolute, so that nothing depends on the current directory."""
+    trial = document.get("trial")
+    runs, at = (trial, ("trial",)) if isinstance(trial, dict) else (document, ())
+    moved = []
+    if runs.get("code") is not None:
+        moved.append(Override((*at, "code"), str(code)))
+    environment = runs.get("environment")
+    build = environment.get("build") if isinstance(environment, dict) else None
+    if isinstance(build, dict) and str(build.get("path", "")).strip("./") == BUILD_CONTEXT:
+        moved.append(Override((*at, "environment", "build", "path"), str(build_context)))
+    return moved
+
+
+def validate(job: "AmlJob", job_file: str) -> None:
+    """The SDK's own offline validation. A sweep job has none beyond the schema checked by
+    load_job (the SDK validates sweeps only when it submits them)."""
+    from azure.ai.ml.entities import Command
+
+    if isinstance(job, Command):
+        result = job._validate()
+        if not result.passed:
+            raise UsageError(f"{job_file} does not validate: {_one_line(result.error_messages)}")
+
+
+def _quiet_sdk() -> None:
+    """The SDK announces its experimental classes on every load (its logger is set to INFO
+    when it is imported); they are not the user's news."""
+    logging.getLogger("azure.ai.ml").setLevel(logging.ERROR)
+
+
+def _field_problem(error: BaseException) -> str | None:
+    """`field.path: message` for the first field marshmallow rejected. The SDK re-raises its
+    schema errors as pages of JSON; the innermost error still has them structured."""
+    from marshmallow import ValidationError
+
+    messages = None
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ValidationError) and isinstance(cause.messages, dict):
+            messages = cause.messages
+        cause = cause.__cause__ or cause.__context__
+    return _first_message(messages, "") if messages else None
+
+
+def _first_message(node: object, path: str) -> str | None:
+    """Depth first through marshmallow's messages: {field: [message or nested messages]},
+    where `_schema` holds the messages of the field itself."""
+    if isinstance(node, str):
+        return f"{path}: {_one_line(node)}" if path else _one_line(node)
+    children: list[tuple[object, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            children.append((value, path if key == "_schema" else f"{path}.{key}".lstrip(".")))
+    elif isinstance(node, list):
+        children = [(value, path) for value in node]
+    for child, child_path in children:
+        found = _first_message(child, child_path)
+        if found:
+            return found
+    return None
+
+
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())[:300]
