@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from scripts.console import report
-from scripts.console.cli import ArgumentParser, run_cli
+from scripts.console.cli import ArgumentParser, free_port, run_cli
 from scripts.console.errors import CommandError
 from scripts.project.layout import Project
 from scripts.project.uv import uv_binary
@@ -46,7 +46,7 @@ from scripts.runfolder.manifest import Manifest, read_manifest
 from scripts.runner.prepare import LocalRun, prepare_experiment
 from scripts.runner.process import shell_command
 from scripts.tracking.project_store import TRACKING_URI_VARIABLE
-from scripts.tracking.server import free_port, serving
+from scripts.tracking.server import serving
 from scripts.tracking.store import finish_run
 
 EXPERIMENT = "example_experiment"

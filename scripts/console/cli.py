@@ -36,6 +36,15 @@ def experiment_parser(command: str, description: str) -> ArgumentParser:
 LOCALHOST = "127.0.0.1"  # the only address a server the tooling starts listens on
 
 
+def free_port() -> int:
+    """A port nothing listens on at LOCALHOST now (the OS's choice)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((LOCALHOST, 0))
+        return int(probe.getsockname()[1])
+
+
 def check_port_free(port: int, remedy: str) -> None:
     """A UsageError ending in `remedy` if something already listens on LOCALHOST:`port`."""
     import socket  # only the commands that listen pay for it

@@ -12,9 +12,7 @@ from scripts.jobspec.job import JobDict
 # Fields Azure ML applies to where and how a job runs, which have no local meaning.
 _CLOUD_ONLY = ("compute", "services", "identity", "queue_settings")
 _CLOUD_ONLY_RESOURCES = ("instance_type", "shm_size", "docker_args", "properties")
-# Not reproduced locally yet: said, never silently ignored.
-_NOT_YET = ("distribution",)
-_READ_ONLY_MODES = ("ro_mount", "download")
+_NOT_MOUNTED = "direct"  # the input is its URI; any other mode (ro_mount, the default)
 
 
 def time_limit(job: JobDict, source: Path) -> int | None:
@@ -42,15 +40,19 @@ def not_applied_locally(job: JobDict) -> list[str]:
             for field in _CLOUD_ONLY_RESOURCES
             if resources.get(field) is not None
         ]
-        if _count(resources.get("instance_count")) > 1:
-            said.append("resources.instance_count (one process here)")
-    said += [f"{field} (one process here)" for field in _NOT_YET if job.get(field) is not None]
-    said += [
-        f"inputs.{name}.mode {spec['mode']} (not enforced: the job could write to it)"
-        for name, spec in (job.get("inputs") or {}).items()
-        if isinstance(spec, dict) and spec.get("mode") in _READ_ONLY_MODES
-    ]
+        if _count(resources.get("instance_count")) > 1 and job.get("distribution") is None:
+            said.append("resources.instance_count without distribution (one process here)")
     return said
+
+
+def read_only_inputs(job: JobDict) -> list[str]:
+    """The inputs Azure ML gives the job read-only: every data input (`path:`) but one in
+    `direct` mode (ro_mount is the default; `download` writes are lost)."""
+    return [
+        name
+        for name, spec in (job.get("inputs") or {}).items()
+        if isinstance(spec, dict) and "path" in spec and spec.get("mode") != _NOT_MOUNTED
+    ]
 
 
 def cloud_environment(job: JobDict) -> str | None:

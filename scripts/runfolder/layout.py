@@ -11,7 +11,8 @@ runs/<experiment>/<run name>/
     environment/                  Docker build context: Dockerfile, requirements.txt,
                                   .python-version (outside the code root, as in Azure ML)
     job.yaml                      the job file the run was made from
-    user_logs/std_log.txt         the job's stdout and stderr (`just local`, Azure ML's name)
+    user_logs/std_log.txt         the job's stdout and stderr (`just local`, Azure ML's name);
+                                  std_log_process_N.txt for process N of a distributed job
     system_logs/local_mlflow_server.txt   the MLflow server the job logged through, when its
                                   MLflow is another version than the tooling's
     run.json                      the run's manifest (`just local`, see manifest.py)
@@ -52,6 +53,11 @@ ATTACHED = (
     (f"{CODE}/{OUTPUTS}", OUTPUTS), (f"{CODE}/{LOGS}", LOGS),
     (USER_LOGS, USER_LOGS), (SYSTEM_LOGS, SYSTEM_LOGS),
 )  # fmt: skip
+
+
+def process_log(rank: int | str) -> str:
+    """The log of process `rank` of a distributed job (Azure ML's name)."""
+    return f"{USER_LOGS}/std_log_process_{rank}.txt"
 
 
 def output_folder(name: str) -> str:

@@ -38,6 +38,8 @@ class Manifest:
     metrics: dict[str, float] = field(default_factory=dict)  # latest value of each
     output_folders: list[str] = field(default_factory=list)  # one per declared output
     timeout_seconds: int | None = None  # the job's limits.timeout: stopped after it
+    distribution: dict[str, Any] | None = None  # a distributed job's type and counts
+    read_only_inputs: list[str] = field(default_factory=list)  # read-only on Azure ML
     job_file: str = JOB_FILE_NAME  # the job spec it ran (`-f`), inside the experiment
     rerun_of: str | None = None
     # The runner's and the job's processes ({"pid", "start"}), so that a run whose runner
@@ -59,6 +61,8 @@ class Manifest:
             git=self.git,
             output_folders=self.output_folders,
             timeout_seconds=self.timeout_seconds,
+            distribution=self.distribution,
+            read_only_inputs=self.read_only_inputs,
             job_file=self.job_file,
             rerun_of=rerun_of,
         )

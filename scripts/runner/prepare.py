@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from scripts.console import report
 from scripts.jobspec.command import render_command
+from scripts.jobspec.distribution import read_distribution
 from scripts.jobspec.inputs import resolve_inputs
 from scripts.jobspec.job import (
     MASK,
@@ -23,7 +24,12 @@ from scripts.jobspec.job import (
     secret_names,
 )
 from scripts.jobspec.overrides import Override, apply_overrides, parse_override
-from scripts.jobspec.parity import cloud_environment, not_applied_locally, time_limit
+from scripts.jobspec.parity import (
+    cloud_environment,
+    not_applied_locally,
+    read_only_inputs,
+    time_limit,
+)
 from scripts.jobspec.schema import check_job, relocated, sdk_version
 from scripts.project.cache import derived
 from scripts.project.layout import JOB_FILE_NAME, Project
@@ -98,6 +104,7 @@ def prepare_experiment(
             ".env.local or a key vault)"
         )
     timeout = time_limit(job, source.job_file)
+    distribution = read_distribution(job, source.job_file)
     code = source.code(job)
     _check_as_aml_does(project, source, job, parsed, code)
     inputs = resolve_inputs(job, source.job_file.parent, project.data)
@@ -116,6 +123,8 @@ def prepare_experiment(
             environment_variables=masked(variables),
             output_folders=list(outputs.values()),
             timeout_seconds=timeout,
+            distribution=distribution,
+            read_only_inputs=read_only_inputs(job),
             job_file=job_file,
             requirements_sha256=hashlib.sha256(source.requirements.encode()).hexdigest(),
             local_tracking_requirements=extra,

@@ -1,14 +1,18 @@
-"""The job's process: its environment, its shell, its output tee'd to the terminal and to
-logs/std_log.txt, and how Ctrl-C, SIGTERM and SIGHUP reach it."""
+"""The job's processes (one, or one per rank of a distributed job): their environment,
+their shell, their output tee'd to the terminal and to their logs, how Ctrl-C, SIGTERM and
+SIGHUP reach them, and how one failing stops the others."""
 
+import contextlib
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import IO, BinaryIO
@@ -22,7 +26,8 @@ _DROPPED_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
 _DROPPED_PREFIXES = ("MLFLOW_",)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 CTRL_C_WINDOW_SECONDS = 5  # a Ctrl-C this soon after another one escalates
-TIMEOUT_GRACE_SECONDS = 10  # after limits.timeout's SIGTERM, before SIGKILL
+TIMEOUT_GRACE_SECONDS = 10  # after the SIGTERM that stops a job, before SIGKILL
+Group = list[subprocess.Popen[bytes]]  # the job's processes
 
 
 def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]:
@@ -46,29 +51,80 @@ def shell_command(command: str) -> list[str]:
     return [shutil.which("bash") or "/bin/sh", "-c", command]
 
 
+@dataclass(frozen=True)
+class JobProcess:
+    """One process of the job: its environment, its log, whether the terminal shows it."""
+
+    environment: dict[str, str]
+    log: Path
+    shown: bool = True
+
+
 def execute(
     command: str,
     folder: Path,
-    environment: dict[str, str],
-    log: Path,
+    processes: Sequence[JobProcess],
     started: Callable[[int], None],
     timeout_seconds: int | None = None,
 ) -> tuple[int, bool]:
-    """Run `command` in `folder` (`started` is told its pid), its output streaming to the
-    terminal and into `log`; its exit code (128+N for signal N), and whether the runner was
-    told to stop.
+    """Run `command` in `folder` once per process (`started` is told the first one's pid),
+    each one's output streaming into its log and, if shown, to the terminal; the job's exit
+    code (128+N for signal N), and whether the runner was told to stop.
 
     While the job runs, stop signals are recorded, not raised: a terminal's Ctrl-C reaches
     the job itself (same process group), and a second one within a few seconds terminates
     it, a third kills it (a job may catch Ctrl-C and go on); SIGTERM and SIGHUP sent to the
     runner are passed on to it. The runner waits for the job to end either way.
 
-    A job still running after `timeout_seconds` (the job's limits.timeout) is stopped as
-    Azure ML cancels one: SIGTERM, then SIGKILL after a grace period; it counts as stopped.
+    The first process to fail stops the others, and its exit code is the job's, as Azure ML
+    ends a distributed job. A job still running after `timeout_seconds` (limits.timeout)
+    is stopped as Azure ML cancels one. Stopping is SIGTERM, then SIGKILL after a grace
+    period; a timeout counts as told to stop.
     """
-    log.parent.mkdir(exist_ok=True)
     stops: list[float] = []  # when each stop signal came
-    process = subprocess.Popen(
+    group: Group = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        now = time.monotonic()
+        recent = [moment for moment in stops if now - moment <= CTRL_C_WINDOW_SECONDS]
+        stops.append(now)
+        if signum != signal.SIGINT:
+            _send(group, signum)
+        elif not recent:  # the terminal gave it to the job too
+            report.note(
+                f"stopping: the job got Ctrl-C; press it again within {CTRL_C_WINDOW_SECONDS} s "
+                "to terminate it (SIGTERM), a third time to kill it (SIGKILL)"
+            )
+        else:
+            _send(group, signal.SIGTERM if len(recent) == 1 else signal.SIGKILL)
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+    with contextlib.ExitStack() as logs:
+        pumps: list[threading.Thread] = []
+        job_logs: list[tuple[Path, _Log]] = []
+        try:
+            for spec in processes:
+                spec.log.parent.mkdir(exist_ok=True)
+                job_log = _Log(logs.enter_context(spec.log.open("wb", buffering=0)))
+                job_logs.append((spec.log, job_log))
+                group.append(_start(command, folder, spec.environment))
+                pumps += _pumps(group[-1], job_log, spec.shown)
+        except BaseException:  # the processes started so far must not run on alone
+            _send(group, signal.SIGKILL)
+            raise
+        started(group[0].pid)
+        code = _wait(group, timeout_seconds, stops)
+        for pump in pumps:
+            pump.join()
+    for path, job_log in job_logs:
+        if job_log.failure:
+            report.warning(f"{path.name} is incomplete: {from_os_error(job_log.failure)}")
+    return code, bool(stops)
+
+
+def _start(command: str, folder: Path, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         shell_command(command),
         cwd=folder,
         env=environment,
@@ -76,58 +132,78 @@ def execute(
         stderr=subprocess.PIPE,
     )
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        now = time.monotonic()
-        recent = [moment for moment in stops if now - moment <= CTRL_C_WINDOW_SECONDS]
-        stops.append(now)
-        if signum != signal.SIGINT:
-            process.send_signal(signum)
-        elif not recent:  # the terminal gave it to the job too
-            report.note(
-                f"stopping: the job got Ctrl-C; press it again within {CTRL_C_WINDOW_SECONDS} s "
-                "to terminate it (SIGTERM), a third time to kill it (SIGKILL)"
-            )
-        elif len(recent) == 1:
-            process.terminate()
-        else:
-            process.kill()
 
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, stop)
-    started(process.pid)
+def _pumps(process: subprocess.Popen[bytes], log: "_Log", shown: bool) -> list[threading.Thread]:
+    """Started threads copying the process's stdout and stderr into `log` (as it comes:
+    the log is read while the job runs) and, if `shown`, to the terminal."""
     assert process.stdout is not None and process.stderr is not None
-    with log.open("wb", buffering=0) as log_file:  # unbuffered: on disk as it comes
-        job_log = _Log(log_file)
-        pumps = [
-            threading.Thread(target=_tee, args=(process.stdout, sys.stdout.buffer, job_log)),
-            threading.Thread(target=_tee, args=(process.stderr, sys.stderr.buffer, job_log)),
-        ]
-        for pump in pumps:
-            pump.start()
-        code = _wait(process, timeout_seconds, stops)
-        for pump in pumps:
-            pump.join()
-    if job_log.failure:
-        report.warning(f"{log.name} is incomplete: {from_os_error(job_log.failure)}")
-    return (128 - code if code < 0 else code), bool(stops)
+    pumps = []
+    for stream, terminal in ((process.stdout, sys.stdout), (process.stderr, sys.stderr)):
+        shown_on = terminal.buffer if shown else None
+        pumps.append(threading.Thread(target=_tee, args=(stream, shown_on, log)))
+        pumps[-1].start()
+    return pumps
 
 
-def _wait(process: subprocess.Popen[bytes], timeout_seconds: int | None, stops: list[float]) -> int:
-    try:
-        return process.wait(timeout_seconds)
-    except subprocess.TimeoutExpired:
-        pass
-    report.warning(
-        f"the job ran past its limits.timeout ({timeout_seconds} s): stopping it (SIGTERM, "
-        f"then SIGKILL after {TIMEOUT_GRACE_SECONDS} s), as Azure ML cancels it"
-    )
-    stops.append(time.monotonic())
-    process.terminate()
-    try:
-        return process.wait(TIMEOUT_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait()
+def _wait(group: Group, timeout_seconds: int | None, stops: list[float]) -> int:
+    """Wait for every process of `group`; the job's exit code: the first failure's, else 0.
+    The first failure stops the others, as does the timeout."""
+    ended: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
+    for index, process in enumerate(group):
+        threading.Thread(
+            target=lambda i=index, p=process: ended.put((i, p.wait())), daemon=True
+        ).start()
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    kill_at: float | None = None
+    codes: dict[int, int] = {}
+    failure: int | None = None
+    while len(codes) < len(group):
+        due = min((t for t in (deadline, kill_at) if t is not None), default=None)
+        try:
+            index, code = ended.get(
+                timeout=None if due is None else max(0.0, due - time.monotonic())
+            )
+        except queue.Empty:
+            if kill_at is not None and time.monotonic() >= kill_at:
+                _send(group, signal.SIGKILL)
+                kill_at = None
+            elif deadline is not None and time.monotonic() >= deadline:
+                report.warning(
+                    f"the job ran past its limits.timeout ({timeout_seconds} s): stopping it "
+                    f"(SIGTERM, then SIGKILL after {TIMEOUT_GRACE_SECONDS} s), as Azure ML "
+                    "cancels it"
+                )
+                stops.append(time.monotonic())
+                deadline, kill_at = None, _stop(group)
+            continue
+        codes[index] = _exit_code(code)
+        if code != 0 and failure is None:
+            failure = codes[index]
+            if len(codes) < len(group) and not stops:
+                report.warning(
+                    f"process {index} failed (exit code {failure}): stopping the others, as "
+                    "Azure ML ends a distributed job"
+                )
+                kill_at = _stop(group)
+    return failure or 0
+
+
+def _stop(group: Group) -> float:
+    """SIGTERM to every process still running; when to SIGKILL them."""
+    _send(group, signal.SIGTERM)
+    return time.monotonic() + TIMEOUT_GRACE_SECONDS
+
+
+def _send(group: Group, signum: int) -> None:
+    for process in group:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signum)
+
+
+def _exit_code(code: int) -> int:
+    """A shell's report of a process's end: 128+N for signal N."""
+    return 128 - code if code < 0 else code
 
 
 class _Log:
@@ -149,11 +225,11 @@ class _Log:
                 self.failure = error
 
 
-def _tee(source: IO[bytes], terminal: BinaryIO, log: _Log) -> None:
+def _tee(source: IO[bytes], terminal: BinaryIO | None, log: _Log) -> None:
     """Copy the job's output to the log (as it comes: the log is read while the job runs, and
-    kept if the runner is killed) and the terminal until the job closes it; a closed
-    terminal (`just local X | head`) must not stall the job, so the log goes on alone."""
-    live: BinaryIO | None = terminal
+    kept if the runner is killed) and the terminal, if given, until the job closes it; a
+    closed terminal (`just local X | head`) must not stall the job: the log goes on alone."""
+    live = terminal
     for chunk in iter(lambda: source.read1(65536), b""):  # type: ignore[attr-defined]
         log.write(chunk)
         if live:

@@ -3,19 +3,31 @@ with its outputs and logs attached, and run.json completed, whatever happened.""
 
 import contextlib
 import os
+import shlex
 import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from scripts.console import report
-from scripts.console.cli import INTERRUPTED, stop_signals_as_ctrl_c
+from scripts.console.cli import INTERRUPTED, LOCALHOST, free_port, stop_signals_as_ctrl_c
 from scripts.console.errors import CommandError, StoreError, from_os_error
-from scripts.runfolder.layout import ATTACHED, CODE, JOB_LOG, MANIFEST, TRACKING_SERVER_LOG
+from scripts.jobspec.distribution import process_variables
+from scripts.runfolder.layout import (
+    ATTACHED,
+    CODE,
+    JOB_LOG,
+    MANIFEST,
+    TRACKING_SERVER_LOG,
+    process_log,
+)
 from scripts.runfolder.manifest import timestamp
+from scripts.runner.debugging import SETTING as DEBUG_SETTING
 from scripts.runner.orphans import identity
 from scripts.runner.prepare import LocalRun
-from scripts.runner.process import STOP_SIGNALS, execute
+from scripts.runner.process import STOP_SIGNALS, JobProcess, execute
+from scripts.runner.read_only import Snapshot, first_change, snapshot
 from scripts.tracking.project_store import TRACKING_URI_VARIABLE
 from scripts.tracking.store import attach_artifacts, finish_run, latest_metrics, record_params
 
@@ -35,14 +47,14 @@ def run_tracked(run: LocalRun) -> int:
             with contextlib.suppress(OSError):  # a full disk: the job must run all the same
                 run.manifest.write(run.folder)
 
+        guarded = _read_only_inputs(run)
         try:
             with _job_environment(run) as environment:
                 started = time.perf_counter()  # the job's time, not its tracking server's
                 code, stopped = execute(
                     run.command,
                     run.folder / CODE,
-                    environment,
-                    run.folder / JOB_LOG,
+                    _processes(run, environment),
                     job_started,
                     run.manifest.timeout_seconds,
                 )
@@ -54,6 +66,7 @@ def run_tracked(run: LocalRun) -> int:
             code, stopped, seconds = 1, False, 0.0
         for signum in STOP_SIGNALS:  # the outcome is recorded, come what may
             signal.signal(signum, signal.SIG_IGN)
+        _report_writes(guarded)
         _record_outcome(run, status_of(code, stopped), code, seconds)
     finally:
         for signum, handler in handlers.items():
@@ -69,7 +82,7 @@ def _job_environment(run: LocalRun) -> Iterator[dict[str, str]]:
     if not run.served:
         yield run.environment
         return
-    from scripts.tracking.server import HOST, free_port, serving  # its imports cost ~10 ms
+    from scripts.tracking.server import HOST, serving  # its imports cost ~10 ms
 
     report.note(f"starting an MLflow server on {HOST} for the job's MLflow ...")
     log = run.folder / TRACKING_SERVER_LOG
@@ -78,6 +91,50 @@ def _job_environment(run: LocalRun) -> Iterator[dict[str, str]]:
         with stop_signals_as_ctrl_c():  # SIGTERM while it starts: as Ctrl-C, it is stopped
             server = stack.enter_context(serving(run.store, run.artifacts, free_port(), log))
         yield run.environment | {TRACKING_URI_VARIABLE: server.url}
+
+
+def _processes(run: LocalRun, environment: dict[str, str]) -> list[JobProcess]:
+    """The job's process, or one per rank of a distributed job: each with its variables
+    and its own log, the terminal showing the first; a debugger waits in the first only."""
+    distribution = run.manifest.distribution
+    if distribution is None:
+        return [JobProcess(environment, run.folder / JOB_LOG)]
+    ranks = process_variables(distribution, free_port)
+    report.note(
+        f"distribution: {distribution['type']}, {len(ranks)} processes on {LOCALHOST}; the "
+        f"terminal shows process 0, each one's output is in {process_log('N')}"
+    )
+    first = environment
+    others = {name: value for name, value in environment.items() if name != DEBUG_SETTING}
+    return [
+        JobProcess(
+            (others if rank else first) | variables, run.folder / process_log(rank), rank == 0
+        )
+        for rank, variables in enumerate(ranks)
+    ]
+
+
+def _read_only_inputs(run: LocalRun) -> dict[str, tuple[Path, Snapshot]]:
+    """Each input Azure ML gives the job read-only, its local path and what is there now."""
+    guarded = {}
+    for name in run.manifest.read_only_inputs:
+        value = run.manifest.inputs.get(name)
+        if value is not None:
+            path = Path(shlex.split(value)[0])
+            guarded[name] = (path, snapshot(path))
+    return guarded
+
+
+def _report_writes(guarded: dict[str, tuple[Path, Snapshot]]) -> None:
+    """A warning for each read-only input the job changed."""
+    for name, (path, before) in guarded.items():
+        changed = first_change(before, path)
+        if changed:
+            report.warning(
+                f"the job changed its input {name!r} ({changed}), which Azure ML gives it "
+                "read-only (mounted, the write fails; downloaded, it is lost): write to "
+                "./outputs or a declared output instead"
+            )
 
 
 def status_of(code: int, stopped: bool) -> str:

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from scripts.runner import prepare
 from tests.helpers import (
     Outcome,
     add_job,
+    newest_folder,
     run,
     run_folders,
     start_script,
@@ -441,3 +443,170 @@ def test_the_sdks_verdict_is_kept_per_job_file_and_sets(
     add_job(experiment, "echo ${{inputs.epochs}}!", extra="inputs:\n  epochs: 1\n")
     assert cli(local.main, workspace, "beta").code == 0
     assert len(checked) == 2
+
+
+RENDEZVOUS = """
+import os, socket, sys, time
+rank, size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+me = f"{rank}:{os.environ['LOCAL_RANK']}:{os.environ['NODE_RANK']}"
+address = (os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]))
+if rank == 0:
+    with socket.create_server(address) as server:
+        peers = [server.accept()[0].makefile().readline().strip() for _ in range(size - 1)]
+    print("rank 0 met", " ".join(sorted(peers)))
+else:
+    for _ in range(200):
+        try:
+            with socket.create_connection(address) as link:
+                link.sendall(f"{me}\\n".encode())
+            break
+        except ConnectionRefusedError:
+            time.sleep(0.05)
+    print("rank", rank, "sent", me)
+"""
+
+DISTRIBUTED = """
+resources:
+  instance_count: 2
+distribution:
+  type: pytorch
+  process_count_per_instance: 2
+"""
+
+
+def test_a_pytorch_job_runs_every_rank_and_they_meet_on_localhost(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """2 nodes x 2 processes: four processes rendezvous at MASTER_ADDR:MASTER_PORT (plain
+    sockets: no torch needed); the terminal shows rank 0, each rank logs to its own file."""
+    experiment = workspace / "experiments" / "beta"
+    write(experiment / "rendezvous.py", RENDEZVOUS)
+    add_job(experiment, "python rendezvous.py", extra=DISTRIBUTED)
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.strip() == "rank 0 met 1:1:0 2:0:1 3:1:1"
+    logs = only_run_folder(workspace) / "user_logs"
+    assert sorted(p.name for p in logs.iterdir()) == [
+        f"std_log_process_{rank}.txt" for rank in range(4)
+    ]
+    assert (logs / "std_log_process_2.txt").read_text() == "rank 2 sent 2:0:1\n"
+    manifest = json.loads((only_run_folder(workspace) / "run.json").read_text())
+    assert manifest["distribution"] == {
+        "type": "pytorch",
+        "instance_count": 2,
+        "process_count_per_instance": 2,
+    }
+
+
+def test_the_first_failing_rank_stops_the_others(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    experiment = workspace / "experiments" / "beta"
+    write(
+        experiment / "ranks.py",
+        """
+        import glob, os, sys, time
+        open(f"pid_{os.environ['RANK']}", "w").write(str(os.getpid()))
+        while os.environ["RANK"] == "3":
+            if len(glob.glob("pid_*")) == 4:  # every rank is running
+                sys.exit(3)
+            time.sleep(0.02)
+        time.sleep(60)
+        """,
+    )
+    add_job(experiment, "python ranks.py", extra=DISTRIBUTED)
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 3
+    assert "warning: process 3 failed (exit code 3): stopping the others" in outcome.err
+    folder = only_run_folder(workspace)
+    assert json.loads((folder / "run.json").read_text())["status"] == "FAILED"
+    for rank in range(3):
+        with pytest.raises(ProcessLookupError):
+            os.kill(int((folder / "code" / f"pid_{rank}").read_text()), 0)
+
+
+def test_ctrl_c_stops_every_rank(workspace: Path) -> None:
+    experiment = workspace / "experiments" / "beta"
+    write(
+        experiment / "ranks.py",
+        """
+        import os, time
+        open(f"pid_{os.environ['RANK']}", "w").write(str(os.getpid()))
+        print("started", flush=True)
+        time.sleep(60)
+        """,
+    )
+    add_job(experiment, "python ranks.py", extra=DISTRIBUTED)
+    process = start_script(workspace, "local", "beta")
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "started"  # rank 0; the others start alike
+    folder = only_run_folder(workspace) / "code"
+    for _ in range(200):
+        if len(list(folder.glob("pid_*"))) == 4:
+            break
+        time.sleep(0.05)
+
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
+    process.communicate(timeout=30)
+
+    assert process.returncode == 130
+    for pid_file in folder.glob("pid_*"):
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)
+
+
+def test_every_rank_logs_into_the_one_mlflow_run(
+    project: Path, cli: Callable[..., Outcome]
+) -> None:
+    experiment = project / "experiments" / "example_experiment"
+    job_file = write(
+        experiment / "ranks.yaml",
+        """
+        type: command
+        code: .
+        command: >-
+          python -c "import mlflow, os; mlflow.log_metric('rank_' + os.environ['RANK'], 1)"
+        environment:
+          build:
+            path: environment
+        distribution:
+          type: pytorch
+          process_count_per_instance: 2
+        """,
+    )
+    try:
+        outcome = cli(local.main, project, "example_experiment", "-f", job_file.name)
+    finally:
+        job_file.unlink()
+
+    assert outcome.code == 0, outcome.err
+    manifest = json.loads((newest_folder(project) / "run.json").read_text())
+    client = MlflowClient(f"sqlite:///{project / 'runs' / 'mlflow.db'}")
+    metrics = client.get_run(manifest["tracking_run_id"]).data.metrics
+    assert metrics == {"rank_0": 1.0, "rank_1": 1.0}
+
+
+def test_a_write_into_a_read_only_input_is_reported(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """Azure ML mounts data inputs read-only (ro_mount, the default): locally they are your
+    own files, so a write is reported (a permission would not stop a job run as root)."""
+    experiment = workspace / "experiments" / "beta"
+    data = write(experiment / "data" / "rows.csv", "a\n").parent
+    inputs = "inputs:\n  data:\n    type: uri_folder\n    path: ./data\n"
+    add_job(experiment, "cat ${{inputs.data}}/rows.csv", extra=inputs)
+    reading = cli(local.main, workspace, "beta")
+    add_job(experiment, "echo b >> ${{inputs.data}}/rows.csv", extra=inputs)
+
+    writing = cli(local.main, workspace, "beta")
+
+    assert reading.code == writing.code == 0
+    assert "read-only" not in reading.err
+    assert (
+        f"warning: the job changed its input 'data' ({data / 'rows.csv'}), which Azure ML "
+        "gives it read-only"
+    ) in writing.err

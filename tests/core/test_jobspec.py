@@ -1,8 +1,10 @@
 """The job spec in-process: `--set` parsing and applying, inputs resolved to local values,
 and the command rendered with `${{ }}` references and `$[[ ]]` optional parts."""
 
+import json
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,16 @@ import pytest
 
 from scripts.console.errors import UsageError
 from scripts.jobspec.command import render_command
+from scripts.jobspec.distribution import Distribution, process_variables, read_distribution
 from scripts.jobspec.inputs import resolve_inputs
-from scripts.jobspec.job import environment_variables, load_job
+from scripts.jobspec.job import JobDict, environment_variables, load_job
 from scripts.jobspec.overrides import apply_overrides, parse_override
-from scripts.jobspec.parity import cloud_environment, not_applied_locally, time_limit
+from scripts.jobspec.parity import (
+    cloud_environment,
+    not_applied_locally,
+    read_only_inputs,
+    time_limit,
+)
 from tests.helpers import write
 
 JOB_FILE = Path("experiments/beta/azure-ml-job.yaml")
@@ -229,11 +237,22 @@ def test_every_field_a_local_run_does_not_apply_is_named() -> None:
         "queue_settings (cloud only)",
         "resources.shm_size (cloud only)",
         "resources.docker_args (cloud only)",
-        "resources.instance_count (one process here)",
-        "distribution (one process here)",
-        "inputs.data.mode ro_mount (not enforced: the job could write to it)",
     ]
     assert not_applied_locally({"command": "x", "resources": {"instance_count": 1}}) == []
+    assert not_applied_locally({"command": "x", "resources": {"instance_count": 2}}) == [
+        "resources.instance_count without distribution (one process here)"
+    ]
+
+
+def test_data_inputs_are_read_only_but_in_direct_mode() -> None:
+    inputs = {
+        "default": {"type": "uri_folder", "path": "."},
+        "mounted": {"path": ".", "mode": "ro_mount"},
+        "downloaded": {"path": ".", "mode": "download"},
+        "direct": {"path": "https://example.invalid/x.csv", "mode": "direct"},
+        "literal": 3,
+    }
+    assert read_only_inputs({"inputs": inputs}) == ["default", "mounted", "downloaded"]
 
 
 REGISTRY_ENVIRONMENT = "azureml://registries/azureml/environments/sklearn-1.5/labels/latest"
@@ -290,3 +309,70 @@ def test_data_references_resolve_to_their_local_copies(experiment: Path) -> None
         "store": str(data / "datastores" / "workspaceblobstore" / "raw" / "2026"),
         "file": str(data / "labels" / "2" / "labels.csv"),
     }
+
+
+def settled(job: JobDict) -> Distribution:
+    distribution = read_distribution(job, Path("job.yaml"))
+    assert distribution is not None
+    return distribution
+
+
+def ports() -> Callable[[], int]:
+    counter = iter(range(29500, 29600))
+    return lambda: next(counter)
+
+
+def test_pytorch_ranks_span_every_node_and_process() -> None:
+    job = {
+        "resources": {"instance_count": 2},
+        "distribution": {"type": "pytorch", "process_count_per_instance": 2},
+    }
+    ranks = process_variables(settled(job), ports())
+
+    assert [(v["RANK"], v["LOCAL_RANK"], v["NODE_RANK"]) for v in ranks] == [
+        ("0", "0", "0"),
+        ("1", "1", "0"),
+        ("2", "0", "1"),
+        ("3", "1", "1"),
+    ]
+    assert {(v["MASTER_ADDR"], v["MASTER_PORT"], v["WORLD_SIZE"]) for v in ranks} == {
+        ("127.0.0.1", "29500", "4")
+    }
+
+
+def test_mpi_processes_get_open_mpis_variables() -> None:
+    job = {"distribution": {"type": "mpi", "process_count_per_instance": 3}}
+
+    ranks = process_variables(settled(job), ports())
+
+    assert [v["OMPI_COMM_WORLD_RANK"] for v in ranks] == ["0", "1", "2"]
+    assert {v["OMPI_COMM_WORLD_SIZE"] for v in ranks} == {"3"}
+    assert [v["OMPI_COMM_WORLD_LOCAL_RANK"] for v in ranks] == ["0", "1", "2"]
+
+
+def test_tensorflow_workers_and_parameter_servers_get_tf_config() -> None:
+    job = {"distribution": {"type": "tensorflow", "worker_count": 2, "parameter_server_count": 1}}
+
+    configs = [json.loads(v["TF_CONFIG"]) for v in process_variables(settled(job), ports())]
+
+    cluster = {"worker": ["127.0.0.1:29500", "127.0.0.1:29501"], "ps": ["127.0.0.1:29502"]}
+    assert configs == [
+        {"cluster": cluster, "task": {"type": "worker", "index": 0}},
+        {"cluster": cluster, "task": {"type": "worker", "index": 1}},
+        {"cluster": cluster, "task": {"type": "ps", "index": 0}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("job", "problem"),
+    [
+        ({"distribution": {"type": "ray"}}, "distribution type 'ray' is not reproduced locally"),
+        (
+            {"distribution": {"type": "pytorch", "process_count_per_instance": 0}},
+            "distribution.process_count_per_instance must be a whole number, at least 1",
+        ),
+    ],
+)
+def test_distributions_not_reproduced_are_refused(job: JobDict, problem: str) -> None:
+    with pytest.raises(UsageError, match=problem):
+        read_distribution(job, Path("job.yaml"))
