@@ -29,7 +29,13 @@ new *ARGS:
 rm *ARGS:
     @exec {{python}} -m scripts.rm "$@"
 
-# `just iso EXP`: pack EXP into runs/EXP/<run>/ exactly as an Azure ML job receives it
+# `just import JOB_FILE [NAME]`: a new experiment from an Azure ML job YAML and its code
+[no-exit-message]
+[group('setup')]
+import *ARGS:
+    @exec {{python}} -m scripts.import_job "$@"
+
+# `just iso EXP [-f FILE]`: pack EXP into runs/EXP/<run>/ exactly as an Azure ML job receives it
 [no-exit-message]
 [group('run')]
 iso *ARGS:

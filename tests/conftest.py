@@ -72,6 +72,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    """A committed copy of this repository for one test to change."""
+    return copy_repository(tmp_path / "repo")
+
+
+@pytest.fixture
 def cli(capfd: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
     """`cli(module.main, root, *args)`: the command, in this process, on the project at
     `root`, as `run_cli` runs it (failures become one line); its code, stdout and stderr

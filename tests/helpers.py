@@ -97,6 +97,23 @@ def copy_repository(root: Path) -> Path:
     return root
 
 
+ROOT_FILES = ("pyproject.toml", "uv.lock")
+
+
+def workspace_state(root: Path) -> dict[str, bytes | list[str]]:
+    """The root files' bytes and the experiments there are."""
+    state: dict[str, bytes | list[str]] = {name: (root / name).read_bytes() for name in ROOT_FILES}
+    state["experiments"] = sorted(p.name for p in (root / "experiments").iterdir())
+    return state
+
+
+def just(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`just ARGS` in `root`, asserted to succeed."""
+    result = run(["just", *args], root)
+    assert result.returncode == 0, f"just {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
 def git_commit_all(root: Path, message: str = "snapshot") -> None:
     if not (root / ".git").exists():
         run(["git", "init", "-q", "-b", "main"], root, check=True)

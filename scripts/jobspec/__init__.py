@@ -1,6 +1,7 @@
 """The Azure ML job spec as the local tooling reads it: the job YAML and its checks,
-`--set` overrides, inputs resolved to local values, and the command with its references
-replaced.
+`--set` overrides, inputs resolved to local values, the command with its references
+replaced, what one machine reproduces of it (parity.py, distribution.py), and azure-ai-ml's
+own schema (schema.py, which imports the SDK only when called).
 
 Owns: the meaning of the job YAML's fields for a local run.
 Must not: write anything or run anything (it only reads the job file and looks at the

@@ -53,13 +53,13 @@ def create_experiment(project: Project, name: str, source: str | None) -> Path:
     check_new_name(project, name)
     origin = experiment_dir(project, source) if source else None
     target = project.experiments / name
-    with _workspace_change(project, undo=lambda: shutil.rmtree(target, ignore_errors=True)):
+    with workspace_change(project, undo=lambda: shutil.rmtree(target, ignore_errors=True)):
         if origin:
             copy_experiment(origin, read_package(project, origin).name, target)
         else:
             render_template(project, target)
         declare_independent(project.pyproject, package_name(name))
-        _lock(project)
+        lock_workspace(project)
     return target
 
 
@@ -89,22 +89,22 @@ def remove_experiment(project: Project, name: str) -> None:
         if parked.exists():
             shutil.move(parked, folder)
 
-    with _workspace_change(project, undo=put_back):
+    with workspace_change(project, undo=put_back):
         parked.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(folder, parked)  # out of the workspace, whole, until the lock is done
         withdraw(project.pyproject, package)
-        _lock(project)
+        lock_workspace(project)
     shutil.rmtree(parked)
     _remove_if_empty(parked.parent)
 
 
-def _lock(project: Project) -> None:
+def lock_workspace(project: Project) -> None:
     report.note("updating uv.lock")
     run_uv(project, "lock")
 
 
 @contextmanager
-def _workspace_change(project: Project, undo: Callable[[], None]) -> Iterator[None]:
+def workspace_change(project: Project, undo: Callable[[], None]) -> Iterator[None]:
     """If the block fails or is interrupted (Ctrl-C, SIGTERM, SIGHUP), `undo()` runs and the
     root pyproject.toml and uv.lock get their bytes back; nothing cuts that short."""
     saved = {path: path.read_bytes() for path in (project.pyproject, project.lock) if path.exists()}

@@ -104,6 +104,11 @@ def _processes(run: LocalRun, environment: dict[str, str]) -> list[JobProcess]:
         f"distribution: {distribution['type']}, {len(ranks)} processes on {LOCALHOST}; the "
         f"terminal shows process 0, each one's output is in {process_log('N')}"
     )
+    if distribution["type"] == "mpi":
+        report.note(
+            "mpi: each process has Open MPI's OMPI_COMM_WORLD_* variables, but no mpirun "
+            "starts them: code that calls MPI itself (mpi4py, Horovod) does not connect here"
+        )
     first = environment
     others = {name: value for name, value in environment.items() if name != DEBUG_SETTING}
     return [

@@ -610,3 +610,21 @@ def test_a_write_into_a_read_only_input_is_reported(
         f"warning: the job changed its input 'data' ({data / 'rows.csv'}), which Azure ML "
         "gives it read-only"
     ) in writing.err
+
+
+def test_an_mpi_job_gets_open_mpis_variables_and_says_mpirun_is_not_used(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    add_job(
+        workspace / "experiments" / "beta",
+        "echo rank $OMPI_COMM_WORLD_RANK of $OMPI_COMM_WORLD_SIZE",
+        extra="distribution:\n  type: mpi\n  process_count_per_instance: 2\n",
+    )
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 0, outcome.err
+    assert outcome.out == "rank 0 of 2\n"
+    logs = only_run_folder(workspace) / "user_logs"
+    assert (logs / "std_log_process_1.txt").read_text() == "rank 1 of 2\n"
+    assert "no mpirun starts them: code that calls MPI itself" in outcome.err

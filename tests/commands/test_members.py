@@ -17,39 +17,13 @@ from pathlib import Path
 import pytest
 
 from scripts import new, rm
-from tests.helpers import (
-    Outcome,
-    copy_repository,
-    run,
-    write,
-)
-
-ROOT_FILES = ("pyproject.toml", "uv.lock")
-
-
-@pytest.fixture
-def fresh(tmp_path: Path) -> Path:
-    """A committed copy of this repository for one test to change."""
-    return copy_repository(tmp_path / "repo")
-
-
-def workspace_state(root: Path) -> dict[str, bytes | list[str]]:
-    """The root files' bytes and the experiments there are."""
-    state: dict[str, bytes | list[str]] = {name: (root / name).read_bytes() for name in ROOT_FILES}
-    state["experiments"] = sorted(p.name for p in (root / "experiments").iterdir())
-    return state
+from tests.helpers import Outcome, just, run, workspace_state, write
 
 
 def locked(root: Path) -> set[tuple[str, str]]:
     """The packages and versions in uv.lock (whose marker order depends on its history)."""
     lock = tomllib.loads((root / "uv.lock").read_text())
     return {(package["name"], package["version"]) for package in lock["package"]}
-
-
-def just(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    result = run(["just", *args], root)
-    assert result.returncode == 0, f"just {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_trace(

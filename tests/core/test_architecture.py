@@ -24,12 +24,13 @@ COMMANDS = {
     "sync",
     "test",
     "clean",
+    "import_job",
 }
 # Each core package and the core packages it may import (besides itself).
 MAY_IMPORT = {
     "console": set(),
     "project": {"console"},
-    "members": {"console", "project"},
+    "members": {"console", "project", "jobspec"},
     "jobspec": {"console"},
     "runfolder": {"console", "project", "jobspec"},
     "tracking": {"console", "project"},

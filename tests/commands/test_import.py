@@ -1,0 +1,189 @@
+"""`just import` on copies of this repository, with real uv: jobs shaped like Azure ML's
+public examples (`code: src`, `python main.py`, a curated environment or a conda file, a
+remote `uri_file` input) imported, given their packages and one `--set`, then run locally
+and dry-run; refusals and failures leave the workspace as it was."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scripts import import_job
+from tests.helpers import Outcome, just, run, workspace_state, write
+
+# Written as Azure ML's scikit-learn iris example is: not this project's style on purpose.
+MAIN = """
+import argparse,csv
+from sklearn.svm import SVC
+def main():
+    p=argparse.ArgumentParser();p.add_argument("--iris-csv");p.add_argument("--C",type=float)
+    a=p.parse_args()
+    rows=list(csv.reader(open(a.iris_csv)))[1:]
+    X=[[float(v) for v in r[:4]] for r in rows];y=[r[4] for r in rows]
+    print("accuracy", SVC(C=a.C).fit(X,y).score(X,y))
+if __name__=="__main__":main()
+"""
+IRIS = (
+    "sepal_length,sepal_width,petal_length,petal_width,species\n"
+    "5.1,3.5,1.4,0.2,setosa\n7.0,3.2,4.7,1.4,versicolor\n6.3,3.3,6.0,2.5,virginica\n"
+    "4.9,3.0,1.4,0.2,setosa\n6.4,3.2,4.5,1.5,versicolor\n5.8,2.7,5.1,1.9,virginica\n"
+)
+CURATED = "azureml://registries/azureml/environments/sklearn-1.5/labels/latest"
+IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04"
+REMOTE_CSV = "wasbs://datasets@azuremlexamples.blob.core.windows.net/iris.csv"
+
+
+def public_example(folder: Path, environment: list[str], conda: str | None = None) -> Path:
+    """A job folder as azureml-examples has them: job.yml beside src/main.py."""
+    write(folder / "src" / "main.py", MAIN)
+    if conda:
+        write(folder / "conda.yaml", conda)
+    lines = [
+        "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json",
+        "code: src",
+        "command: >-",
+        "  python main.py",
+        "  --iris-csv ${{inputs.iris_csv}}",
+        "  --C ${{inputs.C}}",
+        "inputs:",
+        "  iris_csv:",
+        "    type: uri_file",
+        f"    path: {REMOTE_CSV}",
+        "  C: 0.8",
+        *environment,
+        "compute: azureml:cpu-cluster",
+        "display_name: sklearn-iris-example",
+        "experiment_name: sklearn-iris-example",
+    ]
+    job = folder / "job.yml"
+    job.write_text("\n".join(lines) + "\n")
+    return job
+
+
+def test_a_curated_environment_job_is_imported_then_runs_and_submits(
+    fresh: Path,
+    tmp_path: Path,
+) -> None:
+    job = public_example(tmp_path / "examples" / "iris", [f"environment: {CURATED}"])
+    data = write(tmp_path / "iris.csv", IRIS)
+
+    imported = just(fresh, "import", str(job))
+    run(["uv", "add", "-q", "--package", "iris", "scikit-learn"], fresh, check=True)
+    local = just(fresh, "local", "iris", "--set", f"inputs.iris_csv.path={data}")
+    dry_run = just(fresh, "aml", "iris", "--dry-run", "--set", "compute=azureml:cpu-cluster")
+
+    assert imported.stdout.strip() == "experiments/iris"
+    assert "to do: the job ran in " + CURATED in imported.stderr
+    assert "(its code imports sklearn)" in imported.stderr
+    assert "`just local iris --set inputs.iris_csv.path=LOCAL_PATH`" in imported.stderr
+    experiment = fresh / "experiments" / "iris"
+    assert (experiment / "src" / "main.py").read_text() == (
+        job.parent / "src" / "main.py"
+    ).read_text()
+    assert local.stdout.strip() == "accuracy 1.0"
+    assert "code: " in dry_run.stdout and "/code\n" in dry_run.stdout
+    just(fresh, "lint")  # the imported code is left as it came, and lint passes
+
+
+def test_a_conda_file_becomes_the_members_dependencies(
+    fresh: Path,
+    tmp_path: Path,
+    cli: Callable[..., Outcome],
+) -> None:
+    """Conda's pins for an older Python (numpy=1.21 has no Python 3.11 release) resolve
+    unpinned; a package with no PyPI equivalent is named; the job file keeps every line
+    but its environment."""
+    conda = """
+    name: sklearn-env
+    channels:
+      - conda-forge
+    dependencies:
+      - python=3.8
+      - pip
+      - numpy=1.21
+      - cudatoolkit=11.3
+      - pip:
+        - scikit-learn
+    """
+    environment = ["environment:", f"  image: {IMAGE}", "  conda_file: conda.yaml"]
+    job = public_example(tmp_path / "examples" / "iris-conda", environment, conda)
+
+    outcome = cli(import_job.main, fresh, str(job), "iris_conda")
+
+    assert outcome.code == 0, outcome.err
+    assert "do not resolve for Python 3.11: taking the same packages unpinned" in outcome.err
+    assert "conda packages with no PyPI package were left out: cudatoolkit=11.3" in outcome.err
+    pyproject = (fresh / "experiments" / "iris_conda" / "pyproject.toml").read_text()
+    assert 'dependencies = ["numpy", "scikit-learn"]' in pyproject
+    written = (fresh / "experiments" / "iris_conda" / "azure-ml-job.yaml").read_text()
+    kept = [line for line in job.read_text().splitlines() if line not in environment]
+    assert [line for line in written.splitlines() if line in kept] == kept
+    assert "environment:\n  build:\n    path: environment\n" in written
+
+
+def test_a_failed_import_leaves_the_workspace_as_it_was(
+    fresh: Path,
+    tmp_path: Path,
+    cli: Callable[..., Outcome],
+) -> None:
+    conda = "dependencies:\n  - pip:\n    - ./no-such-wheel-1.0-py3-none-any.whl\n"
+    environment = ["environment:", f"  image: {IMAGE}", "  conda_file: conda.yaml"]
+    job = public_example(tmp_path / "broken", environment, conda)
+    before = workspace_state(fresh)
+
+    outcome = cli(import_job.main, fresh, str(job))
+
+    assert outcome.code == 1
+    assert outcome.err.splitlines()[-1].startswith("error: `uv lock` failed: ")
+    assert "Traceback" not in outcome.err
+    assert workspace_state(fresh) == before  # the new folder removed, the root files restored
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["missing.yml"], "is not a file: give the path of an Azure ML job YAML"),
+        (["job.yml", "example_experiment"], "experiments/example_experiment already exists"),
+        (["job.yml", "Bad-Name"], "invalid experiment name 'Bad-Name'"),
+    ],
+)
+def test_refusals_are_one_line_and_change_nothing(
+    project: Path, tmp_path: Path, cli: Callable[..., Outcome], args: list[str], problem: str
+) -> None:
+    public_example(tmp_path, [f"environment: {CURATED}"])
+    before = workspace_state(project)
+
+    outcome = cli(import_job.main, project, str(tmp_path / args[0]), *args[1:])
+
+    assert outcome.code == 2
+    assert problem in outcome.error_line
+    assert workspace_state(project) == before
+
+
+LIGHTGBM_MAIN = """
+import argparse
+import lightgbm as lgbm
+import pandas as pd
+from utils import split
+parser = argparse.ArgumentParser()
+parser.add_argument("--iris-csv")
+args = parser.parse_args()
+train, test = split(pd.read_csv(args.iris_csv))
+"""
+
+
+def test_a_lightgbm_job_is_imported_with_what_its_code_imports_named(
+    fresh: Path, tmp_path: Path, cli: Callable[..., Outcome]
+) -> None:
+    """Shaped like azureml-examples' LightGBM iris job: a registry environment and a remote
+    input; the modules its code imports are named (its own `utils` is not)."""
+    job = public_example(tmp_path / "lightgbm" / "iris", [f"environment: {CURATED}"])
+    write(job.parent / "src" / "main.py", LIGHTGBM_MAIN)
+    write(job.parent / "src" / "utils.py", "def split(frame):\n    return frame, frame\n")
+
+    imported = cli(import_job.main, fresh, str(job))
+    dry_run = just(fresh, "aml", "iris", "--dry-run", "--set", "compute=azureml:cpu-cluster")
+
+    assert imported.code == 0, imported.err
+    assert "(its code imports lightgbm, pandas)" in imported.err
+    assert "python main.py" in dry_run.stdout
