@@ -110,9 +110,9 @@ def job_image(project: Path, base_image: str, uv_image: str) -> Iterator[tuple[s
 
 
 def in_container(image: str, run_folder: Path, command: str) -> subprocess.CompletedProcess[str]:
-    """The run folder as code root and working directory, as in an Azure ML job."""
+    """The run folder's code root as the working directory, as in an Azure ML job."""
     return docker(
-        "run", "--rm", "--network", "host", "-v", f"{run_folder}:/job", "-w", "/job",
+        "run", "--rm", "--network", "host", "-v", f"{run_folder / 'code'}:/job", "-w", "/job",
         "-e", "PYTHONPATH=src", image, "bash", "-c", command,
     )  # fmt: skip
 
