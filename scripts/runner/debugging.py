@@ -24,6 +24,9 @@ SETTING = "JUST_LOCAL_DEBUG"  # read by debug_hook/sitecustomize.py
 class Debugging:
     port: int
     timeout_seconds: int  # how long the job waits for a debugger before it gives up
+    # Each folder of your code and where the run folder holds its copy (relative to it),
+    # most specific first: set when the run is prepared.
+    sources: tuple[tuple[Path, Path], ...] = ()
 
     @property
     def address(self) -> str:
@@ -35,17 +38,17 @@ def debug_requirements(project: Project) -> str:
 
 
 def debug_variables(
-    debugging: Debugging, job_variables: dict[str, str], sources: list[tuple[Path, Path]]
+    debugging: Debugging, job_variables: dict[str, str], run_folder: Path
 ) -> dict[str, str]:
     """What makes the job's first Python process wait for a debugger: the hook first on
     PYTHONPATH (before the job's own entries), and where and how long to listen.
 
-    `sources` pairs each folder of your code with its copy in the run folder, most specific
-    first: the debugger maps them both ways (pydevd's PATHS_FROM_ECLIPSE_TO_PYTHON), so
-    breakpoints set in experiments/EXP/ stop in the run folder's copy.
+    The debugger maps each of `debugging.sources` to its copy in `run_folder` both ways
+    (pydevd's PATHS_FROM_ECLIPSE_TO_PYTHON), so breakpoints set in experiments/EXP/ stop in
+    the run folder's copy.
     """
     path = [str(HOOK), *filter(None, [job_variables.get("PYTHONPATH")])]
-    mappings = [[str(source), str(copy)] for source, copy in sources]
+    mappings = [[str(source), str(run_folder / copy)] for source, copy in debugging.sources]
     return {
         "PYTHONPATH": os.pathsep.join(path),
         SETTING: f"{debugging.address}:{debugging.timeout_seconds}",

@@ -2,6 +2,7 @@
 folder is made, and the environment, the MLflow store, the command and the job's variables
 are settled. If any of it fails, the new run folder is removed."""
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -143,7 +144,7 @@ def prepare_experiment(
         lambda folder: fill_run_folder(folder, source, code),
         manifest,
         variables,
-        (debugging, sources) if debugging else None,
+        dataclasses.replace(debugging, sources=tuple(sources)) if debugging else None,
     )
     _say_what_differs(job)  # once the run is ready: a refused run says one line only
     return run
@@ -245,11 +246,10 @@ def _prepare(
     fill: Callable[[Path], None],
     manifest_for: Callable[[str], Manifest],
     variables: dict[str, str],
-    debugging: tuple[Debugging, list[tuple[Path, Path]]] | None = None,
+    debugging: Debugging | None = None,
 ) -> LocalRun:
     """The run: `variables` are the job's environment variables (run.json records them
-    with secrets masked); `debugging` with the source folders whose copies (relative to
-    the run folder) the job runs."""
+    with secrets masked)."""
     debug_extra = debug_requirements(project) if debugging else ""
     venv, built = ensure_environment(project, requirements, extra + debug_extra)
     served = served_tracking(requirements)
@@ -261,10 +261,7 @@ def _prepare(
         store, artifacts, tracked = _track(project, folder, manifest)
         tracking = tracking_variables(store, manifest.mlflow_experiment, tracked.run_id)
         debug = {}
-        if debugging:
-            options, sources = debugging
-            copies = [(original, folder / copy) for original, copy in sources]
-            debug = debug_variables(options, variables, copies)
+        debug = debug_variables(debugging, variables, folder) if debugging else {}
         environment = payload_environment(venv, variables | tracking | debug)
     through = (
         f", through a local MLflow server (the job's MLflow {mlflow_version(requirements)}"
@@ -274,8 +271,8 @@ def _prepare(
     )
     if debugging:
         report.note(
-            f"debugging:   the job waits up to {debugging[0].timeout_seconds} s for a debugger "
-            f"on {debugging[0].address}; breakpoints in experiments/{experiment}/ and shared/ "
+            f"debugging:   the job waits up to {debugging.timeout_seconds} s for a debugger "
+            f"on {debugging.address}; breakpoints in experiments/{experiment}/ and shared/ "
             "apply"
         )
     report.note(
