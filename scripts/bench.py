@@ -41,7 +41,7 @@ from scripts.console.cli import ArgumentParser, free_port, run_cli
 from scripts.console.errors import CommandError
 from scripts.project.layout import Project
 from scripts.project.uv import uv_binary
-from scripts.runfolder.layout import ENVIRONMENT, TRACKING_SERVER_LOG
+from scripts.runfolder.layout import CODE, ENVIRONMENT, TRACKING_SERVER_LOG
 from scripts.runfolder.manifest import Manifest, read_manifest
 from scripts.runner.prepare import LocalRun, prepare_experiment
 from scripts.runner.process import shell_command
@@ -109,7 +109,7 @@ def bench_local(project: Project, repeats: int) -> tuple[dict[str, str], LocalRu
         just_times.append(elapsed)
         overheads.append(elapsed - job_seconds)
         command = shell_command(direct.command)
-        direct_times.append(timed(command, cwd=direct.folder, env=direct.environment))
+        direct_times.append(timed(command, cwd=direct.folder / CODE, env=direct.environment))
     figures = {
         "just local (median)": seconds(statistics.median(just_times)),
         "direct command (median)": seconds(statistics.median(direct_times)),
@@ -168,7 +168,7 @@ def job_figure(run: LocalRun, environment: dict[str, str], program: str) -> floa
     (MLflow prints lines of its own)."""
     result = subprocess.run(
         [str(run.venv / "bin" / "python"), "-c", program],
-        cwd=run.folder,
+        cwd=run.folder / CODE,
         env=environment,
         capture_output=True,
         text=True,

@@ -20,12 +20,12 @@ from scripts.members.lifecycle import check_new_name, lock_workspace, workspace_
 from scripts.members.template import package_name
 from scripts.project.experiments import requirement_name
 from scripts.project.layout import JOB_FILE_NAME, Project
+from scripts.runfolder.snapshot import IgnoreRules, copy_tree
 
 # Conda packages that are not Python packages on PyPI, and conda names PyPI spells otherwise.
 _NOT_ON_PYPI = {"cudatoolkit", "cudnn", "mkl", "nccl"}
 _PYPI_NAMES = {"pytorch": "torch", "py-xgboost": "xgboost", "tensorflow-gpu": "tensorflow"}
 _CONDA_SPEC = re.compile(r"(?:[\w.-]+::)?([A-Za-z0-9_.-]+)\s*(.*)")
-_NOT_COPIED = shutil.ignore_patterns(".git", "__pycache__", ".venv", "*.pyc", ".ipynb_checkpoints")
 _POLICY_NOTE = (
     "# Made by `just import`. [tool.ruff] extend-exclude lists the imported code, which\n"
     "# `just lint` (ruff and mypy) leaves as it came: remove an entry once it follows the\n"
@@ -55,13 +55,20 @@ def import_job(project: Project, job_file: Path, name: str | None) -> Imported:
     with workspace_change(project, undo=lambda: shutil.rmtree(target, ignore_errors=True)):
         target.mkdir(parents=True)
         if code is not None:
-            shutil.copytree(job_file.parent / code, target / code, ignore=_NOT_COPIED)
+            _copy_code(job_file.parent / code, target / code, job_file.parent)
         (target / JOB_FILE_NAME).write_text(with_build_context(job_file.read_text(), job))
         shutil.copyfile(project.experiment_template / ".amlignore", target / ".amlignore")
         _write_member(project, target, job_file, dependencies, code)
         declare_independent(project.pyproject, package_name(name))
         dependencies = _lock(project, target, job_file, dependencies, code)
     return Imported(target, dependencies, _left_to_do(job, target, code, skipped, conda_file))
+
+
+def _copy_code(source: Path, destination: Path, inside: Path) -> None:
+    """The code as Azure ML would upload it (its ignore file applied), without credentials
+    or links leading outside the job's folder: they must not enter the repository."""
+    for left_out in copy_tree(source, destination, (IgnoreRules.of(source),), inside):
+        report.warning(f"not copied, {left_out.reason}: {left_out.path}")
 
 
 def _name_from(job_file: Path) -> str:

@@ -176,14 +176,18 @@ def test_a_lightgbm_job_is_imported_with_what_its_code_imports_named(
     fresh: Path, tmp_path: Path, cli: Callable[..., Outcome]
 ) -> None:
     """Shaped like azureml-examples' LightGBM iris job: a registry environment and a remote
-    input; the modules its code imports are named (its own `utils` is not)."""
+    input; the modules its code imports are named (its own `utils` is not); a credential
+    beside the code stays out of the repository."""
     job = public_example(tmp_path / "lightgbm" / "iris", [f"environment: {CURATED}"])
     write(job.parent / "src" / "main.py", LIGHTGBM_MAIN)
     write(job.parent / "src" / "utils.py", "def split(frame):\n    return frame, frame\n")
+    write(job.parent / "src" / ".env", "STORAGE_KEY=not-for-the-repository\n")
 
     imported = cli(import_job.main, fresh, str(job))
     dry_run = just(fresh, "aml", "iris", "--dry-run", "--set", "compute=azureml:cpu-cluster")
 
     assert imported.code == 0, imported.err
     assert "(its code imports lightgbm, pandas)" in imported.err
+    assert "warning: not copied, looks like a credential: .env" in imported.err
+    assert not (fresh / "experiments" / "iris" / "src" / ".env").exists()
     assert "python main.py" in dry_run.stdout

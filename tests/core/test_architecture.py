@@ -30,7 +30,7 @@ COMMANDS = {
 MAY_IMPORT = {
     "console": set(),
     "project": {"console"},
-    "members": {"console", "project", "jobspec"},
+    "members": {"console", "project", "jobspec", "runfolder"},
     "jobspec": {"console"},
     "runfolder": {"console", "project", "jobspec"},
     "tracking": {"console", "project"},
