@@ -1,0 +1,144 @@
+"""Moving data between a local folder and Azure Blob Storage with azure-storage-blob, with
+the care a data scientist needs for gigabytes: parallel, resumable (a partial file goes on
+from where it stopped), verified (size, and MD5 where the service keeps one), and never
+leaving a folder that looks complete when it is not (the data is gathered in a staging
+folder that is renamed at the end)."""
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scripts.console.errors import CommandError
+
+CHUNK = 4 * 1024 * 1024
+PARALLEL = 4
+PARTIAL = ".partial"  # a file still being downloaded
+STAGING_PREFIX = ".downloading-"  # the folder a download gathers into
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Where the data is: a container and a path prefix in it (a folder, or one blob)."""
+
+    container: Any  # azure.storage.blob.ContainerClient
+    prefix: str
+
+
+@dataclass
+class Progress:
+    """Bytes to move and moved so far; `report` is called now and then with both."""
+
+    total: int = 0
+    done: int = 0
+    report: Callable[["Progress"], None] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _reported: float = 0.0
+
+    def add(self, count: int) -> None:
+        with self._lock:
+            self.done += count
+            now = time.monotonic()
+            if self.report and now - self._reported >= 0.5:
+                self._reported = now
+                self.report(self)
+
+
+def staging_folder(destination: Path) -> Path:
+    return destination.with_name(f"{STAGING_PREFIX}{destination.name}")
+
+
+def download(remote: Remote, destination: Path, progress: Progress) -> int:
+    """Everything under `remote` into the folder `destination`, which appears only when all
+    of it is there; the bytes transferred by this call (a resumed download moves only what
+    was missing)."""
+    if destination.exists():
+        raise CommandError(f"{destination} already exists: remove it to download it again")
+    staging = staging_folder(destination)
+    staging.mkdir(parents=True, exist_ok=True)
+    blobs = [blob for blob in remote.container.list_blobs(name_starts_with=remote.prefix)]
+    if not blobs:
+        raise CommandError(f"nothing is stored under {remote.prefix!r}: check the asset's path")
+    progress.total = sum(blob.size for blob in blobs)
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        jobs = [
+            pool.submit(_download_blob, remote, blob, staging / _relative(blob, remote), progress)
+            for blob in blobs
+        ]
+        moved = sum(job.result() for job in jobs)
+    os.replace(staging, destination)
+    return moved
+
+
+def _relative(blob: Any, remote: Remote) -> str:
+    """A blob's path below the prefix (a single blob: its own name)."""
+    rest = str(blob.name)[len(remote.prefix) :].lstrip("/")
+    return rest or str(blob.name).rsplit("/", 1)[-1]
+
+
+def _download_blob(remote: Remote, blob: Any, target: Path, progress: Progress) -> int:
+    """One blob into `target`: skipped if complete, continued from a partial file; verified
+    by size and MD5 (when the service has one) before it takes its name. Bytes moved."""
+    expected = blob.content_settings.content_md5 if blob.content_settings else None
+    if target.is_file() and target.stat().st_size == blob.size and _matches(target, expected):
+        progress.add(blob.size)
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + PARTIAL)
+    offset = partial.stat().st_size if partial.exists() else 0
+    if offset > blob.size:
+        partial.unlink()
+        offset = 0
+    progress.add(offset)
+    resumed_from = offset
+    client = remote.container.get_blob_client(blob.name)
+    with partial.open("ab") as file:
+        while offset < blob.size:
+            length = min(CHUNK, blob.size - offset)
+            data = client.download_blob(offset=offset, length=length).readall()
+            file.write(data)
+            file.flush()
+            offset += len(data)
+            progress.add(len(data))
+    if partial.stat().st_size != blob.size or not _matches(partial, expected):
+        partial.unlink()
+        raise CommandError(f"{blob.name} arrived damaged (size or MD5 differs): download it again")
+    os.replace(partial, target)
+    return int(blob.size) - resumed_from
+
+
+def _md5(path: Path) -> bytes:
+    digest = hashlib.md5()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(CHUNK), b""):
+            digest.update(block)
+    return digest.digest()
+
+
+def _matches(path: Path, md5: bytes | bytearray | None) -> bool:
+    return not md5 or _md5(path) == bytes(md5)
+
+
+def upload(source: Path, remote: Remote, progress: Progress) -> None:
+    """The file or folder `source` under `remote.prefix`, each blob with its MD5."""
+    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    progress.total = sum(path.stat().st_size for path in files)
+    from azure.storage.blob import ContentSettings
+
+    def send(path: Path) -> None:
+        name = remote.prefix
+        if path != source:
+            name = f"{remote.prefix.rstrip('/')}/{path.relative_to(source).as_posix()}"
+        settings = ContentSettings(content_md5=bytearray(_md5(path)))
+        with path.open("rb") as data:
+            remote.container.upload_blob(name, data, overwrite=True, content_settings=settings)
+        progress.add(path.stat().st_size)
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        for job in [pool.submit(send, path) for path in files]:
+            job.result()
