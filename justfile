@@ -53,6 +53,12 @@ local *ARGS:
 aml *ARGS:
     @exec {{python}} -m scripts.aml "$@"
 
+# `just data-download NAME[:VERSION|@latest]`: a data asset into data/NAME/VERSION/ (resumable)
+[no-exit-message]
+[group('data')]
+data-download *ARGS:
+    @exec {{python}} -m scripts.data_download "$@"
+
 # `just runs [EXP]`: local runs, newest first, with status, duration and final metrics
 [no-exit-message]
 [group('runs')]

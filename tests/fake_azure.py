@@ -1,4 +1,5 @@
-"""A fake standing in for the one object that talks to Azure: MLClient (its `jobs`).
+"""A fake standing in for the one object that talks to Azure: MLClient (its `jobs`, `data`
+and `datastores`).
 
 Everything else is real: tests inject it where the command gets its client
 (`scripts.aml.ml_client`) or pass it to `scripts.cloud.submission.submit`. It records
@@ -38,5 +39,44 @@ class FakeJobs:
 
 
 @dataclass
+class FakeData:
+    """Stands in for MLClient.data: registered assets, (name, version) -> path."""
+
+    assets: dict[tuple[str, str], str]
+
+    def get(self, name: str, version: str | None = None, label: str | None = None) -> Any:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        if label == "latest":
+            versions = [v for n, v in self.assets if n == name]
+            version = max(versions, key=int) if versions else None
+        path = self.assets.get((name, version or ""))
+        if path is None:
+            raise ResourceNotFoundError(f"data asset {name} not found")
+        return SimpleNamespace(name=name, version=version, path=path)
+
+
+@dataclass
+class FakeDatastores:
+    """Stands in for MLClient.datastores: every name is a Blob datastore with a key."""
+
+    container: str
+    looked_up: list[tuple[str, bool]] = field(default_factory=list)
+
+    def get(self, name: str, include_secrets: bool = False) -> Any:
+        self.looked_up.append((name, include_secrets))
+        return SimpleNamespace(
+            name=name,
+            protocol="https",
+            account_name="examplestorage",
+            endpoint="core.windows.net",
+            container_name=self.container,
+            credentials=SimpleNamespace(account_key="a-datastore-key"),
+        )
+
+
+@dataclass
 class FakeClient:
-    jobs: FakeJobs
+    jobs: FakeJobs = field(default_factory=FakeJobs)
+    data: FakeData | None = None
+    datastores: FakeDatastores | None = None

@@ -14,6 +14,7 @@ from scripts.project.settings import is_placeholder
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
+    from azure.identity import AzureCliCredential
 
 REQUIRED = ("AZUREML_SUBSCRIPTION_ID", "AZUREML_RESOURCE_GROUP", "AZUREML_WORKSPACE")
 
@@ -49,14 +50,20 @@ def workspace_from_settings(project: Project) -> Workspace:
     )
 
 
-def ml_client(workspace: Workspace) -> "MLClient":
-    from azure.ai.ml import MLClient
+def login(workspace: Workspace) -> "AzureCliCredential":
+    """Your Azure CLI login (`az login`), for the workspace's tenant."""
     from azure.identity import AzureCliCredential
 
-    # A failed login is logged as a warning, then raised: `just aml` says it once, in one line.
+    # A failed login is logged as a warning, then raised: commands say it once, in one line.
     logging.getLogger("azure.identity").setLevel(logging.ERROR)
+    return AzureCliCredential(tenant_id=workspace.tenant_id or "")
+
+
+def ml_client(workspace: Workspace) -> "MLClient":
+    from azure.ai.ml import MLClient
+
     return MLClient(
-        AzureCliCredential(tenant_id=workspace.tenant_id or ""),
+        login(workspace),
         subscription_id=workspace.subscription_id,
         resource_group_name=workspace.resource_group,
         workspace_name=workspace.name,

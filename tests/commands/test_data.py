@@ -8,15 +8,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scripts import data_download
+from scripts.cloud.data_assets import BlobLocation
 from scripts.cloud.transfers import PARTIAL, Progress, Remote, download, staging_folder, upload
 from scripts.console.errors import CommandError
-from tests.helpers import REPOSITORY, write
+from tests.fake_azure import FakeClient, FakeData, FakeDatastores
+from tests.helpers import REPOSITORY, Outcome, write
 
 # Azurite's documented development account (public, for the emulator only).
 ACCOUNT = "devstoreaccount1"
@@ -152,3 +155,55 @@ def test_damaged_data_is_refused(container: Any, tmp_path: Path) -> None:
 
     assert not destination.exists()
     assert not list(staging_folder(destination).rglob(f"*{PARTIAL}"))
+
+
+@pytest.fixture
+def configured(tmp_path: Path) -> Path:
+    """A project folder with workspace settings (the client is faked: nothing reaches Azure)."""
+    write(
+        tmp_path / ".env.local",
+        "AZUREML_SUBSCRIPTION_ID=0\nAZUREML_RESOURCE_GROUP=rg\nAZUREML_WORKSPACE=ws\n",
+    )
+    return tmp_path
+
+
+def test_data_download_puts_the_asset_where_just_local_finds_it(
+    configured: Path, container: Any, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MLClient is a fake (its data and datastores operations), injected; the bytes come
+    through the real azure-storage-blob client from Azurite. What is not pointed at Azurite:
+    the account URL made from the datastore (https://ACCOUNT.blob.ENDPOINT; Azurite puts
+    the account in the path), so the container client is swapped after it is checked."""
+    upload_folder = configured / "upload"
+    write(upload_folder / "train.csv", "a\n1\n")
+    upload(upload_folder, Remote(container, "LocalUpload/abc/digits"), Progress())
+    path = (
+        "azureml://subscriptions/0/resourcegroups/rg/workspaces/ws/datastores/"
+        "workspaceblobstore/paths/LocalUpload/abc/digits"
+    )
+    datastores = FakeDatastores(container.container_name)
+    assets = FakeData({("digits", "3"): path, ("digits", "12"): path})
+    client = FakeClient(data=assets, datastores=datastores)
+    locations: list[BlobLocation] = []
+
+    def to_azurite(location: BlobLocation) -> Any:
+        locations.append(location)
+        return container
+
+    monkeypatch.setattr(data_download, "ml_client", lambda workspace: client)
+    monkeypatch.setattr(data_download, "container_client", to_azurite)
+
+    latest = cli(data_download.main, configured, "digits@latest")
+    again = cli(data_download.main, configured, "digits:12")
+    missing = cli(data_download.main, configured, "digits:4")
+
+    assert latest.code == 0, latest.err
+    assert latest.out.strip() == "data/digits/12"
+    assert (configured / "data" / "digits" / "12" / "train.csv").read_text() == "a\n1\n"
+    assert datastores.looked_up == [("workspaceblobstore", True)]
+    (location,) = locations
+    assert location.account_url == "https://examplestorage.blob.core.windows.net"
+    assert (location.prefix, location.credential) == ("LocalUpload/abc/digits", "a-datastore-key")
+    assert (again.code, again.err.strip()) == (0, "data/digits/12 is already here")
+    assert missing.code == 2
+    assert missing.error_line.startswith("data asset digits:4 not found in workspace 'ws'")

@@ -25,6 +25,7 @@ COMMANDS = {
     "test",
     "clean",
     "import_job",
+    "data_download",
 }
 # Each core package and the core packages it may import (besides itself).
 MAY_IMPORT = {

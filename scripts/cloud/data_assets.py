@@ -1,0 +1,83 @@
+"""Registered data assets through the MLClient (its `data` and `datastores` operations;
+tests inject a fake): which version a reference means, and where its bytes are in Blob
+Storage, with the credential to read them (the datastore's key or SAS, else your Azure CLI
+login)."""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from scripts.console.errors import UsageError
+
+_REFERENCE = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]*)(?::([A-Za-z0-9_.-]+)|@(latest))?")
+_DATASTORE_PATH = re.compile(
+    r"azureml://(?:subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/)?"
+    r"datastores/([^/]+)/paths/(.*)",
+    re.IGNORECASE,
+)
+_BLOB_URL = re.compile(r"(https://[^/]+)/([^/]+)/?(.*)")
+
+
+@dataclass(frozen=True)
+class AssetReference:
+    name: str
+    version: str | None  # None: the latest
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.version}" if self.version else f"{self.name}@latest"
+
+
+@dataclass(frozen=True)
+class BlobLocation:
+    account_url: str
+    container: str
+    prefix: str
+    credential: Any  # an account key or SAS token, or a token credential
+
+
+def parse_reference(text: str) -> AssetReference:
+    """`NAME`, `NAME:VERSION` or `NAME@latest`; a UsageError for anything else."""
+    match = _REFERENCE.fullmatch(text.removeprefix("azureml:"))
+    if not match:
+        raise UsageError(f"{text!r} is not a data asset: write NAME, NAME:VERSION or NAME@latest")
+    return AssetReference(match[1], match[2])
+
+
+def find_asset(client: Any, reference: AssetReference) -> Any:
+    """The registered asset (`client.data.get`): that version, or the latest."""
+    if reference.version:
+        return client.data.get(name=reference.name, version=reference.version)
+    return client.data.get(name=reference.name, label="latest")
+
+
+def blob_location(client: Any, path: str, login: Any) -> BlobLocation:
+    """Where an asset's `path` is stored: a datastore path (its account, container and
+    secret from `client.datastores`) or a Blob URL; `login` reads what no secret opens."""
+    datastore_path = _DATASTORE_PATH.fullmatch(path)
+    if datastore_path:
+        store = client.datastores.get(datastore_path[1], include_secrets=True)
+        account_url = f"{store.protocol}://{store.account_name}.blob.{store.endpoint}"
+        secret = _secret(getattr(store, "credentials", None))
+        return BlobLocation(account_url, store.container_name, datastore_path[2], secret or login)
+    url = _BLOB_URL.fullmatch(path)
+    if url and ".blob." in url[1]:
+        return BlobLocation(url[1], url[2], url[3], login)
+    raise UsageError(
+        f"the asset is stored at {path}, which is not Blob Storage: download it with the "
+        "Azure ML studio or the tool of its store"
+    )
+
+
+def _secret(credentials: Any) -> str | None:
+    """A datastore's account key or SAS token, if it keeps one (identity-based: None)."""
+    for attribute in ("account_key", "sas_token"):
+        value = getattr(credentials, attribute, None)
+        if value:
+            return str(value)
+    return None
+
+
+def container_client(location: BlobLocation) -> Any:
+    from azure.storage.blob import ContainerClient
+
+    return ContainerClient(location.account_url, location.container, credential=location.credential)
