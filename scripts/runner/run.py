@@ -109,11 +109,12 @@ def _processes(run: LocalRun, environment: dict[str, str]) -> list[JobProcess]:
             "mpi: each process has Open MPI's OMPI_COMM_WORLD_* variables, but no mpirun "
             "starts them: code that calls MPI itself (mpi4py, Horovod) does not connect here"
         )
-    first = environment
-    others = {name: value for name, value in environment.items() if name != DEBUG_SETTING}
+    undebugged = {name: value for name, value in environment.items() if name != DEBUG_SETTING}
     return [
         JobProcess(
-            (others if rank else first) | variables, run.folder / process_log(rank), rank == 0
+            (undebugged if rank else environment) | variables,
+            run.folder / process_log(rank),
+            shown=rank == 0,
         )
         for rank, variables in enumerate(ranks)
     ]
