@@ -59,6 +59,12 @@ aml *ARGS:
 data-download *ARGS:
     @exec {{python}} -m scripts.data_download "$@"
 
+# `just data-list [NAME] [--local]`: registered data assets (or NAME's versions); --local: data/
+[no-exit-message]
+[group('data')]
+data-list *ARGS:
+    @exec {{python}} -m scripts.data_list "$@"
+
 # `just runs [EXP]`: local runs, newest first, with status, duration and final metrics
 [no-exit-message]
 [group('runs')]

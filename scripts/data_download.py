@@ -2,25 +2,21 @@
 data/NAME/VERSION/, where `just local` finds it (README, "Data")."""
 
 import time
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 from scripts.cloud.data_assets import (
-    AssetReference,
+    asking_azure,
     blob_location,
     container_client,
     find_asset,
     parse_reference,
 )
-from scripts.cloud.submission import explain
 from scripts.cloud.transfers import Progress, Remote, download
-from scripts.cloud.workspace import Workspace, login, ml_client, workspace_from_settings
+from scripts.cloud.workspace import login, ml_client, workspace_from_settings
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, run_cli
-from scripts.console.errors import CommandError, UsageError
+from scripts.console.errors import CommandError
 from scripts.project.layout import Project
-
-T = TypeVar("T")
 
 
 def parser() -> ArgumentParser:
@@ -40,15 +36,15 @@ def main(argv: Sequence[str], project: Project) -> int:
     reference = parse_reference(args.asset)
     workspace = workspace_from_settings(project)
     client = ml_client(workspace)
-    asset = _asking_azure(lambda: find_asset(client, reference), reference, workspace)
+    asset = asking_azure(lambda: find_asset(client, reference), str(reference), workspace)
     destination = project.data / reference.name / str(asset.version)
     shown = destination.relative_to(project.root)
     if destination.exists():
         report.note(f"{shown} is already here")
         report.result(str(shown))
         return 0
-    location = _asking_azure(
-        lambda: blob_location(client, str(asset.path), login(workspace)), reference, workspace
+    location = asking_azure(
+        lambda: blob_location(client, str(asset.path), login(workspace)), None, workspace
     )
     report.note(f"downloading {reference.name}:{asset.version} into {shown}")
     started = time.monotonic()
@@ -66,21 +62,6 @@ def main(argv: Sequence[str], project: Project) -> int:
     report.note(f"{_mb(moved)} moved in {seconds:.1f} s ({moved / seconds / 1e6:.1f} MB/s)")
     report.result(str(shown))
     return 0
-
-
-def _asking_azure(call: Callable[[], T], reference: AssetReference, workspace: Workspace) -> T:
-    """`call()`, with what Azure answers turned into one line saying what to do."""
-    try:
-        return call()
-    except UsageError:
-        raise
-    except Exception as error:  # the SDK's and azure-core's
-        if type(error).__name__ == "ResourceNotFoundError":
-            raise UsageError(
-                f"data asset {reference} not found in workspace {workspace.name!r}: check the "
-                "name and version in the Azure ML studio"
-            ) from None
-        raise CommandError(explain(error, workspace)) from None
 
 
 def _mb(count: int) -> str:

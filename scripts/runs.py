@@ -40,14 +40,6 @@ def row(manifest: Manifest) -> list[str]:
     ]
 
 
-def table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
-
-
 def parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="just runs",
@@ -69,7 +61,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     if not found:
         report.note("no local runs yet: start one with `just local EXP`")
         return 0
-    report.result(table([HEADER, *(row(manifest) for manifest in found)]))
+    report.result(report.table([HEADER, *(row(manifest) for manifest in found)]))
     report.note(disk_use(project, args.experiment))
     return 0
 

@@ -55,6 +55,25 @@ class FakeData:
             raise ResourceNotFoundError(f"data asset {name} not found")
         return SimpleNamespace(name=name, version=version, path=path)
 
+    def list(self, name: str | None = None) -> list[Any]:
+        """The assets (name, latest version), or the versions of `name`, as the SDK lists."""
+        created = SimpleNamespace(created_at="2026-11-20T10:00:00.000000+00:00")
+        if name:
+            versions = sorted((v for n, v in self.assets if n == name), key=int)
+            return [
+                SimpleNamespace(name=name, version=v, type="uri_folder", creation_context=created)
+                for v in versions
+            ]
+        names = sorted({n for n, _ in self.assets})
+        return [
+            SimpleNamespace(
+                name=n,
+                latest_version=max((v for m, v in self.assets if m == n), key=int),
+                creation_context=created,
+            )
+            for n in names
+        ]
+
 
 @dataclass
 class FakeDatastores:

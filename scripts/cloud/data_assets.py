@@ -4,10 +4,15 @@ Storage, with the credential to read them (the datastore's key or SAS, else your
 login)."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from scripts.console.errors import UsageError
+from scripts.cloud.submission import explain
+from scripts.cloud.workspace import Workspace
+from scripts.console.errors import CommandError, UsageError
+
+T = TypeVar("T")
 
 _REFERENCE = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]*)(?::([A-Za-z0-9_.-]+)|@(latest))?")
 _DATASTORE_PATH = re.compile(
@@ -41,6 +46,22 @@ def parse_reference(text: str) -> AssetReference:
     if not match:
         raise UsageError(f"{text!r} is not a data asset: write NAME, NAME:VERSION or NAME@latest")
     return AssetReference(match[1], match[2])
+
+
+def asking_azure(call: Callable[[], T], asset: str | None, workspace: Workspace) -> T:
+    """`call()`, with what Azure answers turned into one line saying what to do; `asset`
+    names what a "not found" is about."""
+    try:
+        return call()
+    except UsageError:
+        raise
+    except Exception as error:  # the SDK's and azure-core's
+        if type(error).__name__ == "ResourceNotFoundError" and asset:
+            raise UsageError(
+                f"data asset {asset} not found in workspace {workspace.name!r}: see "
+                "`just data-list` for the names and versions there"
+            ) from None
+        raise CommandError(explain(error, workspace)) from None
 
 
 def find_asset(client: Any, reference: AssetReference) -> Any:

@@ -89,9 +89,9 @@ def explain(error: Exception, workspace: Workspace) -> str:
     if kind == "ServiceRequestError":
         return f"cannot reach Azure ({text[:120]}): check the network connection"
     if status == 403:
-        return f"no permission to submit jobs to {where}: ask for a role on the workspace"
+        return f"no permission in {where}: ask for a role on the workspace"
     if status == 404 or kind == "ResourceNotFoundError":
         if "compute" in text.lower():
             return f"compute not found in {where}: choose one with --set compute=azureml:NAME"
         return f"{where} not found: check .env.local"
-    return f"submission failed ({kind}: {text[:200]})"
+    return f"Azure ML refused ({kind}: {text[:200]})"

@@ -21,3 +21,12 @@ def warning(text: str) -> None:
 
 def error(text: str) -> None:
     note(f"error: {text}")
+
+
+def table(rows: list[list[str]]) -> str:
+    """Rows as aligned columns (the first row: the headings)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )

@@ -299,7 +299,7 @@ def http_error(status: int, message: str) -> HttpResponseError:
             "the Azure CLI is not installed: `uv tool install azure-cli`, then `az login`",
         ),
         (ServiceRequestError("connection refused"), "check the network connection"),
-        (http_error(403, "Forbidden"), "no permission to submit jobs to workspace 'ws'"),
+        (http_error(403, "Forbidden"), "no permission in workspace 'ws'"),
         (http_error(404, "Workspace not found"), "workspace 'ws' in resource group 'rg'"),
         (http_error(404, "Compute cpu-cluster not found"), "compute not found in"),
     ],

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from scripts import data_download
+from scripts import data_download, data_list
 from scripts.cloud.data_assets import BlobLocation
 from scripts.cloud.transfers import PARTIAL, Progress, Remote, download, staging_folder, upload
 from scripts.console.errors import CommandError
@@ -207,3 +207,36 @@ def test_data_download_puts_the_asset_where_just_local_finds_it(
     assert (again.code, again.err.strip()) == (0, "data/digits/12 is already here")
     assert missing.code == 2
     assert missing.error_line.startswith("data asset digits:4 not found in workspace 'ws'")
+
+
+def test_data_list_shows_the_workspaces_assets_and_what_is_here(
+    configured: Path, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MLClient is a fake (its data operations), injected."""
+    path = "azureml://datastores/workspaceblobstore/paths/x"
+    assets = FakeData({("digits", "3"): path, ("digits", "12"): path, ("iris", "1"): path})
+    monkeypatch.setattr(data_list, "ml_client", lambda workspace: FakeClient(data=assets))
+    write(configured / "data" / "digits" / "3" / "train.csv", "a\n" * 500_000)
+    write(configured / "data" / "digits" / "12" / "train.csv", "a\n")
+    write(configured / "data" / "digits" / ".downloading-13" / "train.csv.partial", "a\n")
+
+    registered = cli(data_list.main, configured)
+    versions = cli(data_list.main, configured, "digits")
+    local = cli(data_list.main, configured, "--local")
+
+    assert registered.out.splitlines() == [
+        "asset   latest  created",
+        "digits  12      2026-11-20T10:00:00",
+        "iris    1       2026-11-20T10:00:00",
+    ]
+    assert [line.split()[:2] for line in versions.out.splitlines()] == [
+        ["version", "type"],
+        ["3", "uri_folder"],
+        ["12", "uri_folder"],
+    ]
+    assert local.out.splitlines() == [
+        "asset   version  size",
+        "digits  3        1.0 MB",
+        "digits  12       0.0 MB",
+        "digits  13       0.0 MB (download unfinished)",
+    ]

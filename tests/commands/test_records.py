@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from scripts import iso, local, rerun, runs
+from scripts.console import report
 from scripts.runfolder.manifest import Manifest, read_manifest, read_manifests
 from scripts.runner.run import status_of
 from tests.helpers import (
@@ -205,7 +206,7 @@ def test_the_runs_table() -> None:
 
     rows = [runs.HEADER, runs.row(finished), runs.row(running)]
 
-    assert runs.table(rows).splitlines() == [
+    assert report.table(rows).splitlines() == [
         "RUN                EXPERIMENT  STATUS    DURATION  METRICS",
         "20260102_000000_b  beta        FINISHED  1m15.2s   accuracy=0.9  f1=0.8  loss=0.1235",
         "20260101_000000_a  beta        RUNNING   -",

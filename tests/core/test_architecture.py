@@ -26,6 +26,7 @@ COMMANDS = {
     "clean",
     "import_job",
     "data_download",
+    "data_list",
 }
 # Each core package and the core packages it may import (besides itself).
 MAY_IMPORT = {
