@@ -53,6 +53,12 @@ local *ARGS:
 aml *ARGS:
     @exec {{python}} -m scripts.aml "$@"
 
+# `just data-register PATH --name NAME [--version V]`: upload and register a data asset
+[no-exit-message]
+[group('data')]
+data-register *ARGS:
+    @exec {{python}} -m scripts.data_register "$@"
+
 # `just data-download NAME[:VERSION|@latest]`: a data asset into data/NAME/VERSION/ (resumable)
 [no-exit-message]
 [group('data')]

@@ -48,7 +48,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     )
     report.note(f"downloading {reference.name}:{asset.version} into {shown}")
     started = time.monotonic()
-    progress = Progress(report=lambda p: report.note(f"  {_mb(p.done)} of {_mb(p.total)}"))
+    progress = Progress(report=lambda p: report.note(f"  {p.line()}"))
     try:
         moved = download(Remote(container_client(location), location.prefix), destination, progress)
     except CommandError:

@@ -43,6 +43,12 @@ class FakeData:
     """Stands in for MLClient.data: registered assets, (name, version) -> path."""
 
     assets: dict[tuple[str, str], str]
+    registered: list[Any] = field(default_factory=list)
+
+    def create_or_update(self, data: Any) -> Any:
+        self.registered.append(data)
+        self.assets[(data.name, str(data.version))] = data.path
+        return data
 
     def get(self, name: str, version: str | None = None, label: str | None = None) -> Any:
         from azure.core.exceptions import ResourceNotFoundError
@@ -81,6 +87,9 @@ class FakeDatastores:
 
     container: str
     looked_up: list[tuple[str, bool]] = field(default_factory=list)
+
+    def get_default(self) -> Any:
+        return SimpleNamespace(name="workspaceblobstore")
 
     def get(self, name: str, include_secrets: bool = False) -> Any:
         self.looked_up.append((name, include_secrets))

@@ -71,6 +71,34 @@ def find_asset(client: Any, reference: AssetReference) -> Any:
     return client.data.get(name=reference.name, label="latest")
 
 
+def next_version(client: Any, name: str) -> str:
+    """One more than the highest numeric version of `name` registered; "1" for a new name."""
+    try:
+        versions = [str(asset.version) for asset in client.data.list(name=name)]
+    except Exception as error:
+        if type(error).__name__ == "ResourceNotFoundError":
+            return "1"
+        raise
+    numbers = [int(version) for version in versions if version.isdigit()]
+    return str(max(numbers, default=0) + 1)
+
+
+def register(
+    client: Any, reference: AssetReference, kind: str, path: str, description: str | None
+) -> Any:
+    """Register `path` (in a datastore) as version `reference.version` of asset `name`."""
+    from azure.ai.ml.entities import Data
+
+    data = Data(
+        name=reference.name,
+        version=reference.version,
+        type=kind,
+        path=path,
+        description=description,
+    )
+    return client.data.create_or_update(data)
+
+
 def blob_location(client: Any, path: str, login: Any) -> BlobLocation:
     """Where an asset's `path` is stored: a datastore path (its account, container and
     secret from `client.datastores`) or a Blob URL; `login` reads what no secret opens."""

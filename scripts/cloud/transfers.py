@@ -37,8 +37,17 @@ class Progress:
     total: int = 0
     done: int = 0
     report: Callable[["Progress"], None] | None = None
+    started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _reported: float = 0.0
+
+    def line(self) -> str:
+        """How far it is, for a person: megabytes moved of all, and the rate."""
+        seconds = max(time.monotonic() - self.started, 1e-6)
+        return (
+            f"{self.done / 1e6:,.1f} of {self.total / 1e6:,.1f} MB, "
+            f"{self.done / seconds / 1e6:,.1f} MB/s"
+        )
 
     def add(self, count: int) -> None:
         with self._lock:

@@ -53,6 +53,9 @@ def _local_path(name: str, path: str, kind: Any, base: Path, data: Path) -> Path
         return _single_file(local_copy) if kind == "uri_file" else local_copy
     if is_remote(path):
         hint = f" (or copy it to {local_copy.relative_to(data.parent)}/)" if local_copy else ""
+        asset = _DATA_ASSET.fullmatch(path) or _LATEST_ASSET.fullmatch(path)
+        if asset:
+            hint = f" (or `just data-download {path.removeprefix('azureml:')}`)"
         raise UsageError(
             f"input {name!r} is remote ({path}) and has no local copy: "
             f"run with --set inputs.{name}.path=LOCAL_PATH{hint}"

@@ -45,14 +45,14 @@ def load(path: Path, overrides: list[Override]) -> "AmlJob":
     from azure.ai.ml.sweep import SweepJob
     from marshmallow import ValidationError
 
-    _quiet_sdk()
+    quiet_sdk()
     try:
         job = load_job(
             source=path,
             params_override=[{override.key: override.value} for override in overrides],
         )
     except (ValidationException, ValidationError) as error:
-        problem = _field_problem(error) or _one_line(error)
+        problem = _field_problem(error) or one_line(error)
         raise UsageError(f"{path.name} is not a valid Azure ML job: {problem}") from None
     if not isinstance(job, Command | SweepJob):
         raise UsageError(
@@ -85,10 +85,10 @@ def validate(job: "AmlJob", job_file: str) -> None:
     if isinstance(job, Command):
         result = job._validate()
         if not result.passed:
-            raise UsageError(f"{job_file} does not validate: {_one_line(result.error_messages)}")
+            raise UsageError(f"{job_file} does not validate: {one_line(result.error_messages)}")
 
 
-def _quiet_sdk() -> None:
+def quiet_sdk() -> None:
     """The SDK announces its experimental classes on every load (its logger is set to INFO
     when it is imported); they are not the user's news."""
     logging.getLogger("azure.ai.ml").setLevel(logging.ERROR)
@@ -112,7 +112,7 @@ def _first_message(node: object, path: str) -> str | None:
     """Depth first through marshmallow's messages: {field: [message or nested messages]},
     where `_schema` holds the messages of the field itself."""
     if isinstance(node, str):
-        return f"{path}: {_one_line(node)}" if path else _one_line(node)
+        return f"{path}: {one_line(node)}" if path else one_line(node)
     children: list[tuple[object, str]] = []
     if isinstance(node, dict):
         for key, value in node.items():
@@ -126,5 +126,5 @@ def _first_message(node: object, path: str) -> str | None:
     return None
 
 
-def _one_line(error: object) -> str:
+def one_line(error: object) -> str:
     return " ".join(str(error).split())[:300]

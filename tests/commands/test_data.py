@@ -2,6 +2,7 @@
 emulator (npm package `azurite`), on 127.0.0.1: upload, download, resume after a download
 killed mid-way, integrity, and a destination that appears only when complete."""
 
+import hashlib
 import os
 import shutil
 import socket
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from scripts import data_download, data_list
+from scripts import data_download, data_list, data_register
 from scripts.cloud.data_assets import BlobLocation
 from scripts.cloud.transfers import PARTIAL, Progress, Remote, download, staging_folder, upload
 from scripts.console.errors import CommandError
@@ -240,3 +241,48 @@ def test_data_list_shows_the_workspaces_assets_and_what_is_here(
         "digits  12       0.0 MB",
         "digits  13       0.0 MB (download unfinished)",
     ]
+
+
+def test_data_register_uploads_then_registers_and_never_overwrites(
+    configured: Path, container: Any, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MLClient is a fake (data, datastores), injected; the upload goes through the real
+    azure-storage-blob client into Azurite, the container swapped in as for downloads."""
+    assets = FakeData({("digits", "3"): "azureml://datastores/workspaceblobstore/paths/old"})
+    client = FakeClient(data=assets, datastores=FakeDatastores(container.container_name))
+    monkeypatch.setattr(data_register, "ml_client", lambda workspace: client)
+    monkeypatch.setattr(data_register, "container_client", lambda location: container)
+    folder = write(configured / "prepared" / "train.csv", "a\n1\n").parent
+
+    outcome = cli(data_register.main, configured, str(folder), "--name", "digits")
+    refused = cli(data_register.main, configured, str(folder), "--name", "digits", "--version", "3")
+
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.strip() == "azureml:digits:4"  # the next version
+    (blob,) = container.list_blobs()
+    assert blob.name == "just-data-register/digits/4/train.csv"
+    assert bytes(blob.content_settings.content_md5) == hashlib.md5(b"a\n1\n").digest()
+    (registered,) = assets.registered
+    assert (registered.name, registered.version, registered.type) == ("digits", "4", "uri_folder")
+    assert (
+        registered.path
+        == "azureml://datastores/workspaceblobstore/paths/just-data-register/digits/4"
+    )
+    assert refused.code == 2
+    assert refused.error_line.startswith("digits:3 is already registered")
+    assert len(list(container.list_blobs())) == 1  # nothing uploaded for it
+
+    spec = write(
+        configured / "digits.yml",
+        """
+        $schema: https://azuremlschemas.azureedge.net/latest/data.schema.json
+        name: digits
+        version: "5"
+        type: uri_folder
+        description: digits, cleaned
+        path: ./prepared
+        """,
+    )
+    from_spec = cli(data_register.main, configured, str(spec))
+    assert (from_spec.code, from_spec.out.strip()) == (0, "azureml:digits:5")
+    assert assets.registered[-1].description == "digits, cleaned"

@@ -27,6 +27,7 @@ COMMANDS = {
     "import_job",
     "data_download",
     "data_list",
+    "data_register",
 }
 # Each core package and the core packages it may import (besides itself).
 MAY_IMPORT = {

@@ -170,8 +170,10 @@ def test_remote_input_without_a_local_copy_needs_an_override(experiment: Path, r
     message = str(refused.value)
     assert message.startswith(f"input 'asset' is remote ({remote}) and has no local copy: ")
     assert "--set inputs.asset.path=LOCAL_PATH" in message
-    if remote == "azureml:digits:9":
-        assert message.endswith("(or copy it to data/digits/9/)")
+    if remote.startswith("azureml:digits"):
+        assert message.endswith(f"(or `just data-download {remote.removeprefix('azureml:')}`)")
+    if remote.startswith("azureml://"):
+        assert message.endswith("(or copy it to data/datastores/workspaceblobstore/digits/)")
 
 
 def test_missing_local_path_is_a_usage_error(experiment: Path) -> None:
