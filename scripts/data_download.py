@@ -48,7 +48,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     )
     report.note(f"downloading {reference.name}:{asset.version} into {shown}")
     started = time.monotonic()
-    progress = Progress(report=lambda p: report.note(f"  {p.line()}"))
+    progress = Progress(report=lambda p: report.progress(f"  {p.line()}"))
     try:
         moved = download(Remote(container_client(location), location.prefix), destination, progress)
     except CommandError:
@@ -58,6 +58,8 @@ def main(argv: Sequence[str], project: Project) -> int:
             f"the download stopped ({type(error).__name__}): run the same command again to "
             "go on where it stopped"
         ) from None
+    finally:
+        report.progress_done()
     seconds = max(time.monotonic() - started, 1e-6)
     report.note(f"{_mb(moved)} moved in {seconds:.1f} s ({moved / seconds / 1e6:.1f} MB/s)")
     report.result(str(shown))

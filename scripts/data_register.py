@@ -72,7 +72,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     path = f"azureml://datastores/{store.name}/paths/{prefix}"
     location = asking_azure(lambda: blob_location(client, path, login(workspace)), None, workspace)
     report.note(f"uploading {source} to datastore {store.name}: {prefix}")
-    progress = Progress(report=lambda p: report.note(f"  {p.line()}"))
+    progress = Progress(report=lambda p: report.progress(f"  {p.line()}"))
     try:
         upload(source, Remote(container_client(location), prefix), progress)
     except Exception as error:  # azure-core's: the network, the storage account
@@ -80,6 +80,8 @@ def main(argv: Sequence[str], project: Project) -> int:
             f"the upload stopped ({type(error).__name__}): nothing is registered; run the "
             "same command again"
         ) from None
+    finally:
+        report.progress_done()
     report.note(f"uploaded: {progress.line()}")
     asking_azure(lambda: register(client, reference, kind, path, args.description), None, workspace)
     report.result(f"azureml:{reference}")

@@ -108,3 +108,12 @@ class FakeClient:
     jobs: FakeJobs = field(default_factory=FakeJobs)
     data: FakeData | None = None
     datastores: FakeDatastores | None = None
+
+
+def http_error(status: int, message: str) -> Any:
+    """What azure-core raises for an HTTP status from Azure."""
+    from azure.core.exceptions import HttpResponseError
+
+    error = HttpResponseError(message=message)
+    error.status_code = status
+    return error

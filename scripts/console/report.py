@@ -14,6 +14,20 @@ def note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def progress(text: str) -> None:
+    """How far long work is: redrawn in place on a terminal, a line each time otherwise;
+    progress_done() ends it."""
+    if sys.stderr.isatty():
+        print(f"\r{text}\033[K", end="", file=sys.stderr, flush=True)
+    else:
+        note(text)
+
+
+def progress_done() -> None:
+    if sys.stderr.isatty():
+        print(file=sys.stderr, flush=True)
+
+
 def warning(text: str) -> None:
     """Something went wrong that did not stop the command."""
     note(f"warning: {text}")

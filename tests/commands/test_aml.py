@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 from azure.identity import CredentialUnavailableError
 
 from scripts import aml
@@ -28,7 +28,7 @@ from scripts.jobspec.overrides import apply_overrides, parse_override
 from scripts.project.git import GitState
 from scripts.project.layout import Project
 from scripts.runfolder.isolate import check_source, create_run_folder
-from tests.fake_azure import FakeClient, FakeJobs
+from tests.fake_azure import FakeClient, FakeJobs, http_error
 from tests.helpers import Outcome, run, run_folders, write
 
 if TYPE_CHECKING:
@@ -282,12 +282,6 @@ def test_stream_follows_the_job_and_exits_with_its_outcome(
 
     assert follow(submit(job, client, WORKSPACE), client, WORKSPACE) == code
     assert client.jobs.streamed == [run_folder.name]
-
-
-def http_error(status: int, message: str) -> HttpResponseError:
-    error = HttpResponseError(message=message)
-    error.status_code = status
-    return error
 
 
 @pytest.mark.parametrize(

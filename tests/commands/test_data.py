@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
 from scripts import data_download, data_list, data_register
 from scripts.cloud.data_assets import BlobLocation
 from scripts.cloud.transfers import PARTIAL, Progress, Remote, download, staging_folder, upload
 from scripts.console.errors import CommandError
-from tests.fake_azure import FakeClient, FakeData, FakeDatastores
+from tests.fake_azure import FakeClient, FakeData, FakeDatastores, http_error
 from tests.helpers import REPOSITORY, Outcome, write
 
 # Azurite's documented development account (public, for the emulator only).
@@ -286,3 +287,39 @@ def test_data_register_uploads_then_registers_and_never_overwrites(
     from_spec = cli(data_register.main, configured, str(spec))
     assert (from_spec.code, from_spec.out.strip()) == (0, "azureml:digits:5")
     assert assets.registered[-1].description == "digits, cleaned"
+
+
+@pytest.mark.parametrize(
+    ("error", "advice"),
+    [
+        (ClientAuthenticationError("no token"), "not logged in to Azure: run `az login`"),
+        (ServiceRequestError("connection refused"), "check the network connection"),
+        (http_error(403, "Forbidden"), "no permission in workspace 'ws'"),
+    ],
+)
+def test_azures_refusals_are_one_line(
+    configured: Path,
+    cli: Callable[..., Outcome],
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    advice: str,
+) -> None:
+    """The MLClient is a fake whose data operations raise what azure-core raises."""
+
+    class Refusing(FakeData):
+        def get(self, name: str, version: str | None = None, label: str | None = None) -> Any:
+            raise error
+
+        def list(self, name: str | None = None) -> list[Any]:
+            raise error
+
+    client = FakeClient(data=Refusing({}))
+    for command in (data_download, data_list):
+        monkeypatch.setattr(command, "ml_client", lambda workspace: client)
+
+    for outcome in (
+        cli(data_download.main, configured, "digits:1"),
+        cli(data_list.main, configured),
+    ):
+        assert outcome.code == 1
+        assert advice in outcome.error_line

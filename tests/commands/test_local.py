@@ -628,3 +628,40 @@ def test_an_mpi_job_gets_open_mpis_variables_and_says_mpirun_is_not_used(
     logs = only_run_folder(workspace) / "user_logs"
     assert (logs / "std_log_process_1.txt").read_text() == "rank 1 of 2\n"
     assert "no mpirun starts them: code that calls MPI itself" in outcome.err
+
+
+def test_data_references_resolve_to_their_local_copies(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """`:VERSION`, `@latest` among versions 1, 3 and 12, a datastore path and a `uri_file`
+    asset, from data/ as `just data-download` leaves it; a missing one says how to get it."""
+    data = workspace / "data"
+    for version in ("1", "3", "12"):
+        (data / "digits" / version).mkdir(parents=True)
+    (data / "datastores" / "workspaceblobstore" / "raw" / "2024").mkdir(parents=True)
+    rows = write(data / "table" / "1" / "rows.csv", "a\n")
+    add_job(
+        workspace / "experiments" / "beta",
+        "echo ${{inputs.a}} ${{inputs.b}} ${{inputs.c}} ${{inputs.d}}",
+        extra="""
+        inputs:
+          a: {type: uri_folder, path: "azureml:digits:3"}
+          b: {type: uri_folder, path: "azureml:digits@latest"}
+          c: {type: uri_folder, path: "azureml://datastores/workspaceblobstore/paths/raw/2024"}
+          d: {type: uri_file, path: "azureml:table:1"}
+        """,
+    )
+
+    found = cli(local.main, workspace, "beta")
+    missing = cli(local.main, workspace, "beta", "--set", "inputs.a.path=azureml:digits:7")
+
+    assert found.code == 0, found.err
+    assert found.out.split() == [
+        str(data / "digits" / "3"),
+        str(data / "digits" / "12"),
+        str(data / "datastores" / "workspaceblobstore" / "raw" / "2024"),
+        str(rows),
+    ]
+    assert "azureml:digits@latest is data/digits/12, the latest version here" in found.err
+    assert missing.code == 2
+    assert missing.error_line.endswith("(or `just data-download digits:7`)")
