@@ -34,12 +34,14 @@ Bench runs log to their own MLflow experiment and their run folders are removed 
 
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import tempfile
 import time
 from argparse import RawDescriptionHelpFormatter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.console import report
@@ -335,42 +337,53 @@ AZURITE_KEY = (
 )
 
 
+@contextmanager
+def azurite(binary: str, folder: Path) -> Iterator[str]:
+    """Azurite's Blob service (`binary`, run in `folder`) in memory on 127.0.0.1 and a free
+    port; its account URL, once it listens. Stopped when the block ends."""
+    port = free_port()
+    server = subprocess.Popen(
+        [binary, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
+         "--skipApiVersionCheck", "--silent"],
+        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for _ in range(400):
+            if server.poll() is not None:
+                raise CommandError(f"azurite-blob did not start: {server.communicate()[1]}")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def bench_data_download(project: Project) -> dict[str, str]:
-    azurite = shutil.which("azurite-blob")
-    if azurite is None:
+    binary = shutil.which("azurite-blob")
+    if binary is None:
         return {"data download": "not measured (npm install -g azurite to measure it)"}
     from azure.storage.blob import ContainerClient
 
     from scripts.cloud.transfers import Progress, Remote, download, upload
 
-    port = free_port()
-    with tempfile.TemporaryDirectory(dir=project.runs) as scratch:
-        server = subprocess.Popen(
-            [azurite, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
-             "--skipApiVersionCheck", "--silent"],
-            cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            url = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
-            credential = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
-            container = ContainerClient(url, "bench", credential=credential)
-            for _ in range(200):
-                try:
-                    container.create_container()
-                    break
-                except Exception:  # not listening yet
-                    time.sleep(0.05)
-            source = Path(scratch) / "asset"
-            for index in range(8):
-                (source / f"part-{index}.bin").parent.mkdir(exist_ok=True)
-                (source / f"part-{index}.bin").write_bytes(os.urandom(32 * MEGABYTE))
-            upload(source, Remote(container, "asset"), Progress())
-            started = time.perf_counter()
-            moved = download(Remote(container, "asset"), Path(scratch) / "copy", Progress())
-            elapsed = time.perf_counter() - started
-        finally:
-            server.terminate()
-            server.wait()
+    with (
+        tempfile.TemporaryDirectory(dir=project.runs) as scratch,
+        azurite(binary, Path(scratch)) as url,
+    ):
+        credential = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+        container = ContainerClient(url, "bench", credential=credential)
+        container.create_container()
+        source = Path(scratch) / "asset"
+        source.mkdir()
+        for index in range(8):
+            (source / f"part-{index}.bin").write_bytes(os.urandom(32 * MEGABYTE))
+        upload(source, Remote(container, "asset"), Progress())
+        started = time.perf_counter()
+        moved = download(Remote(container, "asset"), Path(scratch) / "copy", Progress())
+        elapsed = time.perf_counter() - started
     return {"data download": f"{moved / elapsed / MEGABYTE:.0f} MB/s"}
 
 

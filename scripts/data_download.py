@@ -11,11 +11,10 @@ from scripts.cloud.data_assets import (
     find_asset,
     parse_reference,
 )
-from scripts.cloud.transfers import Progress, Remote, download
+from scripts.cloud.transfers import Remote, download, shown_progress
 from scripts.cloud.workspace import login, ml_client, workspace_from_settings
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, run_cli
-from scripts.console.errors import CommandError
 from scripts.project.layout import Project
 
 
@@ -47,20 +46,10 @@ def main(argv: Sequence[str], project: Project) -> int:
         lambda: blob_location(client, str(asset.path), login(workspace)), None, workspace
     )
     report.note(f"downloading {reference.name}:{asset.version} into {shown}")
-    started = time.monotonic()
-    progress = Progress(report=lambda p: report.progress(f"  {p.line()}"))
-    try:
+    stopped = "the download stopped: run the same command again to go on where it stopped"
+    with shown_progress(stopped) as progress:
         moved = download(Remote(container_client(location), location.prefix), destination, progress)
-    except CommandError:
-        raise
-    except Exception as error:  # azure-core's: the network, the storage account
-        raise CommandError(
-            f"the download stopped ({type(error).__name__}): run the same command again to "
-            "go on where it stopped"
-        ) from None
-    finally:
-        report.progress_done()
-    seconds = max(time.monotonic() - started, 1e-6)
+    seconds = max(time.monotonic() - progress.started, 1e-6)
     report.note(f"{_mb(moved)} moved in {seconds:.1f} s ({moved / seconds / 1e6:.1f} MB/s)")
     report.result(str(shown))
     return 0

@@ -16,11 +16,11 @@ from scripts.cloud.data_assets import (
     next_version,
     register,
 )
-from scripts.cloud.transfers import Progress, Remote, upload
+from scripts.cloud.transfers import Remote, shown_progress, upload
 from scripts.cloud.workspace import login, ml_client, workspace_from_settings
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, run_cli
-from scripts.console.errors import CommandError, UsageError
+from scripts.console.errors import UsageError
 from scripts.jobspec.schema import one_line
 from scripts.project.layout import Project
 
@@ -72,16 +72,9 @@ def main(argv: Sequence[str], project: Project) -> int:
     path = f"azureml://datastores/{store.name}/paths/{prefix}"
     location = asking_azure(lambda: blob_location(client, path, login(workspace)), None, workspace)
     report.note(f"uploading {source} to datastore {store.name}: {prefix}")
-    progress = Progress(report=lambda p: report.progress(f"  {p.line()}"))
-    try:
+    stopped = "the upload stopped, nothing is registered: run the same command again"
+    with shown_progress(stopped) as progress:
         upload(source, Remote(container_client(location), prefix), progress)
-    except Exception as error:  # azure-core's: the network, the storage account
-        raise CommandError(
-            f"the upload stopped ({type(error).__name__}): nothing is registered; run the "
-            "same command again"
-        ) from None
-    finally:
-        report.progress_done()
     report.note(f"uploaded: {progress.line()}")
     asking_azure(lambda: register(client, reference, kind, path, args.description), None, workspace)
     report.result(f"azureml:{reference}")

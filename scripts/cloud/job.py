@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from scripts.console.errors import UsageError
-from scripts.jobspec.inputs import is_remote
+from scripts.jobspec.inputs import is_remote, local_input_path
 from scripts.jobspec.job import JobDict
 from scripts.jobspec.overrides import Override
 from scripts.jobspec.schema import load, relocated, validate
@@ -57,7 +57,7 @@ def _check_local_inputs(document: JobDict, job_file: Path) -> None:
     for name, spec in (document.get("inputs") or {}).items():
         path = spec.get("path") if isinstance(spec, dict) else None
         if isinstance(path, str) and not is_remote(path):
-            local = Path(job_file.parent, path.removeprefix("file://")).resolve()
+            local = local_input_path(job_file.parent, path)
             if not local.exists():
                 raise UsageError(
                     f"input {name!r}: {local} does not exist, and the job uploads it from "

@@ -8,12 +8,14 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.console import report
 from scripts.console.errors import CommandError
 
 CHUNK = 4 * 1024 * 1024
@@ -58,6 +60,21 @@ class Progress:
                 self.report(self)
 
 
+@contextmanager
+def shown_progress(stopped: str) -> Iterator[Progress]:
+    """A Progress shown as it goes (redrawn on a terminal); a storage or network failure in
+    the block becomes one line: `stopped`, after the kind of failure."""
+    progress = Progress(report=lambda p: report.progress(f"  {p.line()}"))
+    try:
+        yield progress
+    except CommandError:
+        raise
+    except Exception as error:  # azure-core's: the network, the storage account
+        raise CommandError(f"{stopped} ({type(error).__name__})") from None
+    finally:
+        report.progress_done()
+
+
 def staging_folder(destination: Path) -> Path:
     return destination.with_name(f"{STAGING_PREFIX}{destination.name}")
 
@@ -70,7 +87,7 @@ def download(remote: Remote, destination: Path, progress: Progress) -> int:
         raise CommandError(f"{destination} already exists: remove it to download it again")
     staging = staging_folder(destination)
     staging.mkdir(parents=True, exist_ok=True)
-    blobs = [blob for blob in remote.container.list_blobs(name_starts_with=remote.prefix)]
+    blobs = list(remote.container.list_blobs(name_starts_with=remote.prefix))
     if not blobs:
         raise CommandError(f"nothing is stored under {remote.prefix!r}: check the asset's path")
     progress.total = sum(blob.size for blob in blobs)

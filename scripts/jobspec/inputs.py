@@ -60,13 +60,18 @@ def _local_path(name: str, path: str, kind: Any, base: Path, data: Path) -> Path
             f"input {name!r} is remote ({path}) and has no local copy: "
             f"run with --set inputs.{name}.path=LOCAL_PATH{hint}"
         )
-    local = (base / path.removeprefix("file://")).resolve()
+    local = local_input_path(base, path)
     if not local.exists():
         raise UsageError(
             f"input {name!r}: {local} does not exist; create it or point "
             f"--set inputs.{name}.path= at existing data"
         )
     return local
+
+
+def local_input_path(base: Path, path: str) -> Path:
+    """A local input's path as Azure ML takes it: relative to `base`, the job file's folder."""
+    return (base / path.removeprefix("file://")).resolve()
 
 
 def is_remote(path: str) -> bool:

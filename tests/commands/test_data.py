@@ -5,7 +5,6 @@ killed mid-way, integrity, and a destination that appears only when complete."""
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,59 +15,34 @@ from typing import Any
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
-from scripts import data_download, data_list, data_register
+from scripts import bench, data_download, data_list, data_register
+from scripts.bench import AZURITE_ACCOUNT, AZURITE_KEY
 from scripts.cloud.data_assets import BlobLocation
 from scripts.cloud.transfers import PARTIAL, Progress, Remote, download, staging_folder, upload
 from scripts.console.errors import CommandError
 from tests.fake_azure import FakeClient, FakeData, FakeDatastores, http_error
 from tests.helpers import REPOSITORY, Outcome, write
 
-# Azurite's documented development account (public, for the emulator only).
-ACCOUNT = "devstoreaccount1"
-KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Azurite's Blob service on 127.0.0.1 and a free port; its account URL."""
+    """Azurite's Blob service on 127.0.0.1 and a free port (bench's launcher); its URL."""
     binary = shutil.which("azurite-blob")
     if binary is None:
         if os.environ.get("CI"):
             pytest.fail("azurite-blob is not installed: .ci/run installs it with npm")
         pytest.skip("azurite-blob is not installed (npm install -g azurite)")
-    port = free_port()
-    server = subprocess.Popen(
-        [binary, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
-         "--skipApiVersionCheck", "--silent"],
-        cwd=tmp_path_factory.mktemp("azurite"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        for _ in range(400):
-            assert server.poll() is None, f"azurite-blob did not start: {server.communicate()[1]}"
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/{ACCOUNT}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with bench.azurite(binary, tmp_path_factory.mktemp("azurite")) as url:
+        yield url
 
 
 @pytest.fixture
 def container(azurite: str, request: pytest.FixtureRequest) -> Any:
     from azure.storage.blob import BlobServiceClient
 
-    service = BlobServiceClient(azurite, credential={"account_name": ACCOUNT, "account_key": KEY})
+    service = BlobServiceClient(
+        azurite, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+    )
     name = request.node.name.lower().replace("_", "-")[:60].strip("-")
     client = service.create_container(name)
     yield client
@@ -123,8 +97,8 @@ def test_a_killed_download_resumes_and_is_never_taken_for_complete(
             DOWNLOADER,
             azurite,
             container.container_name,
-            ACCOUNT,
-            KEY,
+            AZURITE_ACCOUNT,
+            AZURITE_KEY,
             str(destination),
         ],
         cwd=REPOSITORY,
