@@ -41,7 +41,7 @@ import *ARGS:
 iso *ARGS:
     @exec {{python}} -m scripts.iso "$@"
 
-# `just local EXP [--set inputs.NAME=VALUE]...`: run EXP as Azure ML would, tracked locally
+# `just local EXP [--set inputs.NAME=VALUE]... [--docker [--gpus all]]`: run EXP as Azure ML would, tracked locally
 [no-exit-message]
 [group('run')]
 local *ARGS:
@@ -70,6 +70,18 @@ data-download *ARGS:
 [group('data')]
 data-list *ARGS:
     @exec {{python}} -m scripts.data_list "$@"
+
+# `just docker-build [devcontainer|job-runner] [EXP]`: build the project's images (tags printed)
+[no-exit-message]
+[group('docker')]
+docker-build *ARGS:
+    @exec {{python}} -m scripts.docker_build "$@"
+
+# Build local base images for machines without an image registry; recorded in .env.local
+[no-exit-message]
+[group('docker')]
+docker-base *ARGS:
+    @exec {{python}} -m scripts.docker_base "$@"
 
 # `just runs [EXP]`: local runs, newest first, with status, duration and final metrics
 [no-exit-message]

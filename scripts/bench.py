@@ -28,6 +28,10 @@
 - data download: 256 MB in 8 blobs downloaded by `just data-download`'s transfer code from
   Azurite (the Azure Storage emulator, if `azurite-blob` is installed) on 127.0.0.1, to the
   local disk: what the tooling adds to a transfer, not a network's speed.
+- docker overhead: the median wall time of `just local example_experiment --docker` minus
+  that of the same run without Docker, interleaved, the image built beforehand (warm): what
+  running the job in its image costs (if a Docker engine answers; with the local base
+  images of `just docker-base` where .env.local names them).
 
 Bench runs log to their own MLflow experiment and their run folders are removed afterwards.
 """
@@ -47,6 +51,7 @@ from pathlib import Path
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, free_port, run_cli
 from scripts.console.errors import CommandError
+from scripts.containers.engine import docker
 from scripts.project.layout import Project
 from scripts.project.uv import uv_binary
 from scripts.runfolder.layout import CODE, ENVIRONMENT, TRACKING_SERVER_LOG
@@ -174,6 +179,7 @@ with mlflow.start_run():
 def job_figure(run: LocalRun, environment: dict[str, str], program: str) -> float:
     """The number `program` prints after "figure:", run in the job's environment and folder
     (MLflow prints lines of its own)."""
+    assert run.venv is not None  # not a --docker run
     result = subprocess.run(
         [str(run.venv / "bin" / "python"), "-c", program],
         cwd=run.folder / CODE,
@@ -387,6 +393,20 @@ def bench_data_download(project: Project) -> dict[str, str]:
     return {"data download": f"{moved / elapsed / MEGABYTE:.0f} MB/s"}
 
 
+def bench_docker_overhead(project: Project, repeats: int) -> dict[str, str]:
+    if docker("version").returncode != 0:
+        return {"docker overhead": "not measured (no Docker engine answers)"}
+    plain = just_command("local", EXPERIMENT, *set_options(OVERRIDES))
+    in_image = [*plain, "--docker"]
+    report.note("warming up --docker (the first run may build the image)")
+    timed(in_image, cwd=project.root)
+    differences = []
+    for index in range(repeats):
+        report.note(f"  docker overhead {index + 1}/{repeats}")
+        differences.append(timed(in_image, cwd=project.root) - timed(plain, cwd=project.root))
+    return {"docker overhead": seconds(statistics.median(differences))}
+
+
 def run_folders(project: Project) -> set[Path]:
     return {p.parent for p in project.runs.glob(f"{EXPERIMENT}/*/{ENVIRONMENT}")}
 
@@ -416,6 +436,7 @@ def main(argv: Sequence[str], project: Project) -> int:
         figures |= bench_aml_dry_run(project, args.repeats)
         figures |= bench_lock(project, args.repeats)
         figures |= bench_data_download(project)
+        figures |= bench_docker_overhead(project, args.repeats)
         ignored_folder = Path(IGNORED_DATA).parent
         leaked = [p for p in run_folders(project) - before if (p / ignored_folder).exists()]
         if leaked:

@@ -25,6 +25,7 @@ from scripts.runner.debugging import (
     DEFAULT_TIMEOUT_SECONDS,
     Debugging,
 )
+from scripts.runner.in_container import Docker
 from scripts.runner.prepare import prepare_experiment
 from scripts.runner.run import run_tracked
 
@@ -39,6 +40,18 @@ def parser() -> ArgumentParser:
     add_job_file_option(parser, JOB_FILE_NAME, "command job")
     add_set_option(
         parser, "inputs.epochs=5 or inputs.NAME.path=PATH (relative: from the job file's folder)"
+    )
+    parser.add_argument(
+        "--docker",
+        action="store_true",
+        help="run the job in the image Azure ML builds from the run folder's environment/ "
+        "(built once per build context, then reused), on the host network",
+    )
+    parser.add_argument(
+        "--gpus",
+        metavar="GPUS",
+        help="with --docker: the GPUs the container sees, as `docker run --gpus` takes them "
+        "(e.g. all)",
     )
     parser.add_argument(
         "--debug",
@@ -71,11 +84,18 @@ def main(argv: Sequence[str], project: Project) -> int:
         arguments.error("--debug-port must be between 1 and 65535")
     if args.debug_timeout < 1:
         arguments.error("--debug-timeout must be at least 1 second")
+    if args.gpus and not args.docker:
+        arguments.error("--gpus needs --docker")
+    if args.debug and args.docker:
+        arguments.error("--debug runs the job on this machine: drop --docker to debug it")
     debugging = Debugging(args.debug_port, args.debug_timeout) if args.debug else None
+    docker = Docker(args.gpus) if args.docker else None
     if debugging:
         check_port_free(debugging.port, "choose another with --debug-port")
     with stop_signals_as_ctrl_c():
-        run = prepare_experiment(project, args.experiment, args.overrides, debugging, args.file)
+        run = prepare_experiment(
+            project, args.experiment, args.overrides, debugging, args.file, docker
+        )
         return run_tracked(run)
 
 

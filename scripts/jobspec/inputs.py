@@ -30,6 +30,15 @@ def resolve_inputs(job: JobDict, base: Path, data: Path) -> Inputs:
     }
 
 
+def local_paths(job: JobDict, inputs: Inputs) -> list[Path]:
+    """The local path each data input (`path:`) of `job` resolved to in `inputs`."""
+    return [
+        Path(shlex.split(value)[0])
+        for name, spec in (job.get("inputs") or {}).items()
+        if isinstance(spec, dict) and "path" in spec and (value := inputs.get(name))
+    ]
+
+
 def _resolve_input(name: str, spec: Any, base: Path, data: Path) -> str | None:
     if not isinstance(spec, dict):
         return None if spec is None or spec == "" else str(spec)  # `--set inputs.X=`: none

@@ -11,6 +11,11 @@ from scripts.project.layout import Project
 
 _VALID_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+JOB_IMAGE_TABLE = "job-image"  # [tool.job-image] in a member's pyproject.toml
+# A Debian package, optionally pinned (`libgomp1`, `libgomp1=12.2.0-14`), and an image
+# reference: nothing a shell or a Dockerfile would read as more than one word.
+_SYSTEM_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?")
+_IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*")
 
 
 def experiment_names(project: Project) -> list[str]:
@@ -39,11 +44,21 @@ def experiment_dir(project: Project, name: str) -> Path:
 
 
 @dataclass(frozen=True)
+class JobImage:
+    """What an experiment adds to its job image (`[tool.job-image]`): another base image,
+    Debian packages (sorted, each once, so the rendered Dockerfile depends on nothing else)."""
+
+    base_image: str | None = None
+    system_packages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Package:
     """What the tooling needs from a workspace member's pyproject.toml."""
 
     name: str
     dependencies: frozenset[str]  # normalised names of what it depends on directly
+    image: JobImage = JobImage()
 
     def depends_on(self, package: str) -> bool:
         return normalise(package) in self.dependencies
@@ -63,26 +78,56 @@ def requirement_name(requirement: str) -> str | None:
 def read_package(project: Project, member_dir: Path) -> Package:
     """The package a workspace member's pyproject.toml declares (kept in runs/.cache/)."""
     path = member_dir / "pyproject.toml"
-    declared = derived(project, "package", path, lambda: _parse_package(path))
-    return Package(declared["name"], frozenset(declared["dependencies"]))
+    # The kind names what is kept: a cached value of another shape is never read back.
+    declared = derived(project, "package-and-image", path, lambda: _parse_package(path))
+    image = JobImage(declared["base_image"], tuple(declared["system_packages"]))
+    return Package(declared["name"], frozenset(declared["dependencies"]), image)
 
 
 class _Declared(TypedDict):
     name: str  # normalised
     dependencies: list[str]  # normalised names
+    base_image: str | None
+    system_packages: list[str]
 
 
 def _parse_package(path: Path) -> _Declared:
     import tomllib  # ~5 ms; only a changed pyproject.toml pays for it
 
     try:
-        declared = tomllib.loads(path.read_text())["project"]
+        document = tomllib.loads(path.read_text())
+        declared = document["project"]
         names = (requirement_name(r) for r in declared.get("dependencies", []))
+        image = document.get("tool", {}).get(JOB_IMAGE_TABLE, {})
         return {
             "name": normalise(declared["name"]),
             "dependencies": sorted(name for name in names if name),
+            "base_image": _base_image(image.get("base-image"), path),
+            "system_packages": _system_packages(image.get("system-packages", []), path),
         }
     except (OSError, KeyError, tomllib.TOMLDecodeError) as error:
         raise UsageError(
             f"{path} is not a valid project file ({error}); fix it, then run `uv lock`"
         ) from None
+
+
+def _base_image(value: object, path: Path) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _IMAGE.fullmatch(value):
+        raise UsageError(
+            f"{path}: [tool.{JOB_IMAGE_TABLE}] base-image must be an image reference such as "
+            f'"mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04" (got {value!r})'
+        )
+    return value
+
+
+def _system_packages(value: object, path: Path) -> list[str]:
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and _SYSTEM_PACKAGE.fullmatch(item) for item in value
+    ):
+        raise UsageError(
+            f"{path}: [tool.{JOB_IMAGE_TABLE}] system-packages must be a list of Debian "
+            f'package names such as ["libgomp1"] (got {value!r})'
+        )
+    return sorted(set(value))

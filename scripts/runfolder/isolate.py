@@ -12,16 +12,17 @@ from scripts.console import report
 from scripts.console.errors import UsageError
 from scripts.jobspec.job import JobDict, code_of, load_job, load_job_document
 from scripts.project.cache import derived
-from scripts.project.experiments import experiment_dir, read_package
+from scripts.project.experiments import JobImage, experiment_dir, read_package
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.project.uv import export_requirements
+from scripts.runfolder.dockerfile import render_dockerfile
 from scripts.runfolder.layout import (
     CODE,
-    DOCKERFILE,
+    DOCKERFILE_NAME,
     ENVIRONMENT,
     JOB_SPEC,
-    PYTHON_VERSION,
-    REQUIREMENTS,
+    PYTHON_VERSION_NAME,
+    REQUIREMENTS_NAME,
     shared_folder,
 )
 from scripts.runfolder.names import new_run_name
@@ -39,6 +40,7 @@ class Source:
     job: JobDict
     requirements: str
     uses_shared: bool
+    image: JobImage  # what it adds to its job image
 
     def code(self, job: JobDict) -> str | None:
         """The code root of `job` (this source's job after `--set`), relative to `folder`;
@@ -71,6 +73,7 @@ def check_source(
         job=job,
         requirements=export_requirements(project, "--package", package.name),
         uses_shared=package.depends_on(read_package(project, project.shared).name),
+        image=package.image,
     )
 
 
@@ -118,15 +121,22 @@ def _new_empty_folder(parent: Path) -> Path:
 def fill_run_folder(run_dir: Path, source: Source, code: str | None) -> None:
     """Copy the code root `code` (source.code()) with the shared code it depends on, the
     job file, and the Docker build context."""
-    project = source.project
     (run_dir / CODE).mkdir()
     if code is not None:
         _copy_code(run_dir / CODE, source, code)
     shutil.copyfile(source.job_file, run_dir / JOB_SPEC)
-    (run_dir / REQUIREMENTS).parent.mkdir()
-    shutil.copyfile(project.dockerfile, run_dir / DOCKERFILE)
-    shutil.copyfile(project.python_version_file, run_dir / PYTHON_VERSION)
-    (run_dir / REQUIREMENTS).write_text(source.requirements)
+    write_build_context(run_dir / ENVIRONMENT, source)
+
+
+def write_build_context(folder: Path, source: Source) -> None:
+    """The job image's Docker build context, as Azure ML builds it, into new `folder`:
+    docker/Dockerfile with the experiment's [tool.job-image], .python-version and the
+    experiment's requirements."""
+    folder.mkdir()
+    template = source.project.dockerfile.read_bytes().decode()  # line endings included
+    (folder / DOCKERFILE_NAME).write_bytes(render_dockerfile(template, source.image).encode())
+    shutil.copyfile(source.project.python_version_file, folder / PYTHON_VERSION_NAME)
+    (folder / REQUIREMENTS_NAME).write_text(source.requirements)
 
 
 def _copy_code(destination: Path, source: Source, code: str) -> None:

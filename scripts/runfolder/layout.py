@@ -15,6 +15,8 @@ runs/<experiment>/<run name>/
                                   std_log_process_N.txt for process N of a distributed job
     system_logs/local_mlflow_server.txt   the MLflow server the job logged through, when its
                                   MLflow is another version than the tooling's
+    system_logs/docker_build.txt  the build of the job's image (`just local --docker`), when
+                                  it was built for this run
     run.json                      the run's manifest (`just local`, see manifest.py)
     mlflow.db, mlartifacts/       the run's own MLflow store and its artifacts, only when
                                   the project's store could not be used
@@ -26,9 +28,10 @@ from scripts.jobspec.job import BUILD_CONTEXT
 
 CODE = "code"
 ENVIRONMENT = BUILD_CONTEXT
-DOCKERFILE = f"{ENVIRONMENT}/Dockerfile"
-PYTHON_VERSION = f"{ENVIRONMENT}/.python-version"
-REQUIREMENTS = f"{ENVIRONMENT}/requirements.txt"
+DOCKERFILE_NAME = "Dockerfile"  # the names inside ENVIRONMENT, the build context
+PYTHON_VERSION_NAME = ".python-version"
+REQUIREMENTS_NAME = "requirements.txt"
+REQUIREMENTS = f"{ENVIRONMENT}/{REQUIREMENTS_NAME}"
 JOB_SPEC = "job.yaml"
 SHARED = "src/shared"  # in the experiment's terms: beside a src-layout package
 OUTPUTS = "outputs"  # in the code root
@@ -37,6 +40,7 @@ USER_LOGS = "user_logs"
 SYSTEM_LOGS = "system_logs"
 JOB_LOG = f"{USER_LOGS}/std_log.txt"
 TRACKING_SERVER_LOG = f"{SYSTEM_LOGS}/local_mlflow_server.txt"
+DOCKER_BUILD_LOG = f"{SYSTEM_LOGS}/docker_build.txt"
 MANIFEST = "run.json"
 MANIFEST_STAGING = f".{MANIFEST}.partial"  # written, then renamed over run.json
 FALLBACK_STORE = "mlflow.db"

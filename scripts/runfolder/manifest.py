@@ -41,6 +41,7 @@ class Manifest:
     distribution: dict[str, Any] | None = None  # a distributed job's type and counts
     read_only_inputs: list[str] = field(default_factory=list)  # read-only on Azure ML
     job_file: str = JOB_FILE_NAME  # the job spec it ran (`-f`), inside the experiment
+    docker_image: str | None = None  # `--docker`: the job image it ran in
     rerun_of: str | None = None
     # The runner's and the job's processes ({"pid", "start"}), so that a run whose runner
     # was killed before it could record anything is found and recorded KILLED later.

@@ -20,6 +20,7 @@ from scripts.runner.debugging import debug_requirements
 from scripts.runner.environments import (
     REQUIREMENTS_FILE,
     environment_key,
+    image_packages_key,
     tracking_requirements,
 )
 from scripts.runner.orphans import alive
@@ -127,8 +128,8 @@ def _removal_under_way(parked: Path) -> bool:
 
 
 def _needed_environments(project: Project) -> set[str]:
-    """The environments today's experiments run in (with and without --debug), and those
-    of runs still running."""
+    """The environments today's experiments run in (with and without --debug, and what
+    --docker adds to their images), and those of runs still running."""
     python = project.python_version()
     debug = debug_requirements(project)
     needed = set()
@@ -139,6 +140,7 @@ def _needed_environments(project: Project) -> set[str]:
         needed |= {
             environment_key(python, requirements, extra),
             environment_key(python, requirements, extra + debug),
+            image_packages_key(python, extra),
         }
     for folder in filter(_running, run_folders(project)):
         manifest = read_manifest(folder)

@@ -5,6 +5,7 @@ Each environment is kept under runs/.venvs/<hash of its requirements>/ and reuse
 every run with the same requirements, so a warm run costs almost nothing.
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -19,6 +20,7 @@ from scripts.tracking.schema import tooling_mlflow_version
 TRACKING_GROUP = "local-tracking"  # dependency group in the root pyproject.toml
 REQUIREMENTS_FILE = "requirements.txt"  # in each environment: what it was built from
 _MLFLOW_CLIENTS = {"mlflow", "mlflow-skinny"}
+_IMAGE_PACKAGES = "# for a job image"  # what tells their folder from an environment's
 
 
 def requirement_names(requirements: str) -> set[str]:
@@ -91,6 +93,37 @@ def ensure_environment(project: Project, requirements: str, extra: str) -> tuple
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target, True
+
+
+def image_packages_key(python_version: str, extra: str) -> str:
+    """The name of the folder holding `extra` for a job image (see ensure_image_packages)."""
+    return environment_key(python_version, _IMAGE_PACKAGES, extra)
+
+
+def ensure_image_packages(project: Project, extra: str) -> Path:
+    """A folder of the local-tracking packages `extra` (what `just local` adds to a job's
+    environment) for the Python of the job image, each to be mounted into its
+    site-packages; built once per set, as environments are."""
+    python_version = project.python_version()
+    target = project.environments / image_packages_key(python_version, extra)
+    if target.is_dir():  # renamed into place whole
+        return target
+    project.environments.mkdir(parents=True, exist_ok=True)
+    staging = project.environments / f".{target.name}.{os.getpid()}.partial"
+    try:
+        staging.mkdir()
+        (staging / REQUIREMENTS_FILE).write_text(extra)
+        run_uv(
+            project,
+            "pip", "install", "--quiet", "--no-deps", "--compile-bytecode",
+            "--python", python_version, "--target", str(staging),
+            "-r", str(staging / REQUIREMENTS_FILE),
+        )  # fmt: skip
+        with contextlib.suppress(OSError):  # another run made it meanwhile: theirs stays
+            staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 def _complete(environment: Path) -> bool:

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from scripts.console import report
+from scripts.containers.engine import require_engine
+from scripts.containers.jobs import JobContainer
 from scripts.jobspec.command import render_command
 from scripts.jobspec.distribution import read_distribution
-from scripts.jobspec.inputs import resolve_inputs
+from scripts.jobspec.inputs import local_paths, resolve_inputs
 from scripts.jobspec.job import (
     MASK,
     JobDict,
@@ -55,6 +57,7 @@ from scripts.runner.environments import (
     served_tracking,
     tracking_requirements,
 )
+from scripts.runner.in_container import Docker, job_container
 from scripts.runner.process import payload_environment
 from scripts.tracking.project_store import (
     choose_store,
@@ -74,13 +77,14 @@ class LocalRun:
 
     folder: Path
     command: str
-    environment: dict[str, str]  # of the job's process
-    venv: Path
+    environment: dict[str, str]  # of the job's process; in a container, the job's own only
+    venv: Path | None  # the local environment it runs in, when not in a container
     store: Path
     artifacts: Path  # of the MLflow experiments in `store`
     served: bool  # the job's MLflow logs through a tracking server (another version)
     tracked: TrackedRun  # the MLflow run the job's `mlflow` calls attach to
     manifest: Manifest
+    container: JobContainer | None = None  # `--docker`: where the job runs
 
 
 def prepare_experiment(
@@ -89,9 +93,12 @@ def prepare_experiment(
     overrides: Sequence[str],
     debugging: Debugging | None = None,
     job_file: str = JOB_FILE_NAME,
+    docker: Docker | None = None,
 ) -> LocalRun:
     """A run of the experiment's job (`job_file`) as it is now, with `--set` overrides;
-    waiting for a debugger first with `debugging`."""
+    waiting for a debugger first with `debugging`; in the job's image with `docker`."""
+    if docker:
+        require_engine("just local --docker", "run without --docker")
     git_record = _started(project.git.record)  # git waits on its own processes meanwhile
     parsed = [parse_override(text) for text in overrides]
     source = check_source(project, experiment, job_file)
@@ -109,6 +116,11 @@ def prepare_experiment(
     code = source.code(job)
     _check_as_aml_does(project, source, job, parsed, code)
     inputs = resolve_inputs(job, source.job_file.parent, project.data)
+    in_image = (
+        _InImage(docker, source.image.base_image is not None, local_paths(job, inputs))
+        if docker
+        else None
+    )
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
     command = render_command(job, inputs, outputs)
     extra = tracking_requirements(project, source.requirements)
@@ -145,8 +157,10 @@ def prepare_experiment(
         manifest,
         variables,
         dataclasses.replace(debugging, sources=tuple(sources)) if debugging else None,
+        in_image,
     )
-    _say_what_differs(job)  # once the run is ready: a refused run says one line only
+    # Once the run is ready: a refused run says one line only.
+    _say_what_differs(job, docker is not None)
     return run
 
 
@@ -183,7 +197,7 @@ def _check_as_aml_does(
     derived(project, "sdk-check", source.job_file, check, salt)
 
 
-def _say_what_differs(job: JobDict) -> None:
+def _say_what_differs(job: JobDict, in_image: bool) -> None:
     """One line for the fields this run does not apply as Azure ML would, one for another
     environment than the scaffolding's: never silence."""
     differing = not_applied_locally(job)
@@ -191,9 +205,13 @@ def _say_what_differs(job: JobDict) -> None:
         report.note(f"not applied locally: {', '.join(differing)}")
     environment = cloud_environment(job)
     if environment:
+        here = (
+            "the image of the experiment's build context (environment/)"
+            if in_image
+            else "the experiment's own uv environment (its pyproject.toml)"
+        )
         report.note(
-            f"environment: the cloud runs this job in {environment}; locally it runs in the "
-            "experiment's own uv environment (its pyproject.toml)"
+            f"environment: the cloud runs this job in {environment}; locally it runs in {here}"
         )
 
 
@@ -238,6 +256,16 @@ def _started(work: Callable[[], T]) -> Callable[[], T]:
     return result
 
 
+@dataclass(frozen=True)
+class _InImage:
+    """A run in its job image: what --docker asked, whether the experiment names its own
+    base image, the local inputs to mount."""
+
+    request: Docker
+    own_base_image: bool
+    inputs: list[Path]
+
+
 def _prepare(
     project: Project,
     experiment: str,
@@ -247,22 +275,34 @@ def _prepare(
     manifest_for: Callable[[str], Manifest],
     variables: dict[str, str],
     debugging: Debugging | None = None,
+    in_image: _InImage | None = None,
 ) -> LocalRun:
     """The run: `variables` are the job's environment variables (run.json records them
     with secrets masked)."""
-    debug_extra = debug_requirements(project) if debugging else ""
-    venv, built = ensure_environment(project, requirements, extra + debug_extra)
+    venv, built, container = None, False, None
+    if in_image is None:
+        debug_extra = debug_requirements(project) if debugging else ""
+        venv, built = ensure_environment(project, requirements, extra + debug_extra)
     served = served_tracking(requirements)
     with new_run_folder(project, experiment) as folder:
         fill(folder)
+        if in_image:
+            container, image = job_container(
+                project, folder, in_image.request, in_image.own_base_image, in_image.inputs, extra
+            )
+            built = image.built
         manifest = manifest_for(folder.name)
+        manifest.docker_image = container.image if container else None
         for made in (OUTPUTS, LOGS, *manifest.output_folders):  # as Azure ML makes them
             (folder / CODE / made).mkdir(parents=True, exist_ok=True)
         store, artifacts, tracked = _track(project, folder, manifest)
         tracking = tracking_variables(store, manifest.mlflow_experiment, tracked.run_id)
-        debug = {}
         debug = debug_variables(debugging, variables, folder) if debugging else {}
-        environment = payload_environment(venv, variables | tracking | debug)
+        environment = (
+            payload_environment(venv, variables | tracking | debug)
+            if venv
+            else variables | tracking
+        )
     through = (
         f", through a local MLflow server (the job's MLflow {mlflow_version(requirements)}"
         f" is not the tooling's {tooling_mlflow_version()})"
@@ -277,13 +317,30 @@ def _prepare(
         )
     report.note(
         f"run folder:  {folder} (the job runs in {CODE}/)\n"
-        f"environment: {venv.relative_to(project.root)} ({'built now' if built else 'reused'})\n"
+        f"environment: {_environment_of(project, venv, container)} "
+        f"({'built now' if built else 'reused'})\n"
         f"tracking:    {store}, experiment {manifest.mlflow_experiment!r}{through}\n"
         f"command:     {manifest.command}"
     )
     return LocalRun(
-        folder, manifest.command, environment, venv, store, artifacts, served, tracked, manifest
+        folder,
+        manifest.command,
+        environment,
+        venv,
+        store,
+        artifacts,
+        served,
+        tracked,
+        manifest,
+        container,
     )
+
+
+def _environment_of(project: Project, venv: Path | None, container: JobContainer | None) -> str:
+    if container:
+        return f"image {container.image}"
+    assert venv is not None
+    return str(venv.relative_to(project.root))
 
 
 def _track(project: Project, folder: Path, manifest: Manifest) -> tuple[Path, Path, TrackedRun]:

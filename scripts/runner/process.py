@@ -27,7 +27,6 @@ _DROPPED_PREFIXES = ("MLFLOW_",)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 CTRL_C_WINDOW_SECONDS = 5  # a Ctrl-C this soon after another one escalates
 TIMEOUT_GRACE_SECONDS = 10  # after the SIGTERM that stops a job, before SIGKILL
-Group = list[subprocess.Popen[bytes]]  # the job's processes
 
 
 def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]:
@@ -53,21 +52,32 @@ def shell_command(command: str) -> list[str]:
 
 @dataclass(frozen=True)
 class JobProcess:
-    """One process of the job: its environment, its log, whether the terminal shows it."""
+    """One process of the job: its command line (the job's command through a shell, or a
+    container running it), its environment, its log, whether the terminal shows it, and how
+    to kill what a SIGKILL to it would not (a container outlives its `docker run`)."""
 
+    argv: list[str]
     environment: dict[str, str]
     log: Path
     shown: bool = True
+    kill: Callable[[], None] | None = None
+
+
+class _Group(list[subprocess.Popen[bytes]]):
+    """The job's processes, started in the order of `specs`."""
+
+    def __init__(self, specs: Sequence[JobProcess]) -> None:
+        super().__init__()
+        self.specs = specs
 
 
 def execute(
-    command: str,
     folder: Path,
     processes: Sequence[JobProcess],
     started: Callable[[int], None],
     timeout_seconds: int | None = None,
 ) -> tuple[int, bool]:
-    """Run `command` in `folder` once per process (`started` is told the first one's pid),
+    """Run each of `processes` in `folder` (`started` is told the first one's pid),
     each one's output streaming into its log and, if shown, to the terminal; the job's exit
     code (128+N for signal N), and whether the runner was told to stop.
 
@@ -82,7 +92,7 @@ def execute(
     period; a timeout counts as told to stop.
     """
     stops: list[float] = []  # when each stop signal came
-    group: Group = []
+    group = _Group(processes)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         now = time.monotonic()
@@ -108,7 +118,7 @@ def execute(
                 spec.log.parent.mkdir(exist_ok=True)
                 job_log = _Log(logs.enter_context(spec.log.open("wb", buffering=0)))
                 job_logs.append((spec.log, job_log))
-                group.append(_start(command, folder, spec.environment))
+                group.append(_start(spec, folder))
                 pumps += _pumps(group[-1], job_log, spec.shown)
         except BaseException:  # the processes started so far must not run on alone
             _send(group, signal.SIGKILL)
@@ -123,11 +133,11 @@ def execute(
     return code, bool(stops)
 
 
-def _start(command: str, folder: Path, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+def _start(spec: JobProcess, folder: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        shell_command(command),
+        spec.argv,
         cwd=folder,
-        env=environment,
+        env=spec.environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -145,7 +155,7 @@ def _pumps(process: subprocess.Popen[bytes], log: "_Log", shown: bool) -> list[t
     return pumps
 
 
-def _wait(group: Group, timeout_seconds: int | None, stops: list[float]) -> int:
+def _wait(group: _Group, timeout_seconds: int | None, stops: list[float]) -> int:
     """Wait for every process of `group`; the job's exit code: the first failure's, else 0.
     The first failure stops the others, as does the timeout."""
     ended: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
@@ -188,17 +198,19 @@ def _wait(group: Group, timeout_seconds: int | None, stops: list[float]) -> int:
     return failure or 0
 
 
-def _stop(group: Group) -> float:
+def _stop(group: _Group) -> float:
     """SIGTERM to every process still running; when to SIGKILL them."""
     _send(group, signal.SIGTERM)
     return time.monotonic() + TIMEOUT_GRACE_SECONDS
 
 
-def _send(group: Group, signum: int) -> None:
-    for process in group:
+def _send(group: _Group, signum: int) -> None:
+    for process, spec in zip(group, group.specs, strict=False):
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signum)
+            if signum == signal.SIGKILL and spec.kill:
+                spec.kill()
 
 
 def _exit_code(code: int) -> int:

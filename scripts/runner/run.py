@@ -13,6 +13,7 @@ from pathlib import Path
 from scripts.console import report
 from scripts.console.cli import INTERRUPTED, LOCALHOST, free_port, stop_signals_as_ctrl_c
 from scripts.console.errors import CommandError, StoreError, from_os_error
+from scripts.containers.jobs import kill as kill_container
 from scripts.jobspec.distribution import process_variables
 from scripts.runfolder.layout import (
     ATTACHED,
@@ -26,7 +27,7 @@ from scripts.runfolder.manifest import timestamp
 from scripts.runner.debugging import SETTING as DEBUG_SETTING
 from scripts.runner.orphans import identity
 from scripts.runner.prepare import LocalRun
-from scripts.runner.process import STOP_SIGNALS, JobProcess, execute
+from scripts.runner.process import STOP_SIGNALS, JobProcess, execute, shell_command
 from scripts.runner.read_only import Snapshot, first_change, snapshot
 from scripts.tracking.project_store import TRACKING_URI_VARIABLE
 from scripts.tracking.store import attach_artifacts, finish_run, latest_metrics, record_params
@@ -52,7 +53,6 @@ def run_tracked(run: LocalRun) -> int:
             with _job_environment(run) as environment:
                 started = time.perf_counter()  # the job's time, not its tracking server's
                 code, stopped = execute(
-                    run.command,
                     run.folder / CODE,
                     _processes(run, environment),
                     job_started,
@@ -98,7 +98,7 @@ def _processes(run: LocalRun, environment: dict[str, str]) -> list[JobProcess]:
     and its own log, the terminal showing the first; a debugger waits in the first only."""
     distribution = run.manifest.distribution
     if distribution is None:
-        return [JobProcess(environment, run.folder / JOB_LOG)]
+        return [_process(run, 0, environment, run.folder / JOB_LOG)]
     ranks = process_variables(distribution, free_port)
     report.note(
         f"distribution: {distribution['type']}, {len(ranks)} processes on {LOCALHOST}; the "
@@ -111,13 +111,26 @@ def _processes(run: LocalRun, environment: dict[str, str]) -> list[JobProcess]:
         )
     undebugged = {name: value for name, value in environment.items() if name != DEBUG_SETTING}
     return [
-        JobProcess(
+        _process(
+            run,
+            rank,
             (undebugged if rank else environment) | variables,
             run.folder / process_log(rank),
-            shown=rank == 0,
         )
         for rank, variables in enumerate(ranks)
     ]
+
+
+def _process(run: LocalRun, rank: int, environment: dict[str, str], log: Path) -> JobProcess:
+    """Process `rank` of the job: its command through a shell here, or in a container of
+    the job's image with `environment`, the job's own variables, passed in."""
+    if run.container is None:
+        return JobProcess(shell_command(run.command), environment, log, shown=rank == 0)
+    argv = run.container.run_argv(rank, list(environment), run.command)
+    name = run.container.process_name(rank)
+    return JobProcess(
+        argv, os.environ | environment, log, shown=rank == 0, kill=lambda: kill_container(name)
+    )
 
 
 def _read_only_inputs(run: LocalRun) -> dict[str, tuple[Path, Snapshot]]:

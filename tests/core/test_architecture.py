@@ -28,6 +28,8 @@ COMMANDS = {
     "data_download",
     "data_list",
     "data_register",
+    "docker_base",
+    "docker_build",
 }
 # Each core package and the core packages it may import (besides itself).
 MAY_IMPORT = {
@@ -37,7 +39,8 @@ MAY_IMPORT = {
     "jobspec": {"console"},
     "runfolder": {"console", "project", "jobspec"},
     "tracking": {"console", "project"},
-    "runner": {"console", "project", "jobspec", "runfolder", "tracking"},
+    "runner": {"console", "project", "jobspec", "runfolder", "tracking", "containers"},
+    "containers": {"console", "project"},
     "cloud": {"console", "project", "jobspec", "runfolder"},
 }
 MAX_MODULES = 12

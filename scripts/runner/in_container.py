@@ -1,0 +1,77 @@
+"""`just local --docker`: the job's container, made of the image Azure ML would build from
+the run folder's environment/, with this machine's paths mounted where the job expects them.
+
+Mounted at their own paths: runs/ (the run folder, whose code/ is the working directory,
+and the MLflow store with its artifacts, so the job logs into the same run as without
+Docker) and each local input, read-only as Azure ML mounts them. The job image holds the
+job's requirements only; what `just local` adds for the SQLite store (SQLAlchemy, Alembic)
+is mounted into its site-packages, read-only, as it is installed into a local environment.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.console.errors import UsageError
+from scripts.containers.base_images import build_arguments
+from scripts.containers.images import Image, job_image
+from scripts.containers.jobs import JobContainer, Mount
+from scripts.project.layout import Project
+from scripts.runfolder.layout import CODE, DOCKER_BUILD_LOG, ENVIRONMENT
+from scripts.runner.environments import REQUIREMENTS_FILE, ensure_image_packages
+
+_NOT_MOUNTED = {REQUIREMENTS_FILE, "bin"}  # of the local-tracking packages' folder
+
+
+@dataclass(frozen=True)
+class Docker:
+    """What `--docker` asks for."""
+
+    gpus: str | None = None
+
+
+def job_container(
+    project: Project,
+    folder: Path,
+    request: Docker,
+    own_base_image: bool,
+    inputs: list[Path],
+    extra: str,
+) -> tuple[JobContainer, Image]:
+    """The container of run folder `folder`'s job, and its image (built now or reused);
+    `inputs` are the local inputs' paths, `extra` the local-tracking packages to add."""
+    experiment = folder.parent.name
+    image = job_image(
+        folder / ENVIRONMENT,
+        experiment,
+        build_arguments(project, own_base_image),
+        folder / DOCKER_BUILD_LOG,
+    )
+    mounts = [Mount(project.runs, project.runs, read_only=False)]
+    mounts += [Mount(path, path, read_only=True) for path in inputs]
+    if extra:
+        mounts += _added_packages(ensure_image_packages(project, extra), image, project)
+    container = JobContainer(
+        image=image.tag,
+        name=f"just-local-{experiment}-{folder.name}",
+        workdir=folder / CODE,
+        mounts=tuple(mounts),
+        gpus=request.gpus,
+    )
+    return container, image
+
+
+def _added_packages(packages: Path, image: Image, project: Project) -> list[Mount]:
+    """Each package in `packages`, mounted into the site-packages of the image's venv."""
+    venv = image.environment.get("VIRTUAL_ENV")
+    if not venv:
+        raise UsageError(
+            f"image {image.tag} sets no VIRTUAL_ENV: docker/Dockerfile's job-runner stage must "
+            "keep its `ENV VIRTUAL_ENV=...`"
+        )
+    python = ".".join(project.python_version().split(".")[:2])
+    site_packages = Path(venv) / "lib" / f"python{python}" / "site-packages"
+    return [
+        Mount(entry, site_packages / entry.name, read_only=True)
+        for entry in sorted(packages.iterdir())
+        if entry.name not in _NOT_MOUNTED
+    ]
