@@ -22,10 +22,13 @@ from typing import Any
 
 import pytest
 
-from scripts import docker_build, local
+from scripts import docker_base, docker_build, local
 from scripts.containers.base_images import ensure_base_image, ensure_uv_image, record
 from scripts.project.layout import Project
-from tests.helpers import REPOSITORY, Outcome, newest_folder, run, start_script, write
+from scripts.runner.disk import unneeded_environments
+from scripts.runner.environments import image_packages_key
+from tests.commands.test_local import DISTRIBUTED, RENDEZVOUS
+from tests.helpers import REPOSITORY, Outcome, add_job, newest_folder, run, start_script, write
 
 Cli = Callable[..., Outcome]
 HAS_LIBGOMP = "ldconfig -p | grep -q libgomp.so.1"
@@ -61,6 +64,13 @@ def docker_workspace(workspace: Path, base_images: tuple[str, str]) -> Path:
 def docker_project(project: Path, base_images: tuple[str, str]) -> Path:
     record(Project(project), *base_images)
     return project
+
+
+def run_folder(outcome: Outcome) -> Path:
+    """The run folder `just local` named (several runs may start within one second)."""
+    found = re.search(r"^run folder: +(\S+) ", outcome.err, re.MULTILINE)
+    assert found, outcome.err
+    return Path(found[1])
 
 
 def manifest(folder: Path) -> dict[str, Any]:
@@ -100,7 +110,7 @@ def test_a_job_runs_in_its_image_with_inputs_read_only_and_outputs_written_back(
     outcome = cli(local.main, docker_workspace, "alpha", "--docker")
 
     assert outcome.code == 3, outcome.err
-    folder = newest_folder(docker_workspace)
+    folder = run_folder(outcome)
     assert (folder / "code" / "outputs" / "seen.txt").read_text().splitlines() == [
         "input text",
         "hello from the job spec",
@@ -119,7 +129,7 @@ def test_an_unchanged_environment_reuses_its_image_a_changed_one_gets_a_new_one(
 ) -> None:
     first = cli(local.main, docker_workspace, "beta", "--docker", "--set", "command=true")
     again = cli(local.main, docker_workspace, "beta", "--docker", "--set", "command=true")
-    image = manifest(newest_folder(docker_workspace))["docker_image"]
+    image = manifest(run_folder(again))["docker_image"]
     without_idna = cli(
         local.main, docker_workspace, "beta", "--docker", "--set", "command=python -c 'import idna'"
     )
@@ -134,7 +144,7 @@ def test_an_unchanged_environment_reuses_its_image_a_changed_one_gets_a_new_one(
     assert f"environment: image {image} (reused)" in again.err
     assert without_idna.code == 1 and "No module named 'idna'" in without_idna.err
     assert with_idna.code == 0, with_idna.err
-    assert manifest(newest_folder(docker_workspace))["docker_image"] != image
+    assert manifest(run_folder(with_idna))["docker_image"] != image
 
 
 def test_declared_system_packages_are_in_the_image_and_only_there(
@@ -177,20 +187,17 @@ def test_a_failing_build_shows_its_step_and_leaves_no_run_folder(
     assert failed, lines[-1]
     assert any(line.startswith(f"  {failed[1]} : RUN apt-get update") for line in lines)
     assert "  | E: Unable to locate package no-such-package-x" in lines  # its last lines
-    assert not (docker_workspace / "runs" / "alpha").exists() or not any(
-        (docker_workspace / "runs" / "alpha").iterdir()
-    )
+    assert not list(docker_workspace.glob("runs/alpha/*"))
 
 
 def test_sigterm_stops_the_container(docker_workspace: Path, cli: Cli) -> None:
-    assert cli(local.main, docker_workspace, "beta", "--docker", "--set", "command=true").code == 0
     sleeper = "python -c 'import time; print(\"started\", flush=True); time.sleep(120)'"
     process = start_script(
         docker_workspace, "local", "beta", "--docker", "--set", f"command={sleeper}"
     )
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "started"
-    folder = newest_folder(docker_workspace)
+    folder = newest_folder(docker_workspace)  # the only one
     assert docker("ps", "-q", "--filter", f"name={folder.name}").stdout.strip()
 
     process.send_signal(signal.SIGTERM)
@@ -206,6 +213,40 @@ def test_sigterm_stops_the_container(docker_workspace: Path, cli: Cli) -> None:
     assert docker("ps", "-aq", "--filter", f"name={folder.name}").stdout == ""
 
 
+def test_distributed_ranks_meet_across_their_containers(docker_workspace: Path, cli: Cli) -> None:
+    """One container per process, on the host network: MASTER_ADDR 127.0.0.1 reaches rank 0."""
+    experiment = docker_workspace / "experiments" / "beta"
+    write(experiment / "rendezvous.py", RENDEZVOUS)
+    add_job(experiment, "python rendezvous.py", extra=DISTRIBUTED)
+
+    outcome = cli(local.main, docker_workspace, "beta", "--docker")
+
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.strip() == "rank 0 met 1:1:0 2:0:1 3:1:1"
+    folder = run_folder(outcome)
+    assert (folder / "user_logs" / "std_log_process_3.txt").read_text() == "rank 3 sent 3:1:1\n"
+    assert docker("ps", "-aq", "--filter", f"name={folder.name}").stdout == ""
+
+
+def test_a_job_ignoring_sigterm_past_its_timeout_is_killed_with_its_container(
+    docker_workspace: Path, cli: Cli
+) -> None:
+    """SIGKILL cannot be passed on by `docker run`: the container is killed by name."""
+    stubborn = (
+        "python -c 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "time.sleep(120)'"
+    )
+    add_job(docker_workspace / "experiments" / "beta", stubborn, extra="limits:\n  timeout: 2\n")
+
+    outcome = cli(local.main, docker_workspace, "beta", "--docker")
+
+    assert outcome.code == 128 + signal.SIGKILL, outcome.err
+    assert "ran past its limits.timeout (2 s)" in outcome.err
+    folder = run_folder(outcome)
+    assert manifest(folder)["status"] == "KILLED"
+    assert docker("ps", "-aq", "--filter", f"name={folder.name}").stdout == ""
+
+
 def test_the_example_logs_into_the_same_store_from_its_container(
     docker_project: Path, cli: Cli
 ) -> None:
@@ -216,11 +257,18 @@ def test_the_example_logs_into_the_same_store_from_its_container(
     )
 
     assert outcome.code == 0, outcome.err
-    folder = newest_folder(docker_project)
+    folder = run_folder(outcome)
     recorded = manifest(folder)
     assert recorded["tracking_store"] == str(docker_project / "runs" / "mlflow.db")
     assert {"test_accuracy", "test_f1_macro"} <= set(recorded["metrics"])
     assert (folder / "code" / "outputs" / "model.joblib").is_file()
+    # What was mounted into the image: the local-tracking packages, kept by `just clean --envs`.
+    extra = recorded["local_tracking_requirements"]
+    assert "sqlalchemy==" in extra
+    project = Project(docker_project)
+    mounted = project.environments / image_packages_key(project.python_version(), extra)
+    assert (mounted / "sqlalchemy").is_dir()
+    assert mounted not in {removable.path for removable in unneeded_environments(project)}
 
 
 def test_docker_build_makes_the_job_image_local_docker_reuses(
@@ -262,6 +310,22 @@ def test_the_devcontainer_stage_builds_and_syncs_the_workspace(
     assert built.code == 0, built.err
     assert synced.returncode == 0, synced.stderr
     assert "local *ARGS" in synced.stdout
+
+
+def test_docker_base_reuses_its_images_and_records_them_in_env_local(
+    workspace: Path, base_images: tuple[str, str], cli: Cli
+) -> None:
+    write(workspace / ".env.local", "AZUREML_WORKSPACE=mine\n")
+
+    outcome = cli(docker_base.main, workspace)
+
+    assert outcome.code == 0, outcome.err
+    assert f"{base_images[0]}: reused" in outcome.err and f"{base_images[1]}: reused" in outcome.err
+    assert Project(workspace).settings == {
+        "AZUREML_WORKSPACE": "mine",
+        "DOCKER_BASE_IMAGE": base_images[0],
+        "DOCKER_UV_IMAGE": base_images[1],
+    }
 
 
 def test_without_an_engine_docker_runs_stop_in_one_line(
