@@ -29,8 +29,8 @@ def parser() -> ArgumentParser:
 def main(argv: Sequence[str], project: Project) -> int:
     parser().parse_args(argv)
     require_engine("just docker-base", "keep the public images (no .env.local entries)")
+    uv, uv_built = ensure_uv_image()  # first: it checks the installed uv in an instant
     base, base_built = ensure_base_image(project)
-    uv, uv_built = ensure_uv_image()
     record(project, base, uv)
     for image, built in ((base, base_built), (uv, uv_built)):
         report.note(f"{image}: {'built now' if built else 'reused'}")

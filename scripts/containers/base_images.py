@@ -76,8 +76,7 @@ def ensure_uv_image() -> tuple[str, bool]:
     uv = Path(uv_binary()).resolve()
     with tempfile.TemporaryDirectory() as context:
         for name in ("uv", "uvx"):
-            if not uv.with_name(name).is_file():
-                raise UsageError(f"{uv.with_name(name)} is missing: reinstall uv")
+            _check_linux_executable(uv.with_name(name))
             shutil.copy2(uv.with_name(name), Path(context) / name)
         (Path(context) / "Dockerfile").write_text("FROM scratch\nCOPY uv uvx /\n")
         build(Path(context), tag, {}, None)
@@ -91,6 +90,21 @@ def record(project: Project, base: str, uv: str) -> None:
     local = project.settings_files[-1]
     set_key(local, BASE_SETTING, base, quote_mode="never")
     set_key(local, UV_SETTING, uv, quote_mode="never")
+
+
+def _check_linux_executable(path: Path) -> None:
+    """A UsageError unless `path` is a Linux executable: a version manager's shim (a
+    script) or macOS's uv would not run in the image."""
+    try:
+        with path.open("rb") as file:
+            linux = file.read(4) == b"\x7fELF"
+    except OSError:
+        raise UsageError(f"{path} is missing: reinstall uv") from None
+    if not linux:
+        raise UsageError(
+            f"{path} is not a Linux executable (a shim, or a build for another system): run "
+            "`UV=/path/to/linux/uv just docker-base` with the uv binary itself"
+        )
 
 
 def _exists(tag: str) -> bool:

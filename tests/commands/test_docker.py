@@ -330,6 +330,22 @@ def test_docker_base_reuses_its_images_and_records_them_in_env_local(
     }
 
 
+def test_docker_base_refuses_a_uv_that_is_not_the_binary_itself(
+    engine: None, workspace: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version manager's shim is a script: copied into FROM-scratch image, it cannot run."""
+    for name in ("uv", "uvx"):
+        shim = write(workspace / "shims" / name, '#!/bin/sh\necho "uv 0.0.1-shim"\n')
+        shim.chmod(0o755)
+    monkeypatch.setenv("UV", str(workspace / "shims" / "uv"))
+
+    outcome = cli(docker_base.main, workspace)
+
+    assert outcome.code == 2
+    assert outcome.error_line.startswith(f"{workspace}/shims/uv is not a Linux executable")
+    assert not (workspace / ".env.local").exists()
+
+
 def test_without_an_engine_docker_runs_stop_in_one_line(
     workspace: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
