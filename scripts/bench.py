@@ -28,10 +28,12 @@
 - data download: 256 MB in 8 blobs downloaded by `just data-download`'s transfer code from
   Azurite (the Azure Storage emulator, if `azurite-blob` is installed) on 127.0.0.1, to the
   local disk: what the tooling adds to a transfer, not a network's speed.
-- docker overhead: the median wall time of `just local example_experiment --docker` minus
-  that of the same run without Docker, interleaved, the image built beforehand (warm): what
-  running the job in its image costs (if a Docker engine answers; with the local base
-  images of `just docker-base` where .env.local names them).
+- docker overhead: the median, over interleaved pairs of warm runs, of the wall time of
+  `just local example_experiment --docker` minus that of the same run without Docker (the
+  image built beforehand): what running the job in its image costs, the job's own speed in
+  the container included; "no-op job": the same with a job that does nothing
+  (`--set command=true`), the tooling's and the engine's part alone. Measured if a Docker
+  engine answers, with `just docker-base`'s images where .env.local names them.
 
 Bench runs log to their own MLflow experiment and their run folders are removed afterwards.
 """
@@ -396,15 +398,23 @@ def bench_data_download(project: Project) -> dict[str, str]:
 def bench_docker_overhead(project: Project, repeats: int) -> dict[str, str]:
     if docker("version").returncode != 0:
         return {"docker overhead": "not measured (no Docker engine answers)"}
-    plain = just_command("local", EXPERIMENT, *set_options(OVERRIDES))
-    in_image = [*plain, "--docker"]
-    report.note("warming up --docker (the first run may build the image)")
-    timed(in_image, cwd=project.root)
-    differences = []
-    for index in range(repeats):
-        report.note(f"  docker overhead {index + 1}/{repeats}")
-        differences.append(timed(in_image, cwd=project.root) - timed(plain, cwd=project.root))
-    return {"docker overhead": seconds(statistics.median(differences))}
+    figures = {}
+    for name, overrides in (
+        ("docker overhead", OVERRIDES),
+        ("docker overhead, no-op job", [*OVERRIDES, "command=true"]),
+    ):
+        plain = just_command("local", EXPERIMENT, *set_options(overrides))
+        in_image = [*plain, "--docker"]
+        report.note(f"warming up {name} (the first run may build the image)")
+        timed(in_image, cwd=project.root)
+        timed(plain, cwd=project.root)
+        figures[name] = seconds(median_of(repeats, name, _difference(in_image, plain, project)))
+    return figures
+
+
+def _difference(first: list[str], second: list[str], project: Project) -> Callable[[], float]:
+    """What measures the wall time of `first` minus that of `second`, run one after the other."""
+    return lambda: timed(first, cwd=project.root) - timed(second, cwd=project.root)
 
 
 def run_folders(project: Project) -> set[Path]:

@@ -36,14 +36,20 @@ def build_arguments(project: Project, own_base_image: bool) -> dict[str, str]:
 
 
 def base_image_tag(project: Project) -> str:
-    return f"local/debian-python{project.python_version()}:{DEBIAN_RELEASE}"
+    return f"local/debian-python{project.python_minor_version()}:{DEBIAN_RELEASE}"
 
 
 def uv_image_tag() -> str:
-    version = subprocess.run(
-        [uv_binary(), "--version"], capture_output=True, text=True, check=True
-    ).stdout.split()[1]
-    return f"local/uv:{version}"
+    """local/uv:VERSION, the version the installed uv reports."""
+    try:
+        reported = subprocess.run(
+            [uv_binary(), "--version"], capture_output=True, text=True, check=False
+        ).stdout.split()
+    except OSError as error:
+        raise UsageError(f"uv cannot be run ({error.strerror}): reinstall it") from None
+    if len(reported) < 2 or reported[0] != "uv":
+        raise UsageError(f"`{uv_binary()} --version` does not report a uv version: reinstall uv")
+    return f"local/uv:{reported[1]}"
 
 
 def ensure_base_image(project: Project) -> tuple[str, bool]:
@@ -60,7 +66,7 @@ def ensure_base_image(project: Project) -> tuple[str, bool]:
     project.runs.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=project.runs, prefix=".docker-base-") as scratch:
         rootfs = Path(scratch) / "rootfs"
-        _debootstrap(rootfs, f"python{project.python_version()}")
+        _debootstrap(rootfs, f"python{project.python_minor_version()}")
         if HOST_CA_BUNDLE.is_file():
             shutil.copyfile(HOST_CA_BUNDLE, rootfs / HOST_CA_BUNDLE.relative_to("/"))
         _import(rootfs, tag)

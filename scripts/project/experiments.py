@@ -99,6 +99,8 @@ def _parse_package(path: Path) -> _Declared:
         declared = document["project"]
         names = (requirement_name(r) for r in declared.get("dependencies", []))
         image = document.get("tool", {}).get(JOB_IMAGE_TABLE, {})
+        if not isinstance(image, dict):
+            raise UsageError(f"{path}: [tool.{JOB_IMAGE_TABLE}] must be a table")
         return {
             "name": normalise(declared["name"]),
             "dependencies": sorted(name for name in names if name),

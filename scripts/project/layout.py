@@ -116,3 +116,8 @@ class Project:
 
     def python_version(self) -> str:
         return self.python_version_file.read_text().strip()
+
+    def python_minor_version(self) -> str:
+        """`3.11` of a `.python-version` of `3.11` or `3.11.7`: what names lib/pythonX.Y
+        and Debian's pythonX.Y package."""
+        return ".".join(self.python_version().split(".")[:2])

@@ -19,7 +19,8 @@ def render_dockerfile(template: str, image: JobImage) -> str:
     rendered = []
     for line in lines:
         if image.base_image and line.startswith(BASE_IMAGE_DEFAULT):
-            line = f"{BASE_IMAGE_DEFAULT}{image.base_image}\n"
+            ending = line[len(line.rstrip("\r\n")) :]
+            line = f"{BASE_IMAGE_DEFAULT}{image.base_image}{ending}"
         rendered.append(line)
         if image.system_packages and line.rstrip() == JOB_STAGE:
             rendered.append(_apt_install(image.system_packages))

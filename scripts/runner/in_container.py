@@ -68,8 +68,7 @@ def _added_packages(packages: Path, image: Image, project: Project) -> list[Moun
             f"image {image.tag} sets no VIRTUAL_ENV: docker/Dockerfile's job-runner stage must "
             "keep its `ENV VIRTUAL_ENV=...`"
         )
-    python = ".".join(project.python_version().split(".")[:2])
-    site_packages = Path(venv) / "lib" / f"python{python}" / "site-packages"
+    site_packages = Path(venv) / "lib" / f"python{project.python_minor_version()}" / "site-packages"
     return [
         Mount(entry, site_packages / entry.name, read_only=True)
         for entry in sorted(packages.iterdir())

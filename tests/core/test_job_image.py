@@ -66,6 +66,7 @@ def test_a_base_image_becomes_the_default_azure_ml_builds_with(tmp_path: Path) -
         '[tool.job-image]\nsystem-packages = "libgomp1"\n',
         '[tool.job-image]\nbase-image = "debian\\nRUN rm -rf /"\n',
         "[tool.job-image]\nbase-image = 3\n",
+        '[tool]\njob-image = "libgomp1"\n',
     ],
 )
 def test_a_declaration_that_is_not_a_name_is_refused(tmp_path: Path, table: str) -> None:
