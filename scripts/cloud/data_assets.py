@@ -11,15 +11,11 @@ from typing import Any, TypeVar
 from scripts.cloud.submission import explain
 from scripts.cloud.workspace import Workspace
 from scripts.console.errors import CommandError, UsageError
+from scripts.jobspec.inputs import datastore_path
 
 T = TypeVar("T")
 
 _REFERENCE = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]*)(?::([A-Za-z0-9_.-]+)|@(latest))?")
-_DATASTORE_PATH = re.compile(
-    r"azureml://(?:subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/)?"
-    r"datastores/([^/]+)/paths/(.*)",
-    re.IGNORECASE,
-)
 _BLOB_URL = re.compile(r"(https://[^/]+)/([^/]+)/?(.*)")
 
 
@@ -102,12 +98,13 @@ def register(
 def blob_location(client: Any, path: str, login: Any) -> BlobLocation:
     """Where an asset's `path` is stored: a datastore path (its account, container and
     secret from `client.datastores`) or a Blob URL; `login` reads what no secret opens."""
-    datastore_path = _DATASTORE_PATH.fullmatch(path)
-    if datastore_path:
-        store = client.datastores.get(datastore_path[1], include_secrets=True)
+    in_datastore = datastore_path(path)
+    if in_datastore:
+        name, inside = in_datastore
+        store = client.datastores.get(name, include_secrets=True)
         account_url = f"{store.protocol}://{store.account_name}.blob.{store.endpoint}"
         secret = _secret(getattr(store, "credentials", None))
-        return BlobLocation(account_url, store.container_name, datastore_path[2], secret or login)
+        return BlobLocation(account_url, store.container_name, inside, secret or login)
     url = _BLOB_URL.fullmatch(path)
     if url and ".blob." in url[1]:
         return BlobLocation(url[1], url[2], url[3], login)

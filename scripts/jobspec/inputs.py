@@ -12,7 +12,12 @@ from scripts.jobspec.job import JobDict
 
 _DATA_ASSET = re.compile(r"azureml:([^:/@]+):([^:/@]+)")
 _LATEST_ASSET = re.compile(r"azureml:([^:/@]+)@latest")
-_DATASTORE_PATH = re.compile(r"azureml://datastores/([^/]+)/paths/(.+)")
+# Short form, or long (the workspace named) as the studio copies it; the path may be empty.
+_DATASTORE_PATH = re.compile(
+    r"azureml://(?:subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/)?"
+    r"datastores/([^/]+)/paths/(.*)",
+    re.IGNORECASE,
+)
 _REMOTE_SCHEMES = ("azureml:", "wasbs://", "wasb://", "abfss://", "adl://", "https://", "http://")
 
 Inputs = dict[str, str | None]  # name -> value (paths shell-quoted); None: no value
@@ -103,10 +108,17 @@ def _local_copy(path: str, data: Path) -> Path | None:
         chosen = max(versions, key=lambda version: int(version.name))
         report.note(f"{path} is {chosen.relative_to(data.parent)}, the latest version here")
         return chosen
-    datastore = _DATASTORE_PATH.fullmatch(path)
+    datastore = datastore_path(path)
     if datastore:
-        return data / "datastores" / datastore[1] / datastore[2].strip("/")
+        return data / "datastores" / datastore[0] / datastore[1].strip("/")
     return None
+
+
+def datastore_path(uri: str) -> tuple[str, str] | None:
+    """The datastore and the path in it that an `azureml://datastores/DS/paths/P` URI
+    names, in its short or long form; None for any other URI."""
+    match = _DATASTORE_PATH.fullmatch(uri)
+    return (match[1], match[2]) if match else None
 
 
 def _single_file(folder: Path) -> Path:

@@ -286,8 +286,9 @@ def test_a_time_limit_is_whole_seconds(timeout: Any) -> None:
 
 
 def test_data_references_resolve_to_their_local_copies(experiment: Path) -> None:
-    """`@latest` is the highest version present, in numeric order; a datastore path lives
-    under data/datastores/; a uri_file asset is the one file in its version folder."""
+    """`@latest` is the highest version present, in numeric order; a datastore path (short
+    or long form) lives under data/datastores/; a uri_file asset is the one file in its
+    version folder."""
     data = experiment.parent.parent / "data"
     for version in ("1", "3", "12"):
         (data / "digits" / version).mkdir(parents=True)
@@ -302,6 +303,11 @@ def test_data_references_resolve_to_their_local_copies(experiment: Path) -> None
                 "type": "uri_folder",
                 "path": "azureml://datastores/workspaceblobstore/paths/raw/2026/",
             },
+            "long_form": {
+                "type": "uri_folder",
+                "path": "azureml://subscriptions/0000/resourcegroups/rg/workspaces/ws/"
+                "datastores/workspaceblobstore/paths/raw/2026",
+            },
             "file": {"type": "uri_file", "path": "azureml:labels:2"},
         },
     )
@@ -309,6 +315,7 @@ def test_data_references_resolve_to_their_local_copies(experiment: Path) -> None
     assert resolved == {
         "latest": str(data / "digits" / "12"),
         "store": str(data / "datastores" / "workspaceblobstore" / "raw" / "2026"),
+        "long_form": str(data / "datastores" / "workspaceblobstore" / "raw" / "2026"),
         "file": str(data / "labels" / "2" / "labels.csv"),
     }
 
