@@ -28,6 +28,7 @@ from scripts.project.layout import Project
 from scripts.runner.disk import unneeded_environments
 from scripts.runner.environments import image_packages_key
 from tests.commands.test_local import DISTRIBUTED, RENDEZVOUS
+from tests.commands.test_tracking import add_skewed_experiment, skewed_run
 from tests.helpers import REPOSITORY, Outcome, add_job, newest_folder, run, start_script, write
 
 Cli = Callable[..., Outcome]
@@ -271,6 +272,21 @@ def test_the_example_logs_into_the_same_store_from_its_container(
     mounted = project.environments / image_packages_key(project.python_version(), extra)
     assert (mounted / "sqlalchemy").is_dir()
     assert mounted not in {removable.path for removable in unneeded_environments(project)}
+
+
+def test_a_job_of_another_mlflow_logs_through_the_server_from_its_container(
+    docker_workspace: Path, cli: Cli
+) -> None:
+    """The local tracking server listens on 127.0.0.1, which the host network reaches."""
+    add_skewed_experiment(docker_workspace, "mlflow-skinny==2.22.5")
+
+    outcome = cli(local.main, docker_workspace, "skewed", "--docker")
+
+    assert outcome.code == 0, outcome.err
+    assert "through a local MLflow server" in outcome.err
+    logged = skewed_run(docker_workspace, run_folder(outcome))
+    assert logged.data.params["client"] == "2.22.5"
+    assert logged.data.metrics["before"] == 1.0
 
 
 def test_docker_build_makes_the_job_image_local_docker_reuses(
