@@ -5,7 +5,9 @@ the job's command runs with `${{inputs.*}}` resolved locally, the job's environm
 variables, and an interpreter
 built from the run folder's requirements.txt alone (never the project's .venv). When the
 job ends, its ./outputs and ./logs are attached to its MLflow run, the run gets its final
-status, and run.json records the outcome (see scripts/runner/).
+status, and run.json records the outcome (see scripts/runner/). With --docker the job runs
+in the image Azure ML builds from the run folder's environment/ instead
+(scripts/runner/in_container.py).
 """
 
 from collections.abc import Sequence

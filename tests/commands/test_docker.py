@@ -362,6 +362,18 @@ def test_docker_base_refuses_a_uv_that_is_not_the_binary_itself(
     assert not (workspace / ".env.local").exists()
 
 
+def test_options_that_need_or_exclude_docker_are_refused_before_anything(
+    workspace: Path, cli: Cli
+) -> None:
+    gpus = cli(local.main, workspace, "alpha", "--gpus", "all")
+    debug = cli(local.main, workspace, "alpha", "--docker", "--debug")
+
+    assert (gpus.code, debug.code) == (2, 2)
+    assert gpus.error_line.startswith("--gpus needs --docker")
+    assert debug.error_line.startswith("--debug runs the job on this machine: drop --docker")
+    assert not (workspace / "runs" / "alpha").exists()
+
+
 def test_without_an_engine_docker_runs_stop_in_one_line(
     workspace: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
