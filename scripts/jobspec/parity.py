@@ -59,11 +59,19 @@ def cloud_environment(job: JobDict) -> str | None:
     """The environment the job names when it is not the scaffolding's build context (a
     curated, registry or workspace environment, an image, a conda file); None otherwise."""
     environment = job.get("environment")
-    if isinstance(environment, str):
-        return environment
-    if isinstance(environment, dict) and "build" not in environment:
-        return str(environment.get("image") or environment.get("conda_file") or "its own")
-    return None
+    if not environment or (isinstance(environment, dict) and "build" in environment):
+        return None
+    return describe_environment(environment)
+
+
+def describe_environment(environment: Any) -> str:
+    """A job's `environment:` in a few words: its name, or its image and conda file."""
+    if isinstance(environment, dict):
+        parts = [
+            f"{key} {environment[key]}" for key in ("image", "conda_file") if environment.get(key)
+        ]
+        return ", ".join(parts) or "its own environment"
+    return str(environment) if environment else "no environment"
 
 
 def _count(value: Any) -> int:

@@ -15,6 +15,7 @@ from scripts.console import report
 from scripts.console.errors import CommandError, UsageError
 from scripts.jobspec.inputs import is_remote
 from scripts.jobspec.job import BUILD_CONTEXT, JobDict, load_job
+from scripts.jobspec.parity import describe_environment
 from scripts.members.declarations import declare_independent
 from scripts.members.lifecycle import check_new_name, lock_workspace, workspace_change
 from scripts.members.template import package_name
@@ -149,7 +150,7 @@ def with_build_context(text: str, job: JobDict) -> str:
     build context; every other line as it was (comments included)."""
     lines = text.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if re.match(r"environment\s*:", line)), None)
-    was = _describe(job.get("environment"))
+    was = describe_environment(job.get("environment"))
     note = f"# just import: the job ran in {was}; now in the experiment's uv dependencies\n"
     block = f"{note}environment:\n  build:\n    path: {BUILD_CONTEXT}\n"
     if start is None:
@@ -158,15 +159,6 @@ def with_build_context(text: str, job: JobDict) -> str:
     while end < len(lines) and (lines[end][:1] in (" ", "\t") or not lines[end].strip()):
         end += 1
     return "".join(lines[:start]) + block + "".join(lines[end:])
-
-
-def _describe(environment: Any) -> str:
-    if isinstance(environment, dict):
-        parts = [
-            f"{key} {environment[key]}" for key in ("image", "conda_file") if key in environment
-        ]
-        return ", ".join(parts) or "its own environment"
-    return str(environment) if environment else "no environment"
 
 
 def _write_member(
@@ -229,8 +221,8 @@ def _left_to_do(
     if conda_file is None and environment is not None:
         imports = third_party_imports(target / code) if code is not None else []
         todo.append(
-            f"the job ran in {_describe(environment)}, whose packages are not known here: add "
-            f"what the code needs with `uv add --package {package} PACKAGE...`"
+            f"the job ran in {describe_environment(environment)}, whose packages are not known "
+            f"here: add what the code needs with `uv add --package {package} PACKAGE...`"
             + (f" (its code imports {', '.join(imports)})" if imports else "")
         )
     if skipped:

@@ -83,7 +83,7 @@ def remove_experiment(project: Project, name: str) -> None:
     """experiments/NAME, its declaration and its lock entries, gone; runs/ untouched."""
     folder = check_removable(project, name)
     package = read_package(project, folder).name
-    parked = project.removing / f"{name}.{os.getpid()}"
+    parked = project.parked(name)
 
     def put_back() -> None:
         if parked.exists():

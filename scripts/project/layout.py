@@ -4,6 +4,7 @@ A command builds it once (`Project.of_tooling()`) and passes it down, so every c
 function can be pointed at another project, such as a test's temporary one.
 """
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -95,6 +96,11 @@ class Project:
         """Where folders are moved whole before they are deleted (`just rm`, `just clean`):
         an interruption never leaves half an experiment, run or environment in place."""
         return self.runs / ".removing"
+
+    def parked(self, name: str) -> Path:
+        """Where this process moves folder `name` before deleting it: `removing/NAME.PID`
+        (an interrupted removal is told by its PID being gone)."""
+        return self.removing / f"{name}.{os.getpid()}"
 
     @property
     def cache(self) -> Path:

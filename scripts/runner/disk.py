@@ -114,7 +114,7 @@ def interrupted_removals(project: Project) -> list[Removable]:
 def remove(project: Project, path: Path) -> None:
     """Move `path` out of the way whole, then delete it."""
     project.removing.mkdir(parents=True, exist_ok=True)
-    parked = project.removing / f"{path.name}.{os.getpid()}"
+    parked = project.parked(path.name)
     if path.parent != project.removing:
         path.rename(parked)
     else:

@@ -267,8 +267,9 @@ IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04"
         ({"build": {"path": "environment"}}, None),
         (REGISTRY_ENVIRONMENT, REGISTRY_ENVIRONMENT),
         ("azureml:my-env@latest", "azureml:my-env@latest"),
-        ({"image": IMAGE}, IMAGE),
-        ({"conda_file": "conda.yaml", "image": None}, "conda.yaml"),
+        ({"image": IMAGE}, f"image {IMAGE}"),
+        ({"conda_file": "conda.yaml", "image": None}, "conda_file conda.yaml"),
+        ({"image": IMAGE, "conda_file": "conda.yaml"}, f"image {IMAGE}, conda_file conda.yaml"),
     ],
 )
 def test_an_environment_other_than_the_build_context_is_named(
