@@ -4,14 +4,9 @@ from collections.abc import Sequence
 
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, run_cli
-from scripts.containers.base_images import (
-    BASE_SETTING,
-    UV_SETTING,
-    ensure_base_image,
-    ensure_uv_image,
-    record,
-)
+from scripts.containers.base_images import ensure_base_image, ensure_uv_image, record
 from scripts.containers.engine import require_engine
+from scripts.containers.images import BASE_SETTING, UV_SETTING
 from scripts.project.layout import Project
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, run_cli
 from scripts.console.errors import UsageError
-from scripts.containers.base_images import build_arguments
 from scripts.containers.engine import require_engine
 from scripts.containers.images import DEVCONTAINER, build_devcontainer, job_image
 from scripts.project.experiments import experiment_names
@@ -37,7 +36,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     target, experiments = _chosen(parser().parse_args(argv).what, project)
     require_engine("just docker-build", "build on a machine with Docker")
     if target in (None, DEVCONTAINER):
-        report.result(build_devcontainer(project, build_arguments(project, own_base_image=False)))
+        report.result(build_devcontainer(project))
     for experiment in experiments:
         report.result(_build_job_image(project, experiment))
     return 0
@@ -62,8 +61,7 @@ def _build_job_image(project: Project, experiment: str) -> str:
     with tempfile.TemporaryDirectory() as scratch:
         context = Path(scratch) / ENVIRONMENT
         write_build_context(context, source)
-        own_base_image = source.image.base_image is not None
-        image = job_image(context, experiment, build_arguments(project, own_base_image), None)
+        image = job_image(project, context, experiment, source.image, None)
     if not image.built:
         report.note(f"{image.tag}: reused (its build context is unchanged)")
     return image.tag

@@ -12,27 +12,14 @@ from pathlib import Path
 
 from scripts.console import report
 from scripts.console.errors import CommandError, UsageError
-from scripts.containers.engine import DOCKER, docker
-from scripts.containers.images import build
+from scripts.containers.engine import DOCKER
+from scripts.containers.images import BASE_SETTING, UV_SETTING, build, image_id
 from scripts.project.layout import Project
 from scripts.project.uv import uv_binary
 
-BASE_SETTING = "DOCKER_BASE_IMAGE"  # in .env.local: replaces BASE_IMAGE's default
-UV_SETTING = "DOCKER_UV_IMAGE"  # replaces UV_IMAGE's default
-_BUILD_ARGUMENTS = {BASE_SETTING: "BASE_IMAGE", UV_SETTING: "UV_IMAGE"}
 DEBIAN_RELEASE = "bookworm"  # docker/Dockerfile's default base is debian:bookworm-slim
 # A TLS-inspecting proxy's root, when the host trusts one, must be trusted inside too.
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-
-
-def build_arguments(project: Project, own_base_image: bool) -> dict[str, str]:
-    """The local images the settings name, as build arguments; BASE_IMAGE not for an
-    experiment that declares its own base image (`own_base_image`)."""
-    return {
-        argument: project.settings[setting]
-        for setting, argument in _BUILD_ARGUMENTS.items()
-        if setting in project.settings and not (own_base_image and argument == "BASE_IMAGE")
-    }
 
 
 def base_image_tag(project: Project) -> str:
@@ -55,7 +42,7 @@ def uv_image_tag() -> str:
 def ensure_base_image(project: Project) -> tuple[str, bool]:
     """The local Debian base image, and whether it was built now (it takes minutes: once)."""
     tag = base_image_tag(project)
-    if _exists(tag):
+    if image_id(tag) is not None:
         return tag, False
     if shutil.which("debootstrap") is None:
         raise UsageError(
@@ -77,7 +64,7 @@ def ensure_uv_image() -> tuple[str, bool]:
     """An image with /uv and /uvx (as ghcr.io/astral-sh/uv has them) from the installed
     uv, and whether it was built now."""
     tag = uv_image_tag()
-    if _exists(tag):
+    if image_id(tag) is not None:
         return tag, False
     uv = Path(uv_binary()).resolve()
     with tempfile.TemporaryDirectory() as context:
@@ -111,10 +98,6 @@ def _check_linux_executable(path: Path) -> None:
             f"{path} is not a Linux executable (a shim, or a build for another system): run "
             "`UV=/path/to/linux/uv just docker-base` with the uv binary itself"
         )
-
-
-def _exists(tag: str) -> bool:
-    return docker("image", "inspect", "--format", "{{.Id}}", tag).returncode == 0
 
 
 def _debootstrap(rootfs: Path, python: str) -> None:

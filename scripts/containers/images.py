@@ -13,10 +13,16 @@ from pathlib import Path
 from scripts.console import report
 from scripts.console.errors import CommandError, UsageError
 from scripts.containers.engine import DOCKER, docker
+from scripts.project.experiments import JobImage
 from scripts.project.layout import Project
 
 JOB_IMAGES = "azureml-job"  # repository of job images: azureml-job/EXPERIMENT:DIGEST
 DEVCONTAINER = "devcontainer"  # docker/Dockerfile's development stage
+# Settings (.env.local, written by `just docker-base`) naming local images that replace
+# docker/Dockerfile's public defaults, and the build arguments they are passed as.
+BASE_SETTING = "DOCKER_BASE_IMAGE"
+UV_SETTING = "DOCKER_UV_IMAGE"
+_BUILD_ARGUMENTS = {BASE_SETTING: "BASE_IMAGE", UV_SETTING: "UV_IMAGE"}
 # A build step as the classic builder ("Step 3/9 : RUN ...") and BuildKit ("#7 [job-runner
 # 2/3] RUN ...") print it.
 _STEP = re.compile(r"(Step \d+/\d+) : |(#\d+ \[[^\]]+\]) ")
@@ -32,11 +38,13 @@ class Image:
 
 
 def job_image(
-    context: Path, experiment: str, build_args: dict[str, str], log: Path | None
+    project: Project, context: Path, experiment: str, declared: JobImage, log: Path | None
 ) -> Image:
     """The image of build context `context` (a run folder's environment/, built as Azure ML
-    builds it: its Dockerfile's last stage), built now unless an image of the same context
-    and build arguments exists; the build's output in `log`."""
+    builds it: its Dockerfile's last stage, from the local base images the settings name
+    but where the experiment `declared` its own), built now unless an image of the same
+    context and build arguments exists; the build's output in `log`."""
+    build_args = _build_arguments(project, declared)
     tag = f"{JOB_IMAGES}/{repository_name(experiment)}:{context_digest(context, build_args)}"
     found = image_environment(tag)
     if found is not None:
@@ -48,12 +56,23 @@ def job_image(
     return Image(tag, True, built)
 
 
-def build_devcontainer(project: Project, build_args: dict[str, str]) -> str:
+def build_devcontainer(project: Project) -> str:
     """docker/Dockerfile's devcontainer stage, built from the repository root as
     .devcontainer/devcontainer.json builds it; its tag."""
     tag = f"{repository_name(project.root.name)}-{DEVCONTAINER}"
+    build_args = _build_arguments(project, JobImage())
     build(project.root, tag, build_args, None, target=DEVCONTAINER, dockerfile=project.dockerfile)
     return tag
+
+
+def _build_arguments(project: Project, declared: JobImage) -> dict[str, str]:
+    """The local images the settings name, as build arguments; BASE_IMAGE not for an
+    experiment that `declared` its own base image."""
+    return {
+        argument: project.settings[setting]
+        for setting, argument in _BUILD_ARGUMENTS.items()
+        if setting in project.settings and not (declared.base_image and argument == "BASE_IMAGE")
+    }
 
 
 def context_digest(context: Path, build_args: dict[str, str]) -> str:
@@ -63,7 +82,7 @@ def context_digest(context: Path, build_args: dict[str, str]) -> str:
     for path in sorted(p for p in context.rglob("*") if p.is_file()):
         digest.update(f"{path.relative_to(context).as_posix()}\0".encode())
         digest.update(path.read_bytes() + b"\0")
-    identities = {name: _image_id(image) for name, image in sorted(build_args.items())}
+    identities = {name: _set_image_id(image) for name, image in sorted(build_args.items())}
     digest.update(json.dumps(identities, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
@@ -129,14 +148,21 @@ def _stopped(process: "subprocess.Popen[str]") -> None:
         process.wait()
 
 
-def _image_id(image: str) -> str:
+def image_id(image: str) -> str | None:
+    """The ID of `image`, or None when there is no such image here."""
     found = docker("image", "inspect", "--format", "{{.Id}}", image)
-    if found.returncode != 0:
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+def _set_image_id(image: str) -> str:
+    """The ID of an image the settings name; a UsageError when it is not here."""
+    found = image_id(image)
+    if found is None:
         raise UsageError(
             f"image {image} (from .env.local) is not on this machine: run `just docker-base`, "
             "or remove it from .env.local to use the public images"
         )
-    return found.stdout.strip()
+    return found
 
 
 def repository_name(name: str) -> str:

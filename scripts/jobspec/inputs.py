@@ -38,10 +38,15 @@ def resolve_inputs(job: JobDict, base: Path, data: Path) -> Inputs:
 def local_paths(job: JobDict, inputs: Inputs) -> list[Path]:
     """The local path each data input (`path:`) of `job` resolved to in `inputs`."""
     return [
-        Path(shlex.split(value)[0])
+        input_path(value)
         for name, spec in (job.get("inputs") or {}).items()
         if isinstance(spec, dict) and "path" in spec and (value := inputs.get(name))
     ]
+
+
+def input_path(value: str) -> Path:
+    """The path a data input's resolved value (shell-quoted) holds."""
+    return Path(shlex.split(value)[0])
 
 
 def _resolve_input(name: str, spec: Any, base: Path, data: Path) -> str | None:

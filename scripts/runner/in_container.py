@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.console.errors import UsageError
-from scripts.containers.base_images import build_arguments
 from scripts.containers.images import Image, job_image
 from scripts.containers.jobs import JobContainer, Mount
+from scripts.project.experiments import JobImage
 from scripts.project.layout import Project
 from scripts.runfolder.layout import CODE, DOCKER_BUILD_LOG, ENVIRONMENT
 from scripts.runner.environments import REQUIREMENTS_FILE, ensure_image_packages
@@ -33,18 +33,16 @@ def job_container(
     project: Project,
     folder: Path,
     request: Docker,
-    own_base_image: bool,
+    declared: JobImage,
     inputs: list[Path],
     extra: str,
 ) -> tuple[JobContainer, Image]:
-    """The container of run folder `folder`'s job, and its image (built now or reused);
-    `inputs` are the local inputs' paths, `extra` the local-tracking packages to add."""
+    """The container of run folder `folder`'s job, and its image (built now or reused;
+    `declared`: the experiment's [tool.job-image]); `inputs` are the local inputs' paths,
+    `extra` the local-tracking packages to add."""
     experiment = folder.parent.name
     image = job_image(
-        folder / ENVIRONMENT,
-        experiment,
-        build_arguments(project, own_base_image),
-        folder / DOCKER_BUILD_LOG,
+        project, folder / ENVIRONMENT, experiment, declared, folder / DOCKER_BUILD_LOG
     )
     mounts = [Mount(project.runs, project.runs, read_only=False)]
     mounts += [Mount(path, path, read_only=True) for path in inputs]

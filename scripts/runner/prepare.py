@@ -35,6 +35,7 @@ from scripts.jobspec.parity import (
 )
 from scripts.jobspec.schema import check_job, relocated, sdk_version
 from scripts.project.cache import derived
+from scripts.project.experiments import JobImage
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import Source, check_source, fill_run_folder, new_run_folder
 from scripts.runfolder.layout import (
@@ -116,11 +117,7 @@ def prepare_experiment(
     code = source.code(job)
     _check_as_aml_does(project, source, job, parsed, code)
     inputs = resolve_inputs(job, source.job_file.parent, project.data)
-    in_image = (
-        _InImage(docker, source.image.base_image is not None, local_paths(job, inputs))
-        if docker
-        else None
-    )
+    in_image = _InImage(docker, source.image, local_paths(job, inputs)) if docker else None
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
     command = render_command(job, inputs, outputs)
     extra = tracking_requirements(project, source.requirements)
@@ -258,11 +255,11 @@ def _started(work: Callable[[], T]) -> Callable[[], T]:
 
 @dataclass(frozen=True)
 class _InImage:
-    """A run in its job image: what --docker asked, whether the experiment names its own
-    base image, the local inputs to mount."""
+    """A run in its job image: what --docker asked, what the experiment declares for its
+    image, the local inputs to mount."""
 
     request: Docker
-    own_base_image: bool
+    declared: JobImage
     inputs: list[Path]
 
 
@@ -288,7 +285,7 @@ def _prepare(
         fill(folder)
         if in_image:
             container, image = job_container(
-                project, folder, in_image.request, in_image.own_base_image, in_image.inputs, extra
+                project, folder, in_image.request, in_image.declared, in_image.inputs, extra
             )
             built = image.built
         manifest = manifest_for(folder.name)

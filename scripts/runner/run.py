@@ -3,7 +3,6 @@ with its outputs and logs attached, and run.json completed, whatever happened.""
 
 import contextlib
 import os
-import shlex
 import signal
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from scripts.console.cli import INTERRUPTED, LOCALHOST, free_port, stop_signals_
 from scripts.console.errors import CommandError, StoreError, from_os_error
 from scripts.containers.jobs import kill as kill_container
 from scripts.jobspec.distribution import process_variables
+from scripts.jobspec.inputs import input_path
 from scripts.runfolder.layout import (
     ATTACHED,
     CODE,
@@ -139,7 +139,7 @@ def _read_only_inputs(run: LocalRun) -> dict[str, tuple[Path, Snapshot]]:
     for name in run.manifest.read_only_inputs:
         value = run.manifest.inputs.get(name)
         if value is not None:
-            path = Path(shlex.split(value)[0])
+            path = input_path(value)
             guarded[name] = (path, snapshot(path))
     return guarded
 
