@@ -27,7 +27,6 @@ from scripts.runner.debugging import (
     DEFAULT_TIMEOUT_SECONDS,
     Debugging,
 )
-from scripts.runner.in_container import Docker
 from scripts.runner.prepare import prepare_experiment
 from scripts.runner.run import run_tracked
 
@@ -91,9 +90,13 @@ def main(argv: Sequence[str], project: Project) -> int:
     if args.debug and args.docker:
         arguments.error("--debug runs the job on this machine: drop --docker to debug it")
     debugging = Debugging(args.debug_port, args.debug_timeout) if args.debug else None
-    docker = Docker(args.gpus) if args.docker else None
     if debugging:
         check_port_free(debugging.port, "choose another with --debug-port")
+    docker = None
+    if args.docker:  # its modules are imported only by a run that uses it
+        from scripts.runner.in_container import Docker
+
+        docker = Docker(args.gpus)
     with stop_signals_as_ctrl_c():
         run = prepare_experiment(
             project, args.experiment, args.overrides, debugging, args.file, docker

@@ -9,11 +9,9 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from scripts.console import report
-from scripts.containers.engine import require_engine
-from scripts.containers.jobs import JobContainer
 from scripts.jobspec.command import render_command
 from scripts.jobspec.distribution import read_distribution
 from scripts.jobspec.inputs import local_paths, resolve_inputs
@@ -58,7 +56,6 @@ from scripts.runner.environments import (
     served_tracking,
     tracking_requirements,
 )
-from scripts.runner.in_container import Docker, job_container
 from scripts.runner.process import payload_environment
 from scripts.tracking.project_store import (
     choose_store,
@@ -68,6 +65,10 @@ from scripts.tracking.project_store import (
 )
 from scripts.tracking.schema import check_schema, tooling_mlflow_version
 from scripts.tracking.store import TrackedRun, create_run
+
+if TYPE_CHECKING:  # --docker's modules are imported only by a run that uses it
+    from scripts.containers.jobs import JobContainer
+    from scripts.runner.in_container import Docker
 
 T = TypeVar("T")
 
@@ -85,7 +86,7 @@ class LocalRun:
     served: bool  # the job's MLflow logs through a tracking server (another version)
     tracked: TrackedRun  # the MLflow run the job's `mlflow` calls attach to
     manifest: Manifest
-    container: JobContainer | None = None  # `--docker`: where the job runs
+    container: "JobContainer | None" = None  # `--docker`: where the job runs
 
 
 def prepare_experiment(
@@ -94,11 +95,13 @@ def prepare_experiment(
     overrides: Sequence[str],
     debugging: Debugging | None = None,
     job_file: str = JOB_FILE_NAME,
-    docker: Docker | None = None,
+    docker: "Docker | None" = None,
 ) -> LocalRun:
     """A run of the experiment's job (`job_file`) as it is now, with `--set` overrides;
     waiting for a debugger first with `debugging`; in the job's image with `docker`."""
     if docker:
+        from scripts.containers.engine import require_engine
+
         require_engine("just local --docker", "run without --docker")
     git_record = _started(project.git.record)  # git waits on its own processes meanwhile
     parsed = [parse_override(text) for text in overrides]
@@ -258,7 +261,7 @@ class _InImage:
     """A run in its job image: what --docker asked, what the experiment declares for its
     image, the local inputs to mount."""
 
-    request: Docker
+    request: "Docker"
     declared: JobImage
     inputs: list[Path]
 
@@ -284,6 +287,8 @@ def _prepare(
     with new_run_folder(project, experiment) as folder:
         fill(folder)
         if in_image:
+            from scripts.runner.in_container import job_container
+
             container, image = job_container(
                 project, folder, in_image.request, in_image.declared, in_image.inputs, extra
             )
@@ -333,7 +338,7 @@ def _prepare(
     )
 
 
-def _environment_of(project: Project, venv: Path | None, container: JobContainer | None) -> str:
+def _environment_of(project: Project, venv: Path | None, container: "JobContainer | None") -> str:
     if container:
         return f"image {container.image}"
     assert venv is not None

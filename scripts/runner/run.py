@@ -12,7 +12,6 @@ from pathlib import Path
 from scripts.console import report
 from scripts.console.cli import INTERRUPTED, LOCALHOST, free_port, stop_signals_as_ctrl_c
 from scripts.console.errors import CommandError, StoreError, from_os_error
-from scripts.containers.jobs import kill as kill_container
 from scripts.jobspec.distribution import process_variables
 from scripts.jobspec.inputs import input_path
 from scripts.runfolder.layout import (
@@ -126,6 +125,8 @@ def _process(run: LocalRun, rank: int, environment: dict[str, str], log: Path) -
     the job's image with `environment`, the job's own variables, passed in."""
     if run.container is None:
         return JobProcess(shell_command(run.command), environment, log, shown=rank == 0)
+    from scripts.containers.jobs import kill as kill_container  # only --docker runs need it
+
     argv = run.container.run_argv(rank, list(environment), run.command)
     name = run.container.process_name(rank)
     return JobProcess(
