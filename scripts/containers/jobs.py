@@ -1,9 +1,11 @@
 """A job's process in a container: `docker run` of the job image on the host network, at
 the same paths as on this machine (so the command, its inputs and MLflow's store need no
-translation), removed when it ends; SIGINT and SIGTERM reach the job through docker's
-signal proxy and the container's init, SIGKILL through `docker kill`."""
+translation), removed when it ends. Signals go to the container by name (`docker kill
+--signal`), whose init passes them to the job: `docker run` itself gives up on the
+container after three of them, and its SIGKILL would leave it running."""
 
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,9 +52,9 @@ class JobContainer:
         return [*argv, self.image, "bash", "-c", command]
 
 
-def kill(name: str) -> None:
-    """Kill container `name` now, if it still runs."""
-    docker("kill", name)
+def send_signal(name: str, signum: int) -> None:
+    """Signal `signum` to container `name`, if it still runs."""
+    docker("kill", "--signal", signal.Signals(signum).name, name)
 
 
 def _csv_field(field: str) -> str:

@@ -53,14 +53,16 @@ def shell_command(command: str) -> list[str]:
 @dataclass(frozen=True)
 class JobProcess:
     """One process of the job: its command line (the job's command through a shell, or a
-    container running it), its environment, its log, whether the terminal shows it, and how
-    to kill what a SIGKILL to it would not (a container outlives its `docker run`)."""
+    container running it), its environment, its log, whether the terminal shows it, and
+    `deliver`: how a signal reaches what it runs when the process cannot pass it on (a
+    container, which outlives its `docker run`). Such a process is started out of the
+    terminal's reach, and every signal goes that way (SIGKILL to the process as well)."""
 
     argv: list[str]
     environment: dict[str, str]
     log: Path
     shown: bool = True
-    kill: Callable[[], None] | None = None
+    deliver: Callable[[int], None] | None = None
 
 
 class _Group(list[subprocess.Popen[bytes]]):
@@ -100,7 +102,8 @@ def execute(
         stops.append(now)
         if signum != signal.SIGINT:
             _send(group, signum)
-        elif not recent:  # the terminal gave it to the job too
+        elif not recent:  # the terminal gave it to the job too, unless out of its reach
+            _send(group, signum, out_of_reach_only=True)
             report.note(
                 f"stopping: the job got Ctrl-C; press it again within {CTRL_C_WINDOW_SECONDS} s "
                 "to terminate it (SIGTERM), a third time to kill it (SIGKILL)"
@@ -138,6 +141,7 @@ def _start(spec: JobProcess, folder: Path) -> subprocess.Popen[bytes]:
         spec.argv,
         cwd=folder,
         env=spec.environment,
+        start_new_session=spec.deliver is not None,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -204,13 +208,17 @@ def _stop(group: _Group) -> float:
     return time.monotonic() + TIMEOUT_GRACE_SECONDS
 
 
-def _send(group: _Group, signum: int) -> None:
+def _send(group: _Group, signum: int, out_of_reach_only: bool = False) -> None:
+    """`signum` to each process still running (with `out_of_reach_only`, to those the
+    terminal does not reach), through its `deliver` where it has one."""
     for process, spec in zip(group, group.specs, strict=False):
-        if process.poll() is None:
+        if process.poll() is not None or (out_of_reach_only and not spec.deliver):
+            continue
+        if spec.deliver:
+            spec.deliver(signum)
+        if not spec.deliver or signum == signal.SIGKILL:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signum)
-            if signum == signal.SIGKILL and spec.kill:
-                spec.kill()
 
 
 def _exit_code(code: int) -> int:

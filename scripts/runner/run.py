@@ -125,12 +125,16 @@ def _process(run: LocalRun, rank: int, environment: dict[str, str], log: Path) -
     the job's image with `environment`, the job's own variables, passed in."""
     if run.container is None:
         return JobProcess(shell_command(run.command), environment, log, shown=rank == 0)
-    from scripts.containers.jobs import kill as kill_container  # only --docker runs need it
+    from scripts.containers.jobs import send_signal  # only --docker runs need it
 
     argv = run.container.run_argv(rank, list(environment), run.command)
     name = run.container.process_name(rank)
     return JobProcess(
-        argv, os.environ | environment, log, shown=rank == 0, kill=lambda: kill_container(name)
+        argv,
+        os.environ | environment,
+        log,
+        shown=rank == 0,
+        deliver=lambda signum: send_signal(name, signum),
     )
 
 

@@ -231,6 +231,33 @@ def test_distributed_ranks_meet_across_their_containers(docker_workspace: Path, 
     assert docker("ps", "-aq", "--filter", f"name={folder.name}").stdout == ""
 
 
+def test_three_ctrl_c_kill_a_job_that_ignores_them_and_its_container(
+    docker_workspace: Path,
+) -> None:
+    """A terminal's Ctrl-C goes to its whole foreground group: `docker run` is kept out of
+    it (after three signals it gives up on its container, which would run on); the runner
+    brings each one to the container."""
+    stubborn = (
+        "python -c 'import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        'signal.signal(signal.SIGTERM, signal.SIG_IGN); print("started", flush=True); '
+        "time.sleep(120)'"
+    )
+    process = start_script(
+        docker_workspace, "local", "beta", "--docker", "--set", f"command={stubborn}"
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "started"
+    folder = newest_folder(docker_workspace)  # the only one
+
+    for _ in range(3):  # as a terminal sends Ctrl-C: to the foreground process group
+        os.killpg(process.pid, signal.SIGINT)
+        time.sleep(0.5)
+
+    assert process.wait(timeout=60) == 128 + signal.SIGKILL
+    assert manifest(folder)["status"] == "KILLED"
+    assert docker("ps", "-aq", "--filter", f"name={folder.name}").stdout == ""
+
+
 def test_a_job_ignoring_sigterm_past_its_timeout_is_killed_with_its_container(
     docker_workspace: Path, cli: Cli
 ) -> None:
