@@ -14,6 +14,7 @@ from scripts.console.cli import (
     experiment_parser,
     run_cli,
 )
+from scripts.jobspec.job import check_command_job
 from scripts.jobspec.overrides import apply_overrides, parse_override
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
@@ -48,6 +49,8 @@ def main(argv: Sequence[str], project: Project) -> int:
     workspace = None if args.dry_run else workspace_from_settings(project)
     source = check_source(project, args.experiment, args.file, any_job=True)
     document = apply_overrides(source.job, overrides, source.job_file)
+    if overrides and document.get("type", "command") == "command":
+        check_command_job(document, source.job_file, after_set=True)
     code = source.code(document)
     experiment = None
     if args.exp is not None:

@@ -60,6 +60,7 @@ from scripts.runfolder.layout import CODE, ENVIRONMENT, TRACKING_SERVER_LOG
 from scripts.runfolder.manifest import Manifest, read_manifest
 from scripts.runner.prepare import LocalRun, prepare_experiment
 from scripts.runner.process import shell_command
+from scripts.runner.run import start_tracking
 from scripts.tracking.project_store import TRACKING_URI_VARIABLE
 from scripts.tracking.server import serving
 from scripts.tracking.store import finish_run
@@ -110,6 +111,7 @@ def bench_local(project: Project, repeats: int) -> tuple[dict[str, str], LocalRu
     report.note("warming up (the first run may build the environment)")
     timed(through_just, cwd=project.root)
     direct = prepare_experiment(project, EXPERIMENT, OVERRIDES)
+    start_tracking(direct)  # the direct runs and the metric logging go into its MLflow run
     just_times: list[float] = []
     overheads: list[float] = []
     direct_times: list[float] = []
@@ -441,7 +443,8 @@ def main(argv: Sequence[str], project: Project) -> int:
         figures |= bench_metric_logging(prepared, prepared.environment)
         figures |= bench_tracking_server(prepared, args.repeats)
         # The direct runs and the metric logging went into the run prepared for them.
-        finish_run(prepared.store, prepared.tracked.run_id, "FINISHED", time.time())
+        assert prepared.manifest.tracking_run_id is not None
+        finish_run(prepared.store, prepared.manifest.tracking_run_id, "FINISHED", time.time())
         figures |= bench_runs_table(project, args.repeats) | bench_iso(project, args.repeats)
         figures |= bench_aml_dry_run(project, args.repeats)
         figures |= bench_lock(project, args.repeats)

@@ -6,11 +6,12 @@ from datetime import datetime
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, run_cli
 from scripts.project.layout import Project
+from scripts.project.parking import remove
 from scripts.runner.disk import (
     interrupted_removals,
     megabytes,
     old_run_folders,
-    remove,
+    survey,
     unneeded_environments,
 )
 
@@ -37,11 +38,13 @@ def main(argv: Sequence[str], project: Project) -> int:
     days = args.runs_older_than
     if days is not None and days < 0:
         arguments.error("--runs-older-than must be 0 or more days")
+    found = survey(project)
+    found.say_links(project)
     chosen = interrupted_removals(project)
     if args.envs or days is None:
-        chosen += unneeded_environments(project)
+        chosen += unneeded_environments(project, found)
     if days is not None:
-        chosen += old_run_folders(project, days, datetime.now())
+        chosen += old_run_folders(found, days, datetime.now())
     for item in chosen:
         if not args.dry_run:
             remove(project, item.path)

@@ -1,12 +1,11 @@
 """`just lint` / `just fmt`: ruff and mypy, targeting the Python in .python-version."""
 
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from scripts.console import report
-from scripts.console.cli import ArgumentParser, run_cli
+from scripts.console.cli import ArgumentParser, run_cli, run_passing_stops
 from scripts.console.errors import CommandError
 from scripts.project.experiments import experiment_names
 from scripts.project.layout import Project
@@ -69,7 +68,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     failed = []
     for name, command in checks(project, args.fix).items():
         report.note(f"$ {' '.join(command)}")
-        if subprocess.run([sys.executable, "-m", *command], cwd=project.root).returncode:
+        if run_passing_stops([sys.executable, "-m", *command], project.root):
             failed.append(name)
     if failed:
         remedy = "fix the rest by hand" if args.fix else "`just fmt` fixes what it can"

@@ -11,7 +11,7 @@ from scripts.project.experiments import check_name
 from scripts.project.layout import Project
 from scripts.runfolder.layout import MANIFEST
 from scripts.runfolder.manifest import Manifest, read_manifests
-from scripts.runner.disk import environment_size, environments, megabytes, run_folders, size_of
+from scripts.runner.disk import Survey, environment_size, megabytes, size_of, survey
 from scripts.runner.orphans import settle_orphans
 
 METRICS_SHOWN = 3
@@ -54,26 +54,27 @@ def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
     if args.experiment:
         check_name(args.experiment)
-    found, unreadable = read_manifests(project.runs, args.experiment)
-    settle_orphans(project, found)
+    found = survey(project, args.experiment)
+    found.say_links(project)
+    recorded, unreadable = read_manifests(found.run_folders)
+    settle_orphans(project, recorded)
     for folder in unreadable:
         report.warning(f"{folder} has no readable {MANIFEST}; skipped")
-    if not found:
+    if not recorded:
         report.note("no local runs yet: start one with `just local EXP`")
         return 0
-    report.result(report.table([HEADER, *(row(manifest) for manifest in found)]))
-    report.note(disk_use(project, args.experiment))
+    report.result(report.table([HEADER, *(row(run.manifest) for run in recorded)]))
+    report.note(disk_use(project, found))
     return 0
 
 
-def disk_use(project: Project, experiment: str | None) -> str:
-    folders = [f for f in run_folders(project) if experiment in (None, f.parent.name)]
-    built = environments(project)
-    folders_size = sum(size_of(folder) for folder in folders)
-    environments_size = sum(environment_size(project, path) for path in built)
+def disk_use(project: Project, found: Survey) -> str:
+    folders_size = sum(size_of(folder) for folder in found.run_folders)
+    environments_size = sum(environment_size(project, path) for path in found.environments)
     return (
-        f"disk: {len(folders)} run folders {megabytes(folders_size)}, {len(built)} local "
-        f"environments {megabytes(environments_size)} (`just clean --help` to free space)"
+        f"disk: {len(found.run_folders)} run folders {megabytes(folders_size)}, "
+        f"{len(found.environments)} local environments {megabytes(environments_size)} "
+        "(`just clean --help` to free space)"
     )
 
 

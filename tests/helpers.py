@@ -182,6 +182,23 @@ def newest_folder(root: Path) -> Path:
     return max(run_folders(root), key=lambda folder: folder.name)
 
 
+def lingering(ignoring: str = "") -> str:
+    """A process of a job's command that prints "started", then sleeps and, if nothing
+    stopped it, writes ./finished; `ignoring` names signals it ignores (e.g. "SIGINT,")."""
+    ignore = f"[signal.signal(s, signal.SIG_IGN) for s in ({ignoring})]; " if ignoring else ""
+    return (
+        f"python -c 'import signal, time; {ignore}"
+        'print("started", flush=True); time.sleep(30); open("finished", "w")\''
+    )
+
+
+# Commands of several processes, as jobs write them: the shell stays, the work is its child.
+SHAPES = {
+    "sequence": "{job}; echo done",
+    "background and wait": "{job} & {job}; wait",
+    "and-list": "true && {job}",
+}
+
 SLOW_JOB = (
     'python -c \'import os, time; open("pid", "w").write(str(os.getpid())); '
     'print("started", flush=True); time.sleep(60)\''

@@ -1,6 +1,5 @@
 """The Azure ML job for a run folder, built and validated by `azure-ai-ml` itself, offline."""
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +9,7 @@ from scripts.console.errors import UsageError
 from scripts.jobspec.inputs import is_remote, local_input_path
 from scripts.jobspec.job import JobDict
 from scripts.jobspec.overrides import Override
-from scripts.jobspec.schema import load, relocated, validate
+from scripts.jobspec.schema import job_document, load, relocated, validate
 from scripts.project.git import GitState
 from scripts.project.settings import is_placeholder
 from scripts.runfolder.layout import CODE, ENVIRONMENT
@@ -91,15 +90,6 @@ def find_placeholder(node: Any, path: str = "") -> tuple[str, str] | None:
         if found:
             return found
     return None
-
-
-def job_document(job: "AmlJob") -> dict[str, Any]:
-    """The job as submitted (a command job's builder becomes a CommandJob), as plain data."""
-    from azure.ai.ml.entities import Command
-
-    submitted = job._to_job() if isinstance(job, Command) else job
-    document: dict[str, Any] = json.loads(json.dumps(submitted._to_dict()))
-    return document
 
 
 def job_yaml(job: "AmlJob") -> str:

@@ -5,9 +5,11 @@ import argparse
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import NoReturn, TypeVar
 
@@ -107,6 +109,32 @@ def stop_signals_ignored() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler or signal.SIG_DFL)
+
+
+def run_passing_stops(argv: Sequence[str], cwd: Path) -> int:
+    """Run `argv` in `cwd` to its end; its exit code (128+N for signal N, as a shell says).
+    SIGTERM and SIGHUP sent to this process are passed on to it, so it never runs on
+    orphaned; Ctrl-C reaches it from the terminal (it is in this process's group), and
+    this process waits for it to finish."""
+    process = subprocess.Popen(argv, cwd=cwd)
+
+    def pass_on(signum: int, frame: FrameType | None) -> None:
+        process.send_signal(signum)
+
+    previous = {signum: signal.signal(signum, pass_on) for signum in _STOPS}
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code = process.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler or signal.SIG_DFL)
+    return shell_exit_code(code)
+
+
+def shell_exit_code(code: int) -> int:
+    """A process's end as a shell reports it: its exit code, or 128+N for signal N (what
+    subprocess gives as -N)."""
+    return 128 - code if code < 0 else code
 
 
 def run_cli(

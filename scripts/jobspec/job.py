@@ -35,12 +35,19 @@ def load_job(path: Path) -> JobDict:
             f"{path} is a {job['type']!r} job: this command runs command jobs only "
             "(`type: command`)"
         )
+    check_command_job(job, path)
+    return job
+
+
+def check_command_job(job: JobDict, path: Path, after_set: bool = False) -> None:
+    """A UsageError unless the command job `job` (of file `path`; with `after_set`, as the
+    `--set`s left it) has a command and its sections are mappings."""
+    where = " (after --set)" if after_set else ""
     if not isinstance(job.get("command"), str) or not job["command"].strip():
-        raise UsageError(f"{path} has no `command`: add the command the job runs")
+        raise UsageError(f"{path} has no `command`{where}: add the command the job runs")
     for section in ("inputs", "outputs", "environment_variables"):
         if not isinstance(job.get(section) or {}, dict):
-            raise UsageError(f"{path}: `{section}` must be a mapping")
-    return job
+            raise UsageError(f"{path}: `{section}` must be a mapping{where}")
 
 
 def load_job_document(path: Path) -> JobDict:

@@ -1,5 +1,7 @@
 """`--set key=value`, as `az ml job create --set` takes it: a dotted path into the job YAML,
-e.g. `inputs.epochs=10` or `inputs.training_data.path=./data/digits`."""
+e.g. `inputs.epochs=10` or `inputs.training_data.path=./data/digits`. The value is text on
+the command line; azure-ai-ml's schema gives it its type (`limits.timeout=5` is the integer
+5), and a local run takes it so typed (jobspec/schema.py, `typed_overrides`)."""
 
 import copy
 from collections.abc import Iterable
@@ -9,11 +11,13 @@ from pathlib import Path
 from scripts.console.errors import UsageError
 from scripts.jobspec.job import JobDict
 
+Value = str | int | float | bool  # as given (str), or as the SDK's schema typed it
+
 
 @dataclass(frozen=True)
 class Override:
     path: tuple[str, ...]
-    value: str
+    value: Value
 
     @property
     def key(self) -> str:

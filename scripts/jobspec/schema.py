@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from scripts.console.errors import UsageError
 from scripts.jobspec.job import BUILD_CONTEXT, JobDict
-from scripts.jobspec.overrides import Override
+from scripts.jobspec.overrides import Override, Value
 
 if TYPE_CHECKING:
     from azure.ai.ml.entities import Command
@@ -32,10 +32,38 @@ def sdk_version() -> str:
     return found[1]
 
 
-def check_job(job_file: Path, overrides: list[Override]) -> None:
-    """A UsageError saying what to fix unless the SDK loads and validates `job_file` with
-    `overrides` (which must place code and build context where they exist)."""
-    validate(load(job_file, overrides), job_file.name)
+def typed_overrides(
+    job_file: Path, overrides: list[Override], placed: list[Override]
+) -> list[Override]:
+    """Each of `overrides` with its value typed as the SDK's schema types it (the integer 5
+    for `limits.timeout=5`, text where the schema keeps text); a UsageError saying what to
+    fix unless the SDK loads and validates `job_file` with them. `placed` points code and
+    build context where they exist (see `relocated`)."""
+    job = load(job_file, overrides + placed)
+    validate(job, job_file.name)
+    document = job_document(job)
+    return [Override(override.path, _typed(document, override)) for override in overrides]
+
+
+def _typed(document: JobDict, override: Override) -> Value:
+    """The value at `override.path` of the SDK's document when the schema converted the
+    given text to a number or a boolean; the given value otherwise."""
+    node: object = document
+    for part in override.path:
+        node = node.get(part) if isinstance(node, dict) else None
+    converted = isinstance(node, int | float) and not isinstance(override.value, int | float)
+    return node if converted else override.value  # type: ignore[return-value]
+
+
+def job_document(job: "AmlJob") -> JobDict:
+    """The job as submitted (a command job's builder becomes a CommandJob), as plain data."""
+    import json
+
+    from azure.ai.ml.entities import Command
+
+    submitted = job._to_job() if isinstance(job, Command) else job
+    document: JobDict = json.loads(json.dumps(submitted._to_dict()))
+    return document
 
 
 def load(path: Path, overrides: list[Override]) -> "AmlJob":

@@ -2,7 +2,6 @@
 (its folder, its independence declaration, uv.lock). A failure or an interruption at any
 point puts everything back as it was."""
 
-import contextlib
 import keyword
 import os
 import re
@@ -19,6 +18,7 @@ from scripts.members.declarations import declare_independent, withdraw
 from scripts.members.template import copy_experiment, package_name, render_template
 from scripts.project.experiments import experiment_dir, experiment_names, read_package
 from scripts.project.layout import Project
+from scripts.project.parking import delete_parked, park
 from scripts.project.uv import run_uv
 
 _NEW_NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -83,19 +83,17 @@ def remove_experiment(project: Project, name: str) -> None:
     """experiments/NAME, its declaration and its lock entries, gone; runs/ untouched."""
     folder = check_removable(project, name)
     package = read_package(project, folder).name
-    parked = project.parked(name)
+    parked: list[Path] = []
 
     def put_back() -> None:
-        if parked.exists():
-            shutil.move(parked, folder)
+        if parked and os.path.lexists(parked[0]):
+            shutil.move(parked[0], folder)
 
     with workspace_change(project, undo=put_back):
-        parked.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(folder, parked)  # out of the workspace, whole, until the lock is done
+        parked.append(park(project, folder))  # out of the workspace, whole, until locked
         withdraw(project.pyproject, package)
         lock_workspace(project)
-    shutil.rmtree(parked)
-    _remove_if_empty(parked.parent)
+    delete_parked(parked[0])
 
 
 def lock_workspace(project: Project) -> None:
@@ -123,8 +121,3 @@ def _replace(path: Path, content: bytes) -> None:
     staging = path.with_name(f".{path.name}.{os.getpid()}.partial")
     staging.write_bytes(content)
     os.replace(staging, path)
-
-
-def _remove_if_empty(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # another removal is under way
-        folder.rmdir()

@@ -3,12 +3,12 @@ member's tests/ in that member's (`<member>/.venv`), so that an experiment's tes
 pass only because another experiment or the tooling brought a package, and experiments
 pinning different versions test side by side."""
 
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from scripts.console import report
+from scripts.console.cli import run_passing_stops
 from scripts.console.errors import UsageError
 from scripts.members.environments import sync_member
 from scripts.project.experiments import experiment_dir, experiment_names, read_package
@@ -50,4 +50,4 @@ def run_tests(project: Project, name: str, pytest_args: Sequence[str]) -> int:
         # to the tooling (its warning filters name packages a member need not have).
         config = ["-c", str(folder / "pyproject.toml"), "--rootdir", str(folder)]
         command = [str(python), "-m", "pytest", *config, str(folder / TESTS), *pytest_args]
-    return subprocess.run(command, cwd=project.root).returncode
+    return run_passing_stops(command, project.root)

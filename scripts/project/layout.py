@@ -97,6 +97,18 @@ class Project:
         an interruption never leaves half an experiment, run or environment in place."""
         return self.runs / ".removing"
 
+    def reached_without_links(self, path: Path) -> bool:
+        """Whether `path` lies below the root or runs/ with no symbolic link on the way (it
+        may be a link itself: a link is acted on, never followed). runs/ itself may be a
+        link, e.g. to put runs on another disk."""
+        base = self.runs if path.is_relative_to(self.runs) else self.root
+        if not path.is_relative_to(base):
+            return False
+        parts = path.relative_to(base).parts
+        if not parts or ".." in parts:
+            return False
+        return not any(base.joinpath(*parts[:depth]).is_symlink() for depth in range(1, len(parts)))
+
     def parked(self, name: str) -> Path:
         """Where this process moves folder `name` before deleting it: `removing/NAME.PID`
         (an interrupted removal is told by its PID being gone)."""

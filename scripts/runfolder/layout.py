@@ -20,9 +20,14 @@ runs/<experiment>/<run name>/
     run.json                      the run's manifest (`just local`, see manifest.py)
     mlflow.db, mlartifacts/       the run's own MLflow store and its artifacts, only when
                                   the project's store could not be used
+
+Run folders are found by `find_run_folders` alone, which never follows a symbolic link.
 """
 
-from pathlib import PurePosixPath
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from scripts.jobspec.job import BUILD_CONTEXT
 
@@ -78,3 +83,51 @@ def shared_folder(code: str) -> str:
     if place[: len(root)] == root and len(place) > len(root):
         return PurePosixPath(*place[len(root) :]).as_posix()
     return "shared"
+
+
+@dataclass(frozen=True)
+class RunFolders:
+    """What runs/ holds: its run folders, and the symbolic links found where run folders
+    are looked for (never followed: what a link leads to is not the tooling's)."""
+
+    folders: list[Path]  # runs/EXPERIMENT/RUN, by path
+    links: list[Path]
+
+
+def find_run_folders(runs: Path, experiment: str | None = None) -> RunFolders:
+    """The run folders in `runs` (of one experiment, if given): real folders at
+    runs/EXPERIMENT/RUN holding ENVIRONMENT or MANIFEST. Nothing is reached through a link:
+    a link in place of an experiment's folder, a run folder, or its ENVIRONMENT or MANIFEST
+    is listed in `links` instead. Hidden names (runs/.venvs, .cache, .removing) are not
+    experiments."""
+    folders: list[Path] = []
+    links: list[Path] = []
+
+    def wanted(entry: Path) -> bool:
+        return not entry.name.startswith(".") and experiment in (None, entry.name)
+
+    for experiment_folder in _subfolders(Path(runs), links, wanted):
+        for folder in _subfolders(experiment_folder, links):
+            if any((folder / name).is_symlink() for name in (ENVIRONMENT, MANIFEST)):
+                links.append(folder)
+            elif any(os.path.lexists(folder / name) for name in (ENVIRONMENT, MANIFEST)):
+                folders.append(folder)
+    return RunFolders(sorted(folders), sorted(links))
+
+
+def _subfolders(
+    folder: Path, links: list[Path], wanted: Callable[[Path], bool] = lambda entry: True
+) -> list[Path]:
+    """The wanted sub-folders of `folder` (none if it is missing); wanted links among its
+    entries go to `links` instead."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = [entry for entry in scan if wanted(Path(entry.path))]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    links += [Path(entry.path) for entry in entries if entry.is_symlink()]
+    return [
+        Path(entry.path)
+        for entry in entries
+        if not entry.is_symlink() and entry.is_dir(follow_symlinks=False)
+    ]

@@ -5,13 +5,15 @@ folder always has a complete manifest. `just runs` lists runs from these files a
 `just rerun` repeats a run from one, without the project's sources.
 """
 
+import contextlib
 import errno
 import json
 import os
-from dataclasses import asdict, dataclass, field
+import types
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from scripts.project.layout import JOB_FILE_NAME
 from scripts.runfolder.layout import MANIFEST, MANIFEST_STAGING
@@ -69,16 +71,21 @@ class Manifest:
         )
 
     def write(self, folder: Path) -> None:
-        """Replace run.json whole. On a full disk, where no new file fits, overwrite the
-        existing one in place instead: its blocks usually hold the final version too."""
+        """Replace run.json whole, never writing through a link (a link in the way is
+        replaced). On a full disk, where no new file fits, overwrite the existing one in
+        place instead: its blocks usually hold the final version too."""
         text = json.dumps(asdict(self), indent=2) + "\n"
         staging, manifest = folder / MANIFEST_STAGING, folder / MANIFEST
         try:
-            staging.write_text(text)
+            staging.unlink(missing_ok=True)
+            with staging.open("x") as file:
+                file.write(text)
             os.replace(staging, manifest)
         except OSError as error:
-            staging.unlink(missing_ok=True)
-            if error.errno not in (errno.ENOSPC, errno.EDQUOT) or not manifest.is_file():
+            with contextlib.suppress(OSError):
+                staging.unlink(missing_ok=True)
+            full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+            if not full or manifest.is_symlink() or not manifest.is_file():
                 raise
             with manifest.open("r+") as file:
                 file.write(text)
@@ -91,22 +98,61 @@ def timestamp() -> str:
 
 
 def read_manifest(folder: Path) -> Manifest:
-    """Raises OSError, ValueError or TypeError when `folder` holds no valid manifest."""
+    """Raises OSError, ValueError or TypeError when `folder` holds no valid manifest: one
+    whose fields have the types Manifest gives them (a hand-edited run.json may not)."""
     data = json.loads((folder / MANIFEST).read_text())
     if not isinstance(data, dict):
         raise ValueError(f"{MANIFEST} is not an object")
-    return Manifest(**data)
+    types_of = get_type_hints(Manifest)
+    for name, value in data.items():
+        if name in types_of and not _conforms(value, types_of[name]):
+            raise ValueError(f"{MANIFEST}: {name} is not a {types_of[name]}")
+    return Manifest(**{f.name: data[f.name] for f in fields(Manifest) if f.name in data})
 
 
-def read_manifests(runs: Path, experiment: str | None) -> tuple[list[Manifest], list[Path]]:
-    """The manifests of every run in `runs` (of one experiment, if given), newest first (run
-    names start with their time), and the run folders whose manifest could not be read."""
-    found: list[Manifest] = []
+def _conforms(value: Any, kind: Any) -> bool:
+    """Whether a JSON value has the type `kind` (str, int, float, None, Any, unions, and
+    dict or list of those)."""
+    origin, arguments = get_origin(kind), get_args(kind)
+    if kind is Any:
+        return True
+    if origin in (Union, types.UnionType):
+        return any(_conforms(value, argument) for argument in arguments)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _conforms(k, arguments[0]) and _conforms(v, arguments[1]) for k, v in value.items()
+        )
+    if origin is list:
+        return isinstance(value, list) and all(_conforms(item, arguments[0]) for item in value)
+    if kind is type(None):
+        return value is None
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A run folder and the manifest read from it (its names are data, never a path)."""
+
+    folder: Path
+    manifest: Manifest
+
+
+def read_manifests(folders: list[Path]) -> tuple[list[Recorded], list[Path]]:
+    """The manifests of the run folders `folders` (see layout.find_run_folders) that have
+    one, newest first (run names start with their time), and the folders whose manifest
+    could not be read."""
+    found: list[Recorded] = []
     unreadable: list[Path] = []
-    for path in runs.glob(f"{experiment or '*'}/*/{MANIFEST}"):
+    for folder in folders:
+        if not (folder / MANIFEST).exists():
+            continue  # made by `just iso` or `just aml`: not run locally
         try:
-            found.append(read_manifest(path.parent))
+            found.append(Recorded(folder, read_manifest(folder)))
         except (OSError, ValueError, TypeError):
-            unreadable.append(path.parent)
-    found.sort(key=lambda manifest: manifest.run_name, reverse=True)
+            unreadable.append(folder)
+    found.sort(key=lambda recorded: recorded.folder.name, reverse=True)
     return found, unreadable

@@ -5,16 +5,17 @@ runs/mlartifacts/, a run folder holding a store of its own) and never a running 
 """
 
 import os
-import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from scripts.console import report
 from scripts.project.cache import derived
 from scripts.project.experiments import experiment_names, read_package
 from scripts.project.layout import Project
+from scripts.project.parking import interrupted_removals as parked_leftovers
 from scripts.project.uv import export_requirements
-from scripts.runfolder.layout import ENVIRONMENT, FALLBACK_STORE, MANIFEST, REQUIREMENTS
+from scripts.runfolder.layout import FALLBACK_STORE, MANIFEST, REQUIREMENTS, find_run_folders
 from scripts.runfolder.manifest import read_manifest
 from scripts.runner.debugging import debug_requirements
 from scripts.runner.environments import (
@@ -56,15 +57,44 @@ def size_of(path: Path) -> int:
     return total
 
 
-def run_folders(project: Project) -> list[Path]:
-    return sorted(p.parent for p in project.runs.glob(f"*/*/{ENVIRONMENT}") if p.is_dir())
+@dataclass(frozen=True)
+class Survey:
+    """What runs/ holds, looked at once and never through a link: run folders, built
+    environments, and the links found where either is looked for (skipped)."""
+
+    run_folders: list[Path]
+    environments: list[Path]
+    links: list[Path]
+
+    def say_links(self, project: Project) -> None:
+        """One warning per link found: nothing is read, written or removed through it."""
+        for link in self.links:
+            report.warning(
+                f"{link.relative_to(project.root)} is a symbolic link: skipped (nothing in "
+                "runs/ is followed through a link)"
+            )
 
 
-def environments(project: Project) -> list[Path]:
-    """Built environments (the hidden names are builds under way or being replaced)."""
-    if not project.environments.is_dir():
-        return []
-    return sorted(p for p in project.environments.iterdir() if not p.name.startswith("."))
+def survey(project: Project, experiment: str | None = None) -> Survey:
+    """runs/ (one experiment's run folders, if given)."""
+    found = find_run_folders(project.runs, experiment)
+    built, links = _environments(project)
+    return Survey(found.folders, built, found.links + links)
+
+
+def _environments(project: Project) -> tuple[list[Path], list[Path]]:
+    """Built environments (the hidden names are builds under way or being replaced), and
+    links in their place."""
+    folder = project.environments
+    if folder.is_symlink():
+        return [], [folder]
+    try:
+        with os.scandir(folder) as entries:
+            visible = [Path(e.path) for e in entries if not e.name.startswith(".")]
+    except (FileNotFoundError, NotADirectoryError):
+        return [], []
+    links = [path for path in visible if path.is_symlink()]
+    return sorted(set(visible) - set(links)), sorted(links)
 
 
 def environment_size(project: Project, environment: Path) -> int:
@@ -78,56 +108,37 @@ def environment_size(project: Project, environment: Path) -> int:
     )
 
 
-def unneeded_environments(project: Project) -> list[Removable]:
-    needed = _needed_environments(project)
+def unneeded_environments(project: Project, found: Survey) -> list[Removable]:
+    needed = _needed_environments(project, found)
     return [
         Removable(path, environment_size(project, path), "no current experiment uses it")
-        for path in environments(project)
+        for path in found.environments
         if path.name not in needed
     ]
 
 
-def old_run_folders(project: Project, days: float, now: datetime) -> list[Removable]:
-    found = []
-    for folder in run_folders(project):
+def old_run_folders(found: Survey, days: float, now: datetime) -> list[Removable]:
+    removable = []
+    for folder in found.run_folders:
         started = _started(folder)
         if (now - started).total_seconds() <= days * 86400 or _running(folder):
             continue
         if (folder / FALLBACK_STORE).exists():
             continue  # it holds the run's MLflow records
         reason = f"from {started:%Y-%m-%d}"
-        found.append(Removable(folder, size_of(folder), reason))
-    return found
+        removable.append(Removable(folder, size_of(folder), reason))
+    return removable
 
 
 def interrupted_removals(project: Project) -> list[Removable]:
     """What a removal left in runs/.removing/ when it was cut short (`NAME.PID`, PID gone)."""
-    if not project.removing.is_dir():
-        return []
     return [
         Removable(path, size_of(path), "left by an interrupted removal")
-        for path in sorted(project.removing.iterdir())
-        if not _removal_under_way(path)
+        for path in parked_leftovers(project)
     ]
 
 
-def remove(project: Project, path: Path) -> None:
-    """Move `path` out of the way whole, then delete it."""
-    project.removing.mkdir(parents=True, exist_ok=True)
-    parked = project.parked(path.name)
-    if path.parent != project.removing:
-        path.rename(parked)
-    else:
-        parked = path
-    shutil.rmtree(parked)
-
-
-def _removal_under_way(parked: Path) -> bool:
-    pid = parked.suffix.lstrip(".")
-    return pid.isdigit() and alive({"pid": int(pid), "start": ""})
-
-
-def _needed_environments(project: Project) -> set[str]:
+def _needed_environments(project: Project, found: Survey) -> set[str]:
     """The environments today's experiments run in (with and without --debug, and what
     --docker adds to their images), and those of runs still running."""
     python = project.python_version()
@@ -142,7 +153,7 @@ def _needed_environments(project: Project) -> set[str]:
             environment_key(python, requirements, extra + debug),
             image_packages_key(python, extra),
         }
-    for folder in filter(_running, run_folders(project)):
+    for folder in filter(_running, found.run_folders):
         manifest = read_manifest(folder)
         requirements = (folder / REQUIREMENTS).read_text()
         extra = manifest.local_tracking_requirements
@@ -161,10 +172,13 @@ def _started(folder: Path) -> datetime:
 
 
 def _running(folder: Path) -> bool:
+    """Whether the run may still be running: RUNNING, and its runner or its job alive (a
+    job outlives a runner killed with SIGKILL)."""
     if not (folder / MANIFEST).exists():
         return False
     try:
         manifest = read_manifest(folder)
     except (OSError, ValueError, TypeError):
         return False
-    return manifest.status == "RUNNING" and manifest.runner is not None and alive(manifest.runner)
+    processes = [p for p in (manifest.runner, manifest.job) if p is not None]
+    return manifest.status == "RUNNING" and any(alive(process) for process in processes)

@@ -1,62 +1,115 @@
 """Runs whose runner died before it could record them (SIGKILL, a crash, a reboot): found
-by the processes named in their run.json, recorded KILLED in run.json and MLflow, and their
-job, if it outlived the runner, stopped."""
+by the processes named in their run.json, recorded in run.json and MLflow (KILLED, or what
+MLflow already has if the runner got that far), and their job, if it outlived the runner,
+stopped. Processes are told apart by their start time, never by a pid alone."""
 
 import os
 import signal
-import time
+from datetime import datetime
 from pathlib import Path
 
 from scripts.console import report
-from scripts.console.errors import StoreError
+from scripts.console.errors import ToolingError, from_os_error
 from scripts.project.layout import Project
-from scripts.runfolder.manifest import Manifest, timestamp
-from scripts.tracking.store import finish_run
+from scripts.runfolder.layout import FALLBACK_STORE
+from scripts.runfolder.manifest import Recorded, timestamp
+from scripts.tracking.store import ended_run, finish_run
 
 Identity = dict[str, int | str]  # {"pid": ..., "start": ...}, as run.json records a process
+_PROC = Path("/proc")
 
 
 def identity(pid: int) -> Identity:
     """What tells this process apart from a later one given the same pid: its start time
-    (in clock ticks since boot, from /proc; empty where there is no /proc)."""
+    (empty where the platform does not say)."""
     return {"pid": pid, "start": _start_time(pid) or ""}
 
 
 def alive(process: Identity) -> bool:
+    """Whether the recorded process may still run: its pid is taken, by it (same start
+    time) or, where no start time was recorded, by a process that may be it."""
     pid = int(process["pid"])
     try:
         os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):  # gone, or the pid is someone else's now
+    except (ProcessLookupError, PermissionError, OverflowError):  # gone, or someone else's
         return False
     return not process["start"] or _start_time(pid) == process["start"]
 
 
-def settle_orphans(project: Project, manifests: list[Manifest]) -> None:
-    """Record KILLED each RUNNING run whose runner is gone (updating `manifests` too)."""
-    for manifest in manifests:
+def stop_job(process: Identity) -> bool:
+    """SIGTERM to the recorded job and the processes of its group, only if it is certainly
+    that process (its recorded start time matches); whether it was told to stop."""
+    pid = int(process["pid"])
+    if not process["start"] or _start_time(pid) != process["start"]:
+        return False
+    try:
+        if os.getpgid(pid) == pid:  # the job leads a process group: all of it
+            os.killpg(pid, signal.SIGTERM)
+        else:
+            os.kill(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def settle_orphans(project: Project, recorded: list[Recorded]) -> None:
+    """Record each RUNNING run whose runner is gone (its manifest updated in `recorded` and
+    in its folder); a run that cannot be settled is named and left as it is."""
+    for run in recorded:
+        manifest = run.manifest
         if manifest.status != "RUNNING" or manifest.runner is None or alive(manifest.runner):
             continue
-        if manifest.job is not None and alive(manifest.job):
-            os.kill(int(manifest.job["pid"]), signal.SIGTERM)
-        manifest.status = "KILLED"
-        manifest.ended = timestamp()
-        _finish_tracked(manifest)
-        manifest.write(project.runs / manifest.experiment / manifest.run_name)
-        report.warning(f"run {manifest.run_name}: its runner is gone (killed?); recorded KILLED")
+        try:
+            status = _settle(project, run)
+        except (ToolingError, OSError) as error:
+            failure = from_os_error(error) if isinstance(error, OSError) else error
+            report.warning(f"run {run.folder.name}: not settled ({failure}); left as it is")
+            continue
+        report.warning(f"run {run.folder.name}: its runner is gone (killed?); recorded {status}")
 
 
-def _finish_tracked(manifest: Manifest) -> None:
-    if manifest.tracking_run_id is None:
-        return
-    try:
-        finish_run(Path(manifest.tracking_store), manifest.tracking_run_id, "KILLED", time.time())
-    except (StoreError, OSError) as error:
-        report.warning(f"run {manifest.run_name}: MLflow not updated: {error}")
+def _settle(project: Project, run: Recorded) -> str:
+    """The run's outcome recorded, from what exists: MLflow's end if the runner recorded it
+    there before it died, else KILLED."""
+    manifest = run.manifest
+    if manifest.job is not None and alive(manifest.job):
+        stop_job(manifest.job)
+    store = _store_of(project, run.folder)
+    ended = ended_run(store, manifest.tracking_run_id) if manifest.tracking_run_id else None
+    if ended is not None:
+        manifest.status = ended.status
+        manifest.ended = (
+            datetime.fromtimestamp(ended.end_seconds).astimezone().isoformat(timespec="seconds")
+        )
+    else:
+        manifest.status, manifest.ended = "KILLED", timestamp()
+        if manifest.tracking_run_id:
+            finish_run(store, manifest.tracking_run_id, "KILLED", datetime.now().timestamp())
+    manifest.write(run.folder)
+    return manifest.status
+
+
+def _store_of(project: Project, folder: Path) -> Path:
+    """The run's MLflow store, from what exists (never a path run.json names): its own
+    when it has one, else the project's."""
+    own = folder / FALLBACK_STORE
+    return own if own.is_file() and not own.is_symlink() else project.store
 
 
 def _start_time(pid: int) -> str | None:
+    if not _PROC.is_dir():  # macOS, BSDs: ask psutil (imported only there)
+        return _start_time_from_psutil(pid)
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = (_PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
     return stat.rpartition(")")[2].split()[19]  # field 22; the name before may hold spaces
+
+
+def _start_time_from_psutil(pid: int) -> str | None:
+    import psutil
+
+    try:
+        return f"{psutil.Process(pid).create_time():.3f}"
+    except (psutil.Error, OverflowError, ValueError):
+        return None

@@ -5,6 +5,7 @@ are settled. If any of it fails, the new run folder is removed."""
 import dataclasses
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,20 +19,21 @@ from scripts.jobspec.inputs import local_paths, resolve_inputs
 from scripts.jobspec.job import (
     MASK,
     JobDict,
+    check_command_job,
     check_names,
     environment_variables,
     load_job,
     masked,
     secret_names,
 )
-from scripts.jobspec.overrides import Override, apply_overrides, parse_override
+from scripts.jobspec.overrides import Override, Value, apply_overrides, parse_override
 from scripts.jobspec.parity import (
     cloud_environment,
     not_applied_locally,
     read_only_inputs,
     time_limit,
 )
-from scripts.jobspec.schema import check_job, relocated, sdk_version
+from scripts.jobspec.schema import relocated, sdk_version, typed_overrides
 from scripts.project.cache import derived
 from scripts.project.experiments import JobImage
 from scripts.project.layout import JOB_FILE_NAME, Project
@@ -47,7 +49,7 @@ from scripts.runfolder.layout import (
     output_folder,
     shared_folder,
 )
-from scripts.runfolder.manifest import Manifest
+from scripts.runfolder.manifest import Manifest, timestamp
 from scripts.runfolder.recorded import copy_given, recorded_run
 from scripts.runner.debugging import Debugging, debug_requirements, debug_variables
 from scripts.runner.environments import (
@@ -56,15 +58,11 @@ from scripts.runner.environments import (
     served_tracking,
     tracking_requirements,
 )
+from scripts.runner.orphans import identity
 from scripts.runner.process import payload_environment
-from scripts.tracking.project_store import (
-    choose_store,
-    ensure_experiment,
-    run_tags,
-    tracking_variables,
-)
+from scripts.tracking.project_store import choose_store, ensure_experiment, tracking_variables
 from scripts.tracking.schema import check_schema, tooling_mlflow_version
-from scripts.tracking.store import TrackedRun, create_run
+from scripts.tracking.store import new_run_id
 
 if TYPE_CHECKING:  # --docker's modules are imported only by a run that uses it
     from scripts.containers.jobs import JobContainer
@@ -84,8 +82,7 @@ class LocalRun:
     store: Path
     artifacts: Path  # of the MLflow experiments in `store`
     served: bool  # the job's MLflow logs through a tracking server (another version)
-    tracked: TrackedRun  # the MLflow run the job's `mlflow` calls attach to
-    manifest: Manifest
+    manifest: Manifest  # run.json as written; it names the MLflow run the job attaches to
     container: "JobContainer | None" = None  # `--docker`: where the job runs
 
 
@@ -106,7 +103,12 @@ def prepare_experiment(
     git_record = _started(project.git.record)  # git waits on its own processes meanwhile
     parsed = [parse_override(text) for text in overrides]
     source = check_source(project, experiment, job_file)
-    job = apply_overrides(source.job, parsed, source.job_file)
+    given = apply_overrides(source.job, parsed, source.job_file)
+    if parsed:
+        check_command_job(given, source.job_file, after_set=True)
+    code = source.code(given)
+    typed = _check_as_aml_does(project, source, given, parsed, code)
+    job = apply_overrides(source.job, typed, source.job_file)
     check_names(job, source.job_file)
     variables = environment_variables(job, source.job_file)
     for name in secret_names(variables):
@@ -117,8 +119,6 @@ def prepare_experiment(
         )
     timeout = time_limit(job, source.job_file)
     distribution = read_distribution(job, source.job_file)
-    code = source.code(job)
-    _check_as_aml_does(project, source, job, parsed, code)
     inputs = resolve_inputs(job, source.job_file.parent, project.data)
     in_image = _InImage(docker, source.image, local_paths(job, inputs)) if docker else None
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
@@ -182,19 +182,21 @@ def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
 
 def _check_as_aml_does(
     project: Project, source: Source, job: JobDict, overrides: list[Override], code: str | None
-) -> None:
+) -> list[Override]:
     """azure-ai-ml's own schema check of the job file with the `--set`s, as `just aml` makes
-    it: what the cloud would refuse is refused here too. The verdict is kept for the same
-    job-file bytes, `--set`s and SDK version, so only a changed job pays the SDK's ~2 s."""
+    it: what the cloud would refuse is refused here too, and the `--set`s come back typed as
+    the SDK types them. The verdict is kept for the same job-file bytes, `--set`s and SDK
+    version, so only a changed job pays the SDK's import."""
     here = source.folder / code if code is not None else source.folder
-    checked = [*overrides, *relocated(job, here, project.dockerfile.parent)]
-    salt = json.dumps([sdk_version(), [[o.key, o.value] for o in checked]])
+    placed = relocated(job, here, project.dockerfile.parent)
+    salt = json.dumps([sdk_version(), [[o.key, o.value] for o in [*overrides, *placed]]])
 
-    def check() -> bool:
-        check_job(source.job_file, checked)
-        return True
+    def check() -> list[list[Value]]:
+        typed = typed_overrides(source.job_file, overrides, placed)
+        return [[override.key, override.value] for override in typed]
 
-    derived(project, "sdk-check", source.job_file, check, salt)
+    kept = derived(project, "sdk-typed", source.job_file, check, salt)
+    return [Override(tuple(str(key).split(".")), value) for key, value in kept]
 
 
 def _say_what_differs(job: JobDict, in_image: bool) -> None:
@@ -297,14 +299,16 @@ def _prepare(
         manifest.docker_image = container.image if container else None
         for made in (OUTPUTS, LOGS, *manifest.output_folders):  # as Azure ML makes them
             (folder / CODE / made).mkdir(parents=True, exist_ok=True)
-        store, artifacts, tracked = _track(project, folder, manifest)
-        tracking = tracking_variables(store, manifest.mlflow_experiment, tracked.run_id)
+        store, artifacts = _store(project, folder, manifest)
+        assert manifest.tracking_run_id is not None
+        tracking = tracking_variables(store, manifest.mlflow_experiment, manifest.tracking_run_id)
         debug = debug_variables(debugging, variables, folder) if debugging else {}
         environment = (
             payload_environment(venv, variables | tracking | debug)
             if venv
             else variables | tracking
         )
+        _recorded_as_started(folder, manifest)  # the last step: nothing can fail after it
     through = (
         f", through a local MLflow server (the job's MLflow {mlflow_version(requirements)}"
         f" is not the tooling's {tooling_mlflow_version()})"
@@ -325,16 +329,7 @@ def _prepare(
         f"command:     {manifest.command}"
     )
     return LocalRun(
-        folder,
-        manifest.command,
-        environment,
-        venv,
-        store,
-        artifacts,
-        served,
-        tracked,
-        manifest,
-        container,
+        folder, manifest.command, environment, venv, store, artifacts, served, manifest, container
     )
 
 
@@ -345,15 +340,21 @@ def _environment_of(project: Project, venv: Path | None, container: "JobContaine
     return str(venv.relative_to(project.root))
 
 
-def _track(project: Project, folder: Path, manifest: Manifest) -> tuple[Path, Path, TrackedRun]:
-    """The run's MLflow run, created before the job starts, so that every run is one
-    (whether or not the job uses MLflow), in the project's store or, when that cannot be
-    used, a store of the run's own; that store and its artifact folder."""
+def _store(project: Project, folder: Path, manifest: Manifest) -> tuple[Path, Path]:
+    """The store the run is tracked in (the project's or, when that cannot be used, one of
+    the run's own) with the run's MLflow experiment in it, and its artifact folder; the
+    run's id is chosen now (its MLflow run is made when it starts, see run.py)."""
     store = choose_store(project, folder / FALLBACK_STORE)
     artifacts = project.artifacts if store == project.store else folder / FALLBACK_ARTIFACTS
     check_schema(project, store)  # before anything is written into it
     ensure_experiment(store, artifacts, manifest.mlflow_experiment)
-    tags = run_tags(folder.name, manifest.git)
-    tracked = create_run(store, manifest.mlflow_experiment, folder.name, tags)
-    manifest.tracking_store, manifest.tracking_run_id = str(store), tracked.run_id
-    return store, artifacts, tracked
+    manifest.tracking_store, manifest.tracking_run_id = str(store), new_run_id()
+    return store, artifacts
+
+
+def _recorded_as_started(folder: Path, manifest: Manifest) -> None:
+    """run.json, RUNNING and naming this process and the MLflow run to come: from here on,
+    whatever stops the run (this process killed included), it is found and settled."""
+    manifest.started = timestamp()
+    manifest.runner = identity(os.getpid())
+    manifest.write(folder)

@@ -1,6 +1,12 @@
 """The job's processes (one, or one per rank of a distributed job): their environment,
 their shell, their output tee'd to the terminal and to their logs, how Ctrl-C, SIGTERM and
-SIGHUP reach them, and how one failing stops the others."""
+SIGHUP reach them, and how one failing stops the others.
+
+A job is all the processes its command starts (`prep && train`, `a & b; wait`): each of
+the job's processes leads a process group of its own, and every signal the runner sends
+goes to the whole group, so no part of a job runs on after it was stopped. Processes the
+command leaves behind when it ends are stopped too, as Azure ML ends them with the job's
+container. The job reads no terminal (stdin is empty, as on Azure ML)."""
 
 import contextlib
 import os
@@ -18,6 +24,7 @@ from types import FrameType
 from typing import IO, BinaryIO
 
 from scripts.console import report
+from scripts.console.cli import shell_exit_code
 from scripts.console.errors import from_os_error
 
 # The project's own environment must not leak into the job's, nor MLflow settings of the
@@ -83,10 +90,10 @@ def execute(
     each one's output streaming into its log and, if shown, to the terminal; the job's exit
     code (128+N for signal N), and whether the runner was told to stop.
 
-    While the job runs, stop signals are recorded, not raised: a terminal's Ctrl-C reaches
-    the job itself (same process group), and a second one within a few seconds terminates
-    it, a third kills it (a job may catch Ctrl-C and go on); SIGTERM and SIGHUP sent to the
-    runner are passed on to it. The runner waits for the job to end either way.
+    While the job runs, stop signals are recorded, not raised, and passed on to the job's
+    process groups: a terminal's Ctrl-C as Ctrl-C, a second one within a few seconds
+    terminates the job, a third kills it (a job may catch Ctrl-C and go on); SIGTERM and
+    SIGHUP as they came. The runner waits for the job to end either way.
 
     The first process to fail stops the others, and its exit code is the job's, as Azure ML
     ends a distributed job. A job still running after `timeout_seconds` (limits.timeout)
@@ -102,8 +109,8 @@ def execute(
         stops.append(now)
         if signum != signal.SIGINT:
             _send(group, signum)
-        elif not recent:  # the terminal gave it to the job too, unless out of its reach
-            _send(group, signum, out_of_reach_only=True)
+        elif not recent:
+            _send(group, signum)
             report.note(
                 f"stopping: the job got Ctrl-C; press it again within {CTRL_C_WINDOW_SECONDS} s "
                 "to terminate it (SIGTERM), a third time to kill it (SIGKILL)"
@@ -128,6 +135,7 @@ def execute(
             raise
         started(group[0].pid)
         code = _wait(group, timeout_seconds, stops)
+        _end_leftovers(group)
         for pump in pumps:
             pump.join()
     for path, job_log in job_logs:
@@ -137,11 +145,15 @@ def execute(
 
 
 def _start(spec: JobProcess, folder: Path) -> subprocess.Popen[bytes]:
+    """The process, leading a process group of its own (a container's `docker run`, a
+    session of its own: out of the terminal's reach altogether)."""
     return subprocess.Popen(
         spec.argv,
         cwd=folder,
         env=spec.environment,
+        process_group=None if spec.deliver else 0,
         start_new_session=spec.deliver is not None,
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -190,7 +202,7 @@ def _wait(group: _Group, timeout_seconds: int | None, stops: list[float]) -> int
                 stops.append(time.monotonic())
                 deadline, kill_at = None, _stop(group)
             continue
-        codes[index] = _exit_code(code)
+        codes[index] = shell_exit_code(code)
         if code != 0 and failure is None:
             failure = codes[index]
             if len(codes) < len(group) and not stops:
@@ -208,22 +220,51 @@ def _stop(group: _Group) -> float:
     return time.monotonic() + TIMEOUT_GRACE_SECONDS
 
 
-def _send(group: _Group, signum: int, out_of_reach_only: bool = False) -> None:
-    """`signum` to each process still running (with `out_of_reach_only`, to those the
-    terminal does not reach), through its `deliver` where it has one."""
+def _send(group: _Group, signum: int) -> None:
+    """`signum` to each process still running and the processes of its group, through its
+    `deliver` where it has one (a container: `docker run` itself gets SIGKILL only)."""
     for process, spec in zip(group, group.specs, strict=False):
-        if process.poll() is not None or (out_of_reach_only and not spec.deliver):
+        if process.poll() is not None:
             continue
         if spec.deliver:
             spec.deliver(signum)
-        if not spec.deliver or signum == signal.SIGKILL:
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signum)
+            if signum == signal.SIGKILL:
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signum)
+        else:
+            _signal_group(process.pid, signum)
 
 
-def _exit_code(code: int) -> int:
-    """A shell's report of a process's end: 128+N for signal N."""
-    return 128 - code if code < 0 else code
+def _signal_group(leader: int, signum: int) -> bool:
+    """`signum` to the process group `leader` led; whether any process of it was there."""
+    try:
+        os.killpg(leader, signum)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _end_leftovers(group: _Group) -> None:
+    """Stop what the job's commands started and left running when they ended (`train &`
+    without `wait`): SIGTERM, then SIGKILL after the grace period."""
+    lingering = [
+        process.pid
+        for process, spec in zip(group, group.specs, strict=False)
+        if not spec.deliver and _signal_group(process.pid, 0)
+    ]
+    if not lingering:
+        return
+    report.warning(
+        "the job's command ended but left processes running: stopping them (SIGTERM, then "
+        f"SIGKILL after {TIMEOUT_GRACE_SECONDS} s), as Azure ML ends them with the job"
+    )
+    for leader in lingering:
+        _signal_group(leader, signal.SIGTERM)
+    deadline = time.monotonic() + TIMEOUT_GRACE_SECONDS
+    while time.monotonic() < deadline and any(_signal_group(pid, 0) for pid in lingering):
+        time.sleep(0.05)
+    for leader in lingering:
+        _signal_group(leader, signal.SIGKILL)
 
 
 class _Log:

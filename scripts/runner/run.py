@@ -2,12 +2,16 @@
 with its outputs and logs attached, and run.json completed, whatever happened."""
 
 import contextlib
+import errno
 import os
+import shutil
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from scripts.console import report
 from scripts.console.cli import INTERRUPTED, LOCALHOST, free_port, stop_signals_as_ctrl_c
@@ -28,50 +32,110 @@ from scripts.runner.orphans import identity
 from scripts.runner.prepare import LocalRun
 from scripts.runner.process import STOP_SIGNALS, JobProcess, execute, shell_command
 from scripts.runner.read_only import Snapshot, first_change, snapshot
-from scripts.tracking.project_store import TRACKING_URI_VARIABLE
-from scripts.tracking.store import attach_artifacts, finish_run, latest_metrics, record_params
+from scripts.tracking.project_store import TRACKING_URI_VARIABLE, run_tags
+from scripts.tracking.store import (
+    TrackedRun,
+    attach_artifacts,
+    create_run,
+    finish_run,
+    latest_metrics,
+    record_params,
+)
 
+T = TypeVar("T")
 KILLED_EXIT_CODES = {129, 130, 137, 143}  # a shell's report of SIGHUP, SIGINT, SIGKILL, SIGTERM
 
 
+class JobNotStarted(CommandError):
+    """The system refused to start the job's command (exec failed)."""
+
+    exit_code = 126  # what a shell reports for a command it found but could not run
+
+
 def run_tracked(run: LocalRun) -> int:
-    """Execute the job, then record its outcome; the job's exit code (128+N for signal N)."""
+    """Execute the job, then record its outcome; the job's exit code (128+N for signal N).
+
+    The record is written so that it can always be completed or settled: run.json first
+    (prepare wrote it, RUNNING, naming this process), then the MLflow run, then the job;
+    at the end MLflow first, then run.json. A runner killed at any point leaves a run.json
+    that `just runs` settles from what exists."""
     handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    tracked: TrackedRun | None = None
+    code, stopped, seconds = 1, False, 0.0
+    failure: BaseException | None = None
     try:
-        run.manifest.started = timestamp()
-        run.manifest.runner = identity(os.getpid())
-        run.manifest.write(run.folder)
-
-        def job_started(pid: int) -> None:
-            run.manifest.job = identity(pid)
-            with contextlib.suppress(OSError):  # a full disk: the job must run all the same
-                run.manifest.write(run.folder)
-
-        guarded = _read_only_inputs(run)
         try:
-            with _job_environment(run) as environment:
-                started = time.perf_counter()  # the job's time, not its tracking server's
+            tracked = start_tracking(run)
+            code, stopped, seconds = _execute_job(run)
+        except KeyboardInterrupt:  # before the job started: it never did
+            code, stopped = INTERRUPTED, True
+        except BaseException as error:  # recorded FAILED, then said
+            failure = error
+        for signum in STOP_SIGNALS:  # the outcome is recorded, come what may
+            signal.signal(signum, signal.SIG_IGN)
+        code = JobNotStarted.exit_code if isinstance(failure, JobNotStarted) else code
+        _record_outcome(run, tracked, status_of(code, stopped), code, seconds)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler or signal.SIG_DFL)
+    if failure is not None:
+        raise failure
+    report.note(f"run {run.folder.name} ended with exit code {code} after {seconds:.3f} s")
+    return code
+
+
+def start_tracking(run: LocalRun) -> TrackedRun:
+    """The run's MLflow run, RUNNING under the id run.json names, before the job starts
+    (every run is one, whether or not the job uses MLflow)."""
+    manifest = run.manifest
+    assert manifest.tracking_run_id is not None, "prepare chose the run's id"
+    tags = run_tags(run.folder.name, manifest.git)
+    return create_run(
+        run.store, manifest.mlflow_experiment, manifest.tracking_run_id, run.folder.name, tags
+    )
+
+
+def _execute_job(run: LocalRun) -> tuple[int, bool, float]:
+    """The job run: its exit code, whether it was told to stop, and its time."""
+
+    def job_started(pid: int) -> None:
+        run.manifest.job = identity(pid)
+        with contextlib.suppress(OSError):  # a full disk: the job must run all the same
+            run.manifest.write(run.folder)
+
+    guarded = _read_only_inputs(run)
+    try:
+        with _job_environment(run) as environment:
+            started = time.perf_counter()  # the job's time, not its tracking server's
+            try:
                 code, stopped = execute(
                     run.folder / CODE,
                     _processes(run, environment),
                     job_started,
                     run.manifest.timeout_seconds,
                 )
-                seconds = time.perf_counter() - started
-        except KeyboardInterrupt:  # while the tracking server started: the job never did
-            code, stopped, seconds = INTERRUPTED, True, 0.0
-        except CommandError as error:  # the tracking server did not start
-            report.warning(f"{error}; the job was not started")
-            code, stopped, seconds = 1, False, 0.0
-        for signum in STOP_SIGNALS:  # the outcome is recorded, come what may
-            signal.signal(signum, signal.SIG_IGN)
-        _report_writes(guarded)
-        _record_outcome(run, status_of(code, stopped), code, seconds)
-    finally:
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler or signal.SIG_DFL)
-    report.note(f"run {run.folder.name} ended with exit code {code} after {seconds:.3f} s")
-    return code
+            except OSError as error:
+                raise JobNotStarted(
+                    f"the job's command could not be started: {from_os_error(error)}"
+                    + _too_long(run.command, error)
+                ) from None
+            seconds = time.perf_counter() - started
+    except CommandError as error:
+        if isinstance(error, JobNotStarted):
+            raise
+        report.warning(f"{error}; the job was not started")  # its tracking server did not
+        return 1, False, 0.0
+    _report_writes(guarded)
+    return code, stopped, seconds
+
+
+def _too_long(command: str, error: OSError) -> str:
+    if error.errno != errno.E2BIG:
+        return ""
+    return (
+        f" (the rendered command is {len(command.encode()):,} bytes): pass long values "
+        "through a file input, not the command line"
+    )
 
 
 @contextmanager
@@ -170,25 +234,61 @@ def status_of(code: int, stopped: bool) -> str:
     return "FAILED"
 
 
-def _record_outcome(run: LocalRun, status: str, code: int, seconds: float) -> None:
+def _record_outcome(
+    run: LocalRun, tracked: TrackedRun | None, status: str, code: int, seconds: float
+) -> None:
     """Finish the MLflow run (outputs and logs attached, the resolved inputs logged as
-    parameters where the job logged none of that name) and write run.json; a tracking
-    failure is reported, and the run folder and its manifest are complete regardless."""
+    parameters where the job logged none of that name, its final status) and then write
+    run.json. Each step that fails is one warning and the others still happen: the MLflow
+    run always gets its status and end, and run.json is complete regardless."""
     manifest = run.manifest
     manifest.status, manifest.exit_code = status, code
     manifest.ended = timestamp()
     manifest.duration_seconds = round(seconds, 3)
-    try:
+    if tracked is not None:
         for folder, artifact_path in ATTACHED:
             if (run.folder / folder).is_dir():
-                attach_artifacts(run.tracked, run.folder / folder, artifact_path)
+                _tracking_step(
+                    f"{folder} not attached to the MLflow run",
+                    partial(attach_artifacts, tracked, run.folder / folder, artifact_path),
+                )
         inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
-        record_params(run.store, run.tracked.run_id, inputs)
-        finish_run(run.store, run.tracked.run_id, status, time.time())
-        manifest.metrics = latest_metrics(run.store, run.tracked.run_id)
-    except (StoreError, OSError) as error:
-        report.warning(f"tracking not completed: {error}")
+        _tracking_step(
+            "inputs not logged as parameters",
+            lambda: record_params(run.store, tracked.run_id, inputs),
+        )
+        _tracking_step(
+            "MLflow run not ended",
+            lambda: finish_run(run.store, tracked.run_id, status, time.time()),
+        )
+        manifest.metrics = (
+            _tracking_step(
+                "metrics not read back", lambda: latest_metrics(run.store, tracked.run_id)
+            )
+            or {}
+        )
     try:
         manifest.write(run.folder)
     except OSError as error:  # the job's exit code still stands
         report.warning(f"{MANIFEST} not completed: {from_os_error(error)}")
+
+
+def _tracking_step(failed: str, step: Callable[[], T]) -> T | None:
+    """`step()`, or None after a one-line warning that `failed` when the store or the disk
+    refuses it."""
+    try:
+        return step()
+    except StoreError as error:
+        report.warning(f"{failed}: {error}")
+    except OSError as error:
+        report.warning(f"{failed}: {_one_line(error)}")
+    return None
+
+
+def _one_line(error: OSError) -> str:
+    """An OSError as one line; a failed copy (shutil.Error, a list of them) by its first."""
+    if isinstance(error, shutil.Error) and error.args and isinstance(error.args[0], list):
+        failures = error.args[0]
+        _, destination, why = failures[0]
+        return f"{len(failures)} file(s) not copied, the first {destination}: {why}"
+    return str(from_os_error(error))

@@ -22,6 +22,7 @@ from scripts.console.errors import StoreError
 
 LOCK_TIMEOUT_SECONDS = 10.0
 MAX_PARAM_LENGTH = 6000  # MLflow's limit for a parameter's value
+_ENDED = ("FINISHED", "FAILED", "KILLED")
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,17 @@ def create_experiment(store: Path, name: str, artifact_location: str) -> None:
         )
 
 
-def create_run(store: Path, experiment: str, run_name: str, tags: dict[str, str]) -> TrackedRun:
-    """A RUNNING run in `experiment` (which must exist), named and tagged, as MLflow's
-    own client creates one; the job's `mlflow` calls attach to it through MLFLOW_RUN_ID."""
-    run_id = uuid.uuid4().hex
+def new_run_id() -> str:
+    """An id for a run to create, as MLflow's client makes one."""
+    return uuid.uuid4().hex
+
+
+def create_run(
+    store: Path, experiment: str, run_id: str, run_name: str, tags: dict[str, str]
+) -> TrackedRun:
+    """Run `run_id`, RUNNING, in `experiment` (which must exist), named and tagged, as
+    MLflow's own client creates one; the job's `mlflow` calls attach to it through
+    MLFLOW_RUN_ID."""
     with connect(store) as connection:
         found = connection.execute(
             "SELECT experiment_id, artifact_location FROM experiments "
@@ -138,6 +146,26 @@ def finish_run(store: Path, run_id: str, status: str, end_seconds: float) -> Non
             "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
             (status, int(end_seconds * 1000), run_id),
         )
+
+
+@dataclass(frozen=True)
+class Ended:
+    status: str  # FINISHED, FAILED or KILLED
+    end_seconds: float
+
+
+def ended_run(store: Path, run_id: str) -> Ended | None:
+    """How run `run_id` ended, if the store records an end (None: still RUNNING, or no such
+    run or store)."""
+    if not store.is_file():
+        return None
+    with connect(store, read_only=True) as connection:
+        row = connection.execute(
+            "SELECT status, end_time FROM runs WHERE run_uuid = ?", (run_id,)
+        ).fetchone()
+    if row is None or row[0] not in _ENDED or row[1] is None:
+        return None
+    return Ended(row[0], row[1] / 1000)
 
 
 def latest_metrics(store: Path, run_id: str) -> dict[str, float]:

@@ -5,10 +5,11 @@ never a running run or a run holding its own MLflow store; `just runs` says what
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts import clean, local, runs
+from scripts import clean, local, rm, runs
 from scripts.runner.orphans import identity
 from tests.helpers import Outcome, newest_folder
 
@@ -64,3 +65,93 @@ def test_runs_says_how_much_disk_runs_use(workspace: Path, cli: Callable[..., Ou
     listed = cli(runs.main, workspace)
 
     assert "disk: 1 run folders" in listed.err and "1 local environments" in listed.err
+
+
+def a_run_folder_elsewhere(place: Path) -> Path:
+    """A folder outside the project shaped like a run folder (environment/, run.json)."""
+    (place / "environment").mkdir(parents=True)
+    (place / "run.json").write_text("{}")
+    (place / "precious.txt").write_text("not the tooling's to delete")
+    return place
+
+
+def test_clean_never_follows_a_link_out_of_runs(
+    workspace: Path, tmp_path: Path, cli: Callable[..., Outcome]
+) -> None:
+    """Links placed under runs/, at each level clean looks at: an experiment's folder, a run
+    folder, an environment, and runs/.removing itself. Each is named once and skipped; no
+    target is touched."""
+    runs_folder = workspace / "runs"
+    elsewhere = tmp_path / "elsewhere"
+    targets = [
+        a_run_folder_elsewhere(elsewhere / "experiment" / "20200101_000000_x_y_aaaaaa"),
+        a_run_folder_elsewhere(elsewhere / "20200101_000000_linked_run_bbbbbb"),
+        a_run_folder_elsewhere(elsewhere / "venv"),
+        a_run_folder_elsewhere(elsewhere / "removing" / "gamma.999999999"),
+    ]
+    (runs_folder / "beta").mkdir(parents=True)
+    (runs_folder / "gamma").symlink_to(elsewhere / "experiment")
+    (runs_folder / "beta" / "20200101_000000_linked_run_bbbbbb").symlink_to(targets[1])
+    (runs_folder / ".venvs").mkdir()
+    (runs_folder / ".venvs" / "0123456789abcdef").symlink_to(targets[2])
+    (runs_folder / ".removing").symlink_to(elsewhere / "removing")
+
+    outcome = cli(clean.main, workspace, "--envs", "--runs-older-than", "0")
+
+    assert outcome.code == 0, outcome.err
+    assert "Traceback" not in outcome.err
+    assert all((target / "precious.txt").is_file() for target in targets)
+    for link in ("gamma", "beta/20200101_000000_linked_run_bbbbbb", ".venvs/0123456789abcdef"):
+        assert outcome.err.count(f"runs/{link} is a symbolic link") == 1, outcome.err
+    assert outcome.err.count("runs/.removing is a symbolic link") == 1, outcome.err
+    assert outcome.out == ""  # nothing removed
+
+
+def test_a_link_parked_for_removal_is_removed_not_its_target(
+    workspace: Path, tmp_path: Path, cli: Callable[..., Outcome]
+) -> None:
+    """`just rm` of an experiment whose folder is a link parks the link; deleting the parked
+    link must neither fail nor touch its target, then or at the next clean."""
+    target = tmp_path / "kept-experiment"
+    shutil.copytree(workspace / "experiments" / "beta", target)
+    parked = workspace / "runs" / ".removing" / "left.999999999"
+    parked.parent.mkdir(parents=True)
+    parked.symlink_to(a_run_folder_elsewhere(tmp_path / "parked-target"))
+
+    cleaned = cli(clean.main, workspace)
+
+    assert cleaned.code == 0, cleaned.err
+    assert not parked.is_symlink() and (tmp_path / "parked-target" / "precious.txt").is_file()
+    shutil.rmtree(workspace / "experiments" / "beta")
+    (workspace / "experiments" / "beta").symlink_to(target)
+    removed = cli(rm.main, workspace, "beta", "--yes")
+    assert removed.code == 0, removed.err
+    assert not (workspace / "experiments" / "beta").is_symlink()
+    assert (target / "pyproject.toml").is_file()
+    assert cli(clean.main, workspace).code == 0
+
+
+def test_clean_keeps_a_run_whose_job_outlived_its_runner(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    assert cli(local.main, workspace, "beta").code == 0
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    job = subprocess.Popen(["sleep", "60"])
+    try:
+        orphaned = old_copy(
+            newest_folder(workspace),
+            "20200101_000000_old_run_dddddd",
+            status="RUNNING",
+            runner=identity(gone.pid),
+            job=identity(job.pid),
+        )
+
+        outcome = cli(clean.main, workspace, "--runs-older-than", "0")
+
+        assert outcome.code == 0, outcome.err
+        assert orphaned.is_dir()
+        assert job.poll() is None  # clean stops nothing
+    finally:
+        job.kill()
+        job.wait()

@@ -25,7 +25,7 @@ import pytest
 from scripts import docker_base, docker_build, local
 from scripts.containers.base_images import ensure_base_image, ensure_uv_image, record
 from scripts.project.layout import Project
-from scripts.runner.disk import unneeded_environments
+from scripts.runner.disk import survey, unneeded_environments
 from scripts.runner.environments import image_packages_key
 from tests.commands.test_local import DISTRIBUTED, RENDEZVOUS
 from tests.commands.test_tracking import add_skewed_experiment, skewed_run
@@ -298,7 +298,8 @@ def test_the_example_logs_into_the_same_store_from_its_container(
     project = Project(docker_project)
     mounted = project.environments / image_packages_key(project.python_version(), extra)
     assert (mounted / "sqlalchemy").is_dir()
-    assert mounted not in {removable.path for removable in unneeded_environments(project)}
+    unneeded = unneeded_environments(project, survey(project))
+    assert mounted not in {removable.path for removable in unneeded}
 
 
 def test_a_job_of_another_mlflow_logs_through_the_server_from_its_container(

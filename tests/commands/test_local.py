@@ -16,10 +16,13 @@ import pytest
 from mlflow import MlflowClient
 
 from scripts import aml, local, rerun
+from scripts.jobspec.overrides import Override
 from scripts.runner import prepare
 from tests.helpers import (
+    SHAPES,
     Outcome,
     add_job,
+    lingering,
     newest_folder,
     run,
     run_folders,
@@ -296,13 +299,15 @@ def test_debug_ends_cleanly_when_nothing_attaches(project: Path) -> None:
     assert not answers(port)
 
 
-def test_a_job_past_its_time_limit_is_stopped_and_killed(
-    workspace: Path, cli: Callable[..., Outcome]
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_job_past_its_time_limit_is_stopped_with_all_its_processes(
+    workspace: Path, cli: Callable[..., Outcome], shape: str
 ) -> None:
-    """limits.timeout, as Azure ML cancels a job: SIGTERM, the run KILLED."""
+    """limits.timeout, as Azure ML cancels a job: SIGTERM to every process of the command
+    (not its shell alone), the run KILLED."""
     add_job(
         workspace / "experiments" / "beta",
-        "python -c 'import time; print(\"started\", flush=True); time.sleep(60)'",
+        SHAPES[shape].format(job=lingering()),
         "limits:\n  timeout: 1\n",
     )
 
@@ -310,8 +315,27 @@ def test_a_job_past_its_time_limit_is_stopped_and_killed(
 
     assert outcome.code == 143  # the job ended by SIGTERM
     assert "the job ran past its limits.timeout (1 s): stopping it" in outcome.err
-    manifest = json.loads((only_run_folder(workspace) / "run.json").read_text())
+    folder = only_run_folder(workspace)
+    manifest = json.loads((folder / "run.json").read_text())
     assert (manifest["status"], manifest["timeout_seconds"]) == ("KILLED", 1)
+    assert not (folder / "code" / "finished").exists()  # no process of it ran on
+    assert "done" not in outcome.out
+
+
+def test_processes_a_job_leaves_behind_end_with_it(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """A command that starts a process and ends without waiting for it: on Azure ML the
+    job's container goes with it, so the process does too."""
+    add_job(workspace / "experiments" / "beta", f"{lingering()} & sleep 1; echo launched")
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 0, outcome.err
+    assert "left processes running: stopping them" in outcome.err
+    folder = only_run_folder(workspace)
+    assert not (folder / "code" / "finished").exists()
+    assert json.loads((folder / "run.json").read_text())["status"] == "FINISHED"
 
 
 def test_what_a_local_run_does_not_apply_is_said_in_one_line_each(
@@ -434,7 +458,12 @@ def test_the_sdks_verdict_is_kept_per_job_file_and_sets(
     add_job(experiment, "echo ${{inputs.epochs}}", extra="inputs:\n  epochs: 1\n")
     assert cli(local.main, workspace, "beta").code == 0
     checked: list[Path] = []
-    monkeypatch.setattr(prepare, "check_job", lambda job_file, sets: checked.append(job_file))
+
+    def check(job_file: Path, sets: list[Override], placed: list[Override]) -> list[Override]:
+        checked.append(job_file)
+        return sets
+
+    monkeypatch.setattr(prepare, "typed_overrides", check)
 
     assert cli(local.main, workspace, "beta").code == 0
     assert checked == []
@@ -498,6 +527,53 @@ def test_a_pytorch_job_runs_every_rank_and_they_meet_on_localhost(
         "instance_count": 2,
         "process_count_per_instance": 2,
     }
+
+
+def test_set_values_are_typed_as_azure_ai_ml_types_them(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """`az ml job create --set limits.timeout=5` means the integer 5: the SDK's schema types
+    every value given on the command line, and so does a local run (the same sets pass
+    `just aml --dry-run`)."""
+    experiment = workspace / "experiments" / "beta"
+    write(experiment / "rendezvous.py", RENDEZVOUS)
+    add_job(experiment, "python rendezvous.py")
+    sets = [
+        "limits.timeout=600",
+        "resources.instance_count=2",
+        "distribution.type=pytorch",
+        "distribution.process_count_per_instance=2",
+    ]
+    arguments = [arg for value in sets for arg in ("--set", value)]
+
+    outcome = cli(local.main, workspace, "beta", *arguments)
+
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.strip() == "rank 0 met 1:1:0 2:0:1 3:1:1"
+    manifest = json.loads((only_run_folder(workspace) / "run.json").read_text())
+    assert manifest["timeout_seconds"] == 600
+    assert manifest["distribution"]["process_count_per_instance"] == 2
+    assert cli(aml.main, workspace, "beta", "--dry-run", *arguments).code == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("command=", "has no `command` (after --set): add the command the job runs"),
+        ("command=  ", "has no `command` (after --set): add the command the job runs"),
+        ("environment_variables=abc", "`environment_variables` must be a mapping (after --set)"),
+        ("limits.timeout=soon", "limits.timeout: Not a valid integer"),
+    ],
+)
+def test_a_set_that_breaks_the_job_is_refused_alike_by_local_and_aml(
+    workspace: Path, cli: Callable[..., Outcome], value: str, says: str
+) -> None:
+    locally = cli(local.main, workspace, "beta", "--set", value)
+    dry_run = cli(aml.main, workspace, "beta", "--dry-run", "--set", value)
+
+    assert locally.code == dry_run.code == 2, locally.err + dry_run.err
+    assert says in locally.error_line and says in dry_run.error_line
+    assert not run_folders(workspace)
 
 
 def test_the_first_failing_rank_stops_the_others(

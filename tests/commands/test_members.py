@@ -181,3 +181,49 @@ def test_rm_refuses_without_a_terminal_and_for_what_is_not_an_experiment(
     assert shared.error_line.startswith("'shared' is the shared code, not an experiment")
     assert unknown.error_line.startswith("unknown experiment 'nope'")
     assert workspace_state(project) == before
+
+
+def test_sigterm_to_just_test_stops_its_pytest(fresh: Path) -> None:
+    """What an IDE's stop button or `timeout` sends: the tests stop with the command, none
+    runs on orphaned."""
+    write(
+        fresh / "tests" / "test_slow.py",
+        """
+        import os
+        import time
+        from pathlib import Path
+
+        def test_slow() -> None:
+            Path("pytest.pid").write_text(str(os.getpid()))
+            time.sleep(30)
+            Path("finished").write_text("")
+        """,
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scripts.test",
+            "tooling",
+            "tests/test_slow.py",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=fresh,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (fresh / "pytest.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pytest_pid = int((fresh / "pytest.pid").read_text())
+
+    process.send_signal(signal.SIGTERM)  # to the command alone
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode != 0, stderr
+    with pytest.raises(ProcessLookupError):
+        os.kill(pytest_pid, 0)  # pytest went with it
+    assert not (fresh / "finished").exists()

@@ -9,22 +9,28 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from scripts import iso, local, rerun, runs
 from scripts.console import report
+from scripts.runfolder.layout import find_run_folders
 from scripts.runfolder.manifest import Manifest, read_manifest, read_manifests
 from scripts.runner.run import status_of
 from tests.helpers import (
     REPOSITORY,
+    SHAPES,
     SLOW_JOB,
     Outcome,
     add_job,
+    lingering,
     newest_folder,
     run,
     start_script,
@@ -80,18 +86,27 @@ def test_failed_job_is_recorded_failed(workspace: Path, cli: Callable[..., Outco
     assert (manifest["status"], manifest["exit_code"]) == ("FAILED", 3)
 
 
-@pytest.fixture
-def small_disk(workspace: Path) -> Iterator[Path]:
-    """runs/beta/ on a 1 MB tmpfs of its own (root may mount one; skipped elsewhere)."""
-    folder = workspace / "runs" / "beta"
-    folder.mkdir(parents=True)
+@contextmanager
+def tiny_disk(folder: Path) -> Iterator[Path]:
+    """`folder` on a 1 MB tmpfs of its own (root may mount one; the test is skipped
+    elsewhere)."""
+    folder.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    yield folder
-    subprocess.run(["umount", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.fixture
+def small_disk(workspace: Path) -> Iterator[Path]:
+    """runs/beta/ on a disk of its own, nearly full."""
+    with tiny_disk(workspace / "runs" / "beta") as folder:
+        yield folder
 
 
 def test_a_full_disk_while_the_job_runs_still_records_it(
@@ -184,15 +199,15 @@ def test_manifests_are_listed_newest_first_and_unreadable_ones_named(tmp_path: P
         a_manifest(name).write(tmp_path / "beta" / name)
     write(tmp_path / "beta" / "20260104_000000_broken" / "run.json", "{not json")
 
-    found, unreadable = read_manifests(tmp_path, "beta")
+    found, unreadable = read_manifests(find_run_folders(tmp_path, "beta").folders)
 
-    assert [m.run_name for m in found] == [
-        "20260103_000000_c",
-        "20260102_000000_b",
-        "20260101_000000_a",
+    assert [(run.folder.name, run.manifest.run_name) for run in found] == [
+        ("20260103_000000_c", "20260103_000000_c"),
+        ("20260102_000000_b", "20260102_000000_b"),
+        ("20260101_000000_a", "20260101_000000_a"),
     ]
     assert unreadable == [tmp_path / "beta" / "20260104_000000_broken"]
-    assert read_manifests(tmp_path, "alpha") == ([], [])
+    assert read_manifests(find_run_folders(tmp_path, "alpha").folders) == ([], [])
 
 
 def test_the_runs_table() -> None:
@@ -226,30 +241,38 @@ def test_sigint_to_the_job_records_killed(workspace: Path) -> None:
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
-def test_sigterm_or_sighup_to_the_runner_records_killed(workspace: Path, stop: int) -> None:
-    process, folder = start_slow_job(workspace)
+def test_sigterm_or_sighup_to_the_runner_stops_the_whole_job(workspace: Path, stop: int) -> None:
+    add_job(
+        workspace / "experiments" / "beta", SHAPES["background and wait"].format(job=lingering())
+    )
+    process = start_script(workspace, "local", "beta")
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "started"
+    folder = newest_folder(workspace)
 
-    process.send_signal(stop)  # passed on to the job
+    process.send_signal(stop)  # passed on to every process of the job
     _, stderr = process.communicate(timeout=30)
 
     assert process.returncode == 128 + stop, stderr
     assert "scripts/" not in stderr  # no traceback from the tooling
     assert manifest_of(folder)["status"] == "KILLED"
+    assert not (folder / "code" / "finished").exists()
 
 
 @pytest.mark.parametrize(
-    ("ignored", "presses", "code"),
-    [("signal.SIGINT,", 2, 143), ("signal.SIGINT, signal.SIGTERM", 3, 137)],
+    ("ignored", "trap", "presses", "code"),
+    [
+        ("signal.SIGINT,", "", 2, 143),
+        ("signal.SIGINT, signal.SIGTERM", "trap '' INT TERM; ", 3, 137),
+    ],
 )
 def test_ctrl_c_again_terminates_then_kills_a_job_that_ignores_it(
-    workspace: Path, ignored: str, presses: int, code: int
+    workspace: Path, ignored: str, trap: str, presses: int, code: int
 ) -> None:
-    add_job(
-        workspace / "experiments" / "beta",
-        "python -c 'import signal, time; "
-        f"[signal.signal(s, signal.SIG_IGN) for s in ({ignored})]; "
-        'print("started", flush=True); time.sleep(60)\'',
-    )
+    """The job's child ignores Ctrl-C (and its shell too, and SIGTERM, for the third
+    press): each press reaches every process of the job, the last one ends all of them."""
+    stubborn = lingering(ignoring=ignored)
+    add_job(workspace / "experiments" / "beta", f"{trap}{stubborn}; echo done")
     process = start_script(workspace, "local", "beta")
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "started"
@@ -263,6 +286,7 @@ def test_ctrl_c_again_terminates_then_kills_a_job_that_ignores_it(
     assert process.returncode == code, stderr
     assert "stopping: the job got Ctrl-C; press it again within 5 s" in stderr
     assert manifest_of(folder)["status"] == "KILLED"
+    assert not (folder / "code" / "finished").exists()
 
 
 def test_sigterm_to_just_reaches_the_job_and_leaves_no_orphan(workspace: Path) -> None:
@@ -432,3 +456,156 @@ def test_a_closed_terminal_does_not_stall_the_job(workspace: Path) -> None:
     assert process.wait(timeout=120) == 0, process.stderr.read()
     log = (newest_folder(workspace) / "user_logs" / "std_log.txt").read_text().splitlines()
     assert log[-1] == "199999"
+
+
+def orphaned_record(folder: Path, **fields: object) -> Path:
+    """run.json of a run whose runner is gone (a pid that has exited), still RUNNING."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    folder.mkdir(parents=True)
+    record = {
+        "experiment": "beta",
+        "mlflow_experiment": "beta",
+        "run_name": folder.name,
+        "command": "true",
+        "inputs": {},
+        "environment_variables": {},
+        "requirements_sha256": "",
+        "local_tracking_requirements": "",
+        "git": None,
+        "runner": {"pid": gone.pid, "start": "1"},
+    }
+    (folder / "run.json").write_text(json.dumps(record | fields))
+    return folder
+
+
+def test_settling_writes_only_the_run_folder_it_read(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """The names inside run.json are data, not paths: a hand-edited one cannot make `just
+    runs` write elsewhere."""
+    folder = orphaned_record(
+        workspace / "runs" / "beta" / "20260101_000000_edited_run_aaaaaa",
+        experiment="../../escaped",
+        run_name=".",
+    )
+    before = {p for p in workspace.parent.rglob("*") if ".git" not in p.parts}
+
+    outcome = cli(runs.main, workspace)
+
+    assert outcome.code == 0, outcome.err
+    assert manifest_of(folder)["status"] == "KILLED"
+    after = {p for p in workspace.parent.rglob("*") if ".git" not in p.parts}
+    assert after - before == set()
+
+
+def test_a_run_folder_renamed_after_its_runner_died_is_settled_where_it_is(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    first = orphaned_record(workspace / "runs" / "beta" / "20260101_000000_before_aaaaaa")
+    renamed = first.rename(first.with_name("20260101_000000_after_bbbbbb"))
+
+    outcome = cli(runs.main, workspace)
+
+    assert outcome.code == 0, outcome.err
+    assert manifest_of(renamed)["status"] == "KILLED"
+    assert not first.exists()
+
+
+def test_one_bad_run_folder_never_stops_the_listing(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    good = orphaned_record(workspace / "runs" / "beta" / "20260101_000001_good_aaaaaa")
+    orphaned_record(
+        workspace / "runs" / "beta" / "20260101_000002_edited_bbbbbb", inputs=["not", "a", "map"]
+    )
+    unwritable = orphaned_record(workspace / "runs" / "beta" / "20260101_000003_stuck_cccccc")
+    (unwritable / ".run.json.partial").mkdir()  # no new run.json can be staged there
+
+    outcome = cli(runs.main, workspace)
+
+    assert outcome.code == 0, outcome.err
+    assert "Traceback" not in outcome.err
+    assert manifest_of(good)["status"] == "KILLED"
+    assert "20260101_000002_edited_bbbbbb has no readable run.json" in outcome.err
+    assert "run 20260101_000003_stuck_cccccc: not settled" in outcome.err
+    assert "20260101_000001_good_aaaaaa" in outcome.out
+
+
+def mlflow_end(workspace: Path, folder: Path) -> tuple[str, int | None]:
+    """The status and end time the MLflow store holds for the run of `folder`."""
+    with sqlite3.connect(workspace / "runs" / "mlflow.db") as connection:
+        row = connection.execute(
+            "SELECT status, end_time FROM runs WHERE name = ?", (folder.name,)
+        ).fetchone()
+    assert row is not None, f"no MLflow run named {folder.name}"
+    return row[0], row[1]
+
+
+@pytest.mark.parametrize("stderr", ["/dev/full", "closed pipe"])
+def test_a_full_or_closed_stderr_never_leaves_a_run_unsettled(workspace: Path, stderr: str) -> None:
+    """`just local beta 2>/dev/full`, `just local beta 2>&1 | true`: nothing can be said,
+    but the run is recorded all the same, with the job's exit code."""
+    add_job(workspace / "experiments" / "beta", "echo hello; echo oops >&2; exit 3")
+    if stderr == "/dev/full":
+        with open("/dev/full", "w") as full:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "scripts.local", "beta"], cwd=workspace, stderr=full
+            )
+    else:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scripts.local", "beta"],
+            cwd=workspace,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        assert process.stdout is not None
+        process.stdout.close()
+
+    assert process.wait(timeout=120) == 3
+    folder = newest_folder(workspace)
+    assert (manifest_of(folder)["status"], manifest_of(folder)["exit_code"]) == ("FAILED", 3)
+    status, ended = mlflow_end(workspace, folder)
+    assert status == "FAILED" and ended is not None
+
+
+@pytest.fixture
+def small_artifact_store(workspace: Path) -> Iterator[Path]:
+    """runs/mlartifacts/ (the MLflow artifacts of the project's store) on a disk of its
+    own, nearly full."""
+    with tiny_disk(workspace / "runs" / "mlartifacts") as folder:
+        yield folder
+
+
+def test_a_full_artifact_store_still_ends_the_mlflow_run(
+    small_artifact_store: Path, workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    add_job(workspace / "experiments" / "beta", "head -c 3000000 /dev/zero > outputs/big.bin")
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 0, outcome.err
+    folder = newest_folder(workspace)
+    assert manifest_of(folder)["status"] == "FINISHED"
+    status, ended = mlflow_end(workspace, folder)
+    assert status == "FINISHED" and ended is not None
+    (warning,) = [line for line in outcome.err.splitlines() if "outputs" in line and "warn" in line]
+    assert "No space left on device" in warning and "[(" not in warning
+
+
+def test_a_command_the_system_refuses_to_start_is_recorded_failed(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """Over 128 kB in one argument, exec fails (E2BIG): the run never started, and says so."""
+    add_job(
+        workspace / "experiments" / "beta", "echo ${{inputs.text}}", extra="inputs:\n  text: a\n"
+    )
+
+    outcome = cli(local.main, workspace, "beta", "--set", f"inputs.text={'x' * 200_000}")
+
+    assert outcome.code == 126
+    assert "Argument list too long" in outcome.err.strip().splitlines()[-1]
+    assert "Traceback" not in outcome.err
+    folder = newest_folder(workspace)
+    assert (manifest_of(folder)["status"], manifest_of(folder)["exit_code"]) == ("FAILED", 126)
+    assert mlflow_end(workspace, folder)[0] == "FAILED"
