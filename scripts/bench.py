@@ -35,7 +35,9 @@
   (`--set command=true`), the tooling's and the engine's part alone. Measured if a Docker
   engine answers, with `just docker-base`'s images where .env.local names them.
 
-Bench runs log to their own MLflow experiment and their run folders are removed afterwards.
+Each figure is printed as it is taken; a part that cannot run here (no Docker engine or no
+base images, no Azurite) prints `NAME: not measured (why)` and the bench goes on. Bench runs
+log to their own MLflow experiment and their run folders are removed afterwards.
 """
 
 import os
@@ -52,8 +54,9 @@ from pathlib import Path
 
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, free_port, run_cli
-from scripts.console.errors import CommandError
+from scripts.console.errors import CommandError, ToolingError, from_os_error
 from scripts.containers.engine import docker
+from scripts.containers.images import missing_base_images
 from scripts.project.layout import Project
 from scripts.project.uv import uv_binary
 from scripts.runfolder.layout import CODE, ENVIRONMENT, TRACKING_SERVER_LOG
@@ -374,7 +377,7 @@ def azurite(binary: str, folder: Path) -> Iterator[str]:
 def bench_data_download(project: Project) -> dict[str, str]:
     binary = shutil.which("azurite-blob")
     if binary is None:
-        return {"data download": "not measured (npm install -g azurite to measure it)"}
+        raise CommandError("azurite-blob is not installed: `npm install -g azurite`")
     from azure.storage.blob import ContainerClient
 
     from scripts.cloud.transfers import Progress, Remote, download, upload
@@ -399,7 +402,13 @@ def bench_data_download(project: Project) -> dict[str, str]:
 
 def bench_docker_overhead(project: Project, repeats: int) -> dict[str, str]:
     if docker("version").returncode != 0:
-        return {"docker overhead": "not measured (no Docker engine answers)"}
+        raise CommandError("no Docker engine answers")
+    missing = missing_base_images(project)
+    if missing:
+        raise CommandError(
+            f"the base images {', '.join(missing)} are not on this machine: `just docker-base` "
+            "builds local ones"
+        )
     figures = {}
     for name, overrides in (
         ("docker overhead", OVERRIDES),
@@ -431,25 +440,59 @@ def parser() -> ArgumentParser:
     return parser
 
 
+def take(label: str, measure: Callable[[], dict[str, str]]) -> None:
+    """Take one measurement and print its figures at once; if it cannot be taken, one line
+    saying why, and the bench goes on with the next."""
+    try:
+        figures = measure()
+    except (ToolingError, OSError) as error:
+        why = str(from_os_error(error) if isinstance(error, OSError) else error)
+        report.result(f"{label}: not measured ({why})")
+        return
+    for name, figure in figures.items():
+        report.result(f"{name}: {figure}")
+
+
 def main(argv: Sequence[str], project: Project) -> int:
     arguments = parser()
     args = arguments.parse_args(argv)
     if args.repeats < 1:
         arguments.error("--repeats must be at least 1")
+    repeats = args.repeats
     before = run_folders(project)
+    prepared: list[LocalRun] = []
+
+    def local() -> dict[str, str]:
+        figures, run = bench_local(project, repeats)
+        prepared.append(run)
+        return figures
+
+    def in_prepared(measure: Callable[[LocalRun], dict[str, str]]) -> Callable[[], dict[str, str]]:
+        """`measure` of the run the local overhead prepared (its direct runs log there)."""
+
+        def measured() -> dict[str, str]:
+            if not prepared:
+                raise CommandError("the example's run, which it logs into, was not prepared")
+            return measure(prepared[0])
+
+        return measured
+
     try:
-        figures, prepared = bench_local(project, args.repeats)
-        figures |= bench_no_op_local(project, args.repeats)
-        figures |= bench_metric_logging(prepared, prepared.environment)
-        figures |= bench_tracking_server(prepared, args.repeats)
-        # The direct runs and the metric logging went into the run prepared for them.
-        assert prepared.manifest.tracking_run_id is not None
-        finish_run(prepared.store, prepared.manifest.tracking_run_id, "FINISHED", time.time())
-        figures |= bench_runs_table(project, args.repeats) | bench_iso(project, args.repeats)
-        figures |= bench_aml_dry_run(project, args.repeats)
-        figures |= bench_lock(project, args.repeats)
-        figures |= bench_data_download(project)
-        figures |= bench_docker_overhead(project, args.repeats)
+        take("local overhead", local)
+        take("no-op local", lambda: bench_no_op_local(project, repeats))
+        take("metric logging", in_prepared(lambda run: bench_metric_logging(run, run.environment)))
+        take("tracking server", in_prepared(lambda run: bench_tracking_server(run, repeats)))
+        if prepared:
+            assert prepared[0].manifest.tracking_run_id is not None
+            finish_run(
+                prepared[0].store, prepared[0].manifest.tracking_run_id, "FINISHED", time.time()
+            )
+        take("just runs", lambda: bench_runs_table(project, repeats))
+        take("iso", lambda: bench_iso(project, repeats))
+        take("aml dry run", lambda: bench_aml_dry_run(project, repeats))
+        take("uv lock", lambda: bench_lock(project, repeats))
+        take("data download", lambda: bench_data_download(project))
+        take("docker overhead", lambda: bench_docker_overhead(project, repeats))
         ignored_folder = Path(IGNORED_DATA).parent
         leaked = [p for p in run_folders(project) - before if (p / ignored_folder).exists()]
         if leaked:
@@ -457,8 +500,6 @@ def main(argv: Sequence[str], project: Project) -> int:
     finally:
         for folder in run_folders(project) - before:
             shutil.rmtree(folder)
-    for name, figure in figures.items():
-        report.result(f"{name}: {figure}")
     return 0
 
 

@@ -1,5 +1,6 @@
 """`just clean [--envs] [--runs-older-than DAYS] [--dry-run]`: free the disk local runs use."""
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -36,8 +37,8 @@ def main(argv: Sequence[str], project: Project) -> int:
     arguments = parser()
     args = arguments.parse_args(argv)
     days = args.runs_older_than
-    if days is not None and days < 0:
-        arguments.error("--runs-older-than must be 0 or more days")
+    if days is not None and not (math.isfinite(days) and days >= 0):
+        arguments.error(f"--runs-older-than must be a number of days, 0 or more (got {days})")
     found = survey(project)
     found.say_links(project)
     chosen = interrupted_removals(project)

@@ -9,6 +9,7 @@ from scripts.cloud.data_assets import (
     blob_location,
     container_client,
     find_asset,
+    is_file,
     parse_reference,
 )
 from scripts.cloud.transfers import Remote, download, shown_progress
@@ -48,7 +49,8 @@ def main(argv: Sequence[str], project: Project) -> int:
     report.note(f"downloading {reference.name}:{asset.version} into {shown}")
     stopped = "the download stopped: run the same command again to go on where it stopped"
     with shown_progress(stopped) as progress:
-        moved = download(Remote(container_client(location), location.prefix), destination, progress)
+        remote = Remote(container_client(location), location.prefix, is_file=is_file(asset))
+        moved = download(remote, destination, progress)
     seconds = max(time.monotonic() - progress.started, 1e-6)
     report.note(f"{_mb(moved)} moved in {seconds:.1f} s ({moved / seconds / 1e6:.1f} MB/s)")
     report.result(str(shown))

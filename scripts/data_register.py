@@ -4,23 +4,28 @@ the workspace's default datastore and registered as a data asset; prints
 `azureml:NAME:VERSION` for a job's inputs."""
 
 import argparse
+import secrets
+import string
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from scripts.cloud.data_assets import (
     AssetReference,
     asking_azure,
     blob_location,
     container_client,
-    find_asset,
+    is_registered,
     next_version,
+    refusal,
     register,
 )
-from scripts.cloud.transfers import Remote, shown_progress, upload
-from scripts.cloud.workspace import login, ml_client, workspace_from_settings
+from scripts.cloud.transfers import Remote, remove, shown_progress, upload
+from scripts.cloud.workspace import Workspace, login, ml_client, workspace_from_settings
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, run_cli
-from scripts.console.errors import UsageError
+from scripts.console.errors import CommandError, UsageError
 from scripts.jobspec.schema import one_line
 from scripts.project.layout import Project
 
@@ -60,25 +65,59 @@ def main(argv: Sequence[str], project: Project) -> int:
     client = ml_client(workspace)
     version = args.version or asking_azure(lambda: next_version(client, args.name), None, workspace)
     reference = AssetReference(args.name, str(version))
-    if asking_azure(lambda: _registered(client, reference), None, workspace):
+    if asking_azure(lambda: is_registered(client, reference), None, workspace):
         raise UsageError(
             f"{reference} is already registered, and a version is never overwritten: "
             "give another --version (or none, for the next one)"
         )
     store = asking_azure(lambda: client.datastores.get_default(), None, workspace)
-    prefix = f"{UPLOADS}/{reference.name}/{reference.version}"
-    if kind == "uri_file":
-        prefix = f"{prefix}/{source.name}"
+    # A folder of this upload's own: no other registration can write there, nor this one
+    # over another's.
+    folder = f"{UPLOADS}/{reference.name}/{reference.version}/{_upload_id()}"
+    prefix = f"{folder}/{source.name}" if kind == "uri_file" else folder
     path = f"azureml://datastores/{store.name}/paths/{prefix}"
     location = asking_azure(lambda: blob_location(client, path, login(workspace)), None, workspace)
+    remote = Remote(container_client(location), prefix, is_file=kind == "uri_file")
     report.note(f"uploading {source} to datastore {store.name}: {prefix}")
     stopped = "the upload stopped, nothing is registered: run the same command again"
     with shown_progress(stopped) as progress:
-        upload(source, Remote(container_client(location), prefix), progress)
+        upload(source, remote, progress)
     report.note(f"uploaded: {progress.line()}")
-    asking_azure(lambda: register(client, reference, kind, path, args.description), None, workspace)
+    _register(client, workspace, reference, kind, path, args.description, remote)
     report.result(f"azureml:{reference}")
     return 0
+
+
+def _register(
+    client: Any,
+    workspace: Workspace,
+    reference: AssetReference,
+    kind: str,
+    path: str,
+    description: str | None,
+    uploaded: Remote,
+) -> None:
+    """Register the upload; if the service refuses, the upload is removed again."""
+    from azure.core.exceptions import AzureError, ResourceExistsError
+
+    try:
+        register(client, reference, kind, path, description)
+    except AzureError as error:
+        with shown_progress("the upload could not be removed"):
+            remove(uploaded)
+        if isinstance(error, ResourceExistsError):
+            raise CommandError(
+                f"{reference} was registered meanwhile, by another registration: nothing is "
+                "registered and this upload is removed; give another --version (or none, "
+                "for the next one)"
+            ) from None
+        raise refusal(error, None, workspace) from None
+
+
+def _upload_id() -> str:
+    """When, and a few random characters: unique to one upload."""
+    suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(6))
+    return f"{datetime.now():%Y%m%dT%H%M%S}-{suffix}"
 
 
 def _from_spec(spec: Path, args: argparse.Namespace) -> Path:
@@ -110,16 +149,6 @@ def _kind(source: Path, given: str | None) -> str:
             f"{source} is a {'file' if source.is_file() else 'folder'}: use --type {found}"
         )
     return found
-
-
-def _registered(client: object, reference: AssetReference) -> bool:
-    try:
-        find_asset(client, reference)
-    except Exception as error:
-        if type(error).__name__ == "ResourceNotFoundError":
-            return False
-        raise
-    return True
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runner.debugging import (
     DEFAULT_PORT,
     DEFAULT_TIMEOUT_SECONDS,
+    MAX_TIMEOUT_SECONDS,
     Debugging,
 )
 from scripts.runner.prepare import prepare_experiment
@@ -73,7 +74,7 @@ def parser() -> ArgumentParser:
         default=DEFAULT_TIMEOUT_SECONDS,
         metavar="S",
         help="with --debug: give up, without running the job, if nothing attaches within S "
-        f"seconds (default {DEFAULT_TIMEOUT_SECONDS})",
+        f"seconds (default {DEFAULT_TIMEOUT_SECONDS}, at most {MAX_TIMEOUT_SECONDS})",
     )
     return parser
 
@@ -83,8 +84,8 @@ def main(argv: Sequence[str], project: Project) -> int:
     args = arguments.parse_args(argv)
     if not 0 < args.debug_port < 65536:
         arguments.error("--debug-port must be between 1 and 65535")
-    if args.debug_timeout < 1:
-        arguments.error("--debug-timeout must be at least 1 second")
+    if not 1 <= args.debug_timeout <= MAX_TIMEOUT_SECONDS:
+        arguments.error(f"--debug-timeout must be between 1 and {MAX_TIMEOUT_SECONDS} seconds")
     if args.gpus and not args.docker:
         arguments.error("--gpus needs --docker")
     if args.debug and args.docker:

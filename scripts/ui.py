@@ -6,6 +6,7 @@ from scripts.console import report
 from scripts.console.cli import (
     ArgumentParser,
     check_port_free,
+    nearby_free_port,
     run_cli,
     stop_signals_as_ctrl_c,
 )
@@ -30,7 +31,9 @@ def main(argv: Sequence[str], project: Project) -> int:
         arguments.error("--port must be between 1 and 65535")
     if not project.store.exists():
         raise UsageError(f"no local runs yet ({project.store} is missing): run `just local EXP`")
-    check_port_free(args.port, f"choose another, e.g. `just ui --port {args.port + 1}`")
+    check_port_free(
+        args.port, f"choose another, e.g. `just ui --port {nearby_free_port(args.port)}`"
+    )
     report.note(f"starting the MLflow UI on http://{HOST}:{args.port} ...")
     try:
         with (

@@ -40,12 +40,21 @@ class FakeJobs:
 
 @dataclass
 class FakeData:
-    """Stands in for MLClient.data: registered assets, (name, version) -> path."""
+    """Stands in for MLClient.data: registered assets, (name, version) -> path, of type
+    uri_folder unless `kinds` says otherwise."""
 
     assets: dict[tuple[str, str], str]
+    kinds: dict[tuple[str, str], str] = field(default_factory=dict)
     registered: list[Any] = field(default_factory=list)
 
     def create_or_update(self, data: Any) -> Any:
+        """Registers a new version; an existing one is refused, as the service refuses it."""
+        from azure.core.exceptions import ResourceExistsError
+
+        if (data.name, str(data.version)) in self.assets:
+            error = ResourceExistsError(f"data asset {data.name}:{data.version} already exists")
+            error.status_code = 409
+            raise error
         self.registered.append(data)
         self.assets[(data.name, str(data.version))] = data.path
         return data
@@ -59,7 +68,8 @@ class FakeData:
         path = self.assets.get((name, version or ""))
         if path is None:
             raise ResourceNotFoundError(f"data asset {name} not found")
-        return SimpleNamespace(name=name, version=version, path=path)
+        kind = self.kinds.get((name, version or ""), "uri_folder")
+        return SimpleNamespace(name=name, version=version, path=path, type=kind)
 
     def list(self, name: str | None = None) -> list[Any]:
         """The assets (name, latest version), or the versions of `name`, as the SDK lists."""

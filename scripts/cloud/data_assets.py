@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from scripts.cloud.submission import explain
 from scripts.cloud.workspace import Workspace
-from scripts.console.errors import CommandError, UsageError
+from scripts.console.errors import CommandError, ToolingError, UsageError
 from scripts.jobspec.inputs import datastore_path
 
 T = TypeVar("T")
@@ -46,18 +46,23 @@ def parse_reference(text: str) -> AssetReference:
 
 def asking_azure(call: Callable[[], T], asset: str | None, workspace: Workspace) -> T:
     """`call()`, with what Azure answers turned into one line saying what to do; `asset`
-    names what a "not found" is about."""
+    names what a "not found" is about. Anything else raised is not Azure's answer."""
+    from azure.core.exceptions import AzureError
+
     try:
         return call()
-    except UsageError:
-        raise
-    except Exception as error:  # the SDK's and azure-core's
-        if type(error).__name__ == "ResourceNotFoundError" and asset:
-            raise UsageError(
-                f"data asset {asset} not found in workspace {workspace.name!r}: see "
-                "`just data-list` for the names and versions there"
-            ) from None
-        raise CommandError(explain(error, workspace)) from None
+    except AzureError as error:  # the SDK's and azure-core's
+        raise refusal(error, asset, workspace) from None
+
+
+def refusal(error: Exception, asset: str | None, workspace: Workspace) -> ToolingError:
+    """Azure's refusal `error` as one line saying what to do."""
+    if type(error).__name__ == "ResourceNotFoundError" and asset:
+        return UsageError(
+            f"data asset {asset} not found in workspace {workspace.name!r}: see "
+            "`just data-list` for the names and versions there"
+        )
+    return CommandError(explain(error, workspace))
 
 
 def find_asset(client: Any, reference: AssetReference) -> Any:
@@ -69,14 +74,29 @@ def find_asset(client: Any, reference: AssetReference) -> Any:
 
 def next_version(client: Any, name: str) -> str:
     """One more than the highest numeric version of `name` registered; "1" for a new name."""
+    from azure.core.exceptions import ResourceNotFoundError
+
     try:
         versions = [str(asset.version) for asset in client.data.list(name=name)]
-    except Exception as error:
-        if type(error).__name__ == "ResourceNotFoundError":
-            return "1"
-        raise
+    except ResourceNotFoundError:
+        return "1"
     numbers = [int(version) for version in versions if version.isdigit()]
     return str(max(numbers, default=0) + 1)
+
+
+def is_file(asset: Any) -> bool:
+    """Whether a registered asset is one file (`uri_file`), not a folder."""
+    return str(getattr(asset, "type", "")) == "uri_file"
+
+
+def is_registered(client: Any, reference: AssetReference) -> bool:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        find_asset(client, reference)
+    except ResourceNotFoundError:
+        return False
+    return True
 
 
 def register(

@@ -21,11 +21,13 @@ def submit(
 ) -> str:
     """Create the job through `client`, linked to the experiment commit if there is one;
     its name."""
+    from azure.core.exceptions import AzureError
+
     git_variables = experiment.azureml_git_variables() if experiment else {}
     try:
         with _environment(git_variables):  # read by create_or_update
             created = client.jobs.create_or_update(job)
-    except Exception as error:  # the SDK's and azure-core's, mapped to what to do
+    except AzureError as error:  # the SDK's and azure-core's, mapped to what to do
         raise CommandError(explain(error, workspace)) from None
     report.result(f"submitted {created.name}: {created.studio_url}")
     name: str = created.name
@@ -49,10 +51,12 @@ def submit_experiment(
 
 def follow(name: str, client: Any, workspace: Workspace) -> int:
     """Stream the job's logs until it ends; 0 only if it completed."""
+    from azure.core.exceptions import AzureError
+
     try:
         client.jobs.stream(name)
         status = client.jobs.get(name).status
-    except Exception as error:
+    except AzureError as error:
         raise CommandError(explain(error, workspace)) from None
     report.note(f"job {name} ended: {status}")
     return 0 if status == "Completed" else 1

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scripts.console import report
@@ -26,10 +26,21 @@ STAGING_PREFIX = ".downloading-"  # the folder a download gathers into
 
 @dataclass(frozen=True)
 class Remote:
-    """Where the data is: a container and a path prefix in it (a folder, or one blob)."""
+    """Where the data is: a container and a path in it, a folder (every blob below it) or,
+    with `is_file`, one blob."""
 
     container: Any  # azure.storage.blob.ContainerClient
     prefix: str
+    is_file: bool = False
+
+    def blobs(self) -> list[Any]:
+        """The blobs it holds: the one named `prefix`, or those in the folder `prefix`
+        (`a/1` holds `a/1/x`, not `a/10/x`)."""
+        if self.is_file:
+            found = self.container.list_blobs(name_starts_with=self.prefix)
+            return [blob for blob in found if blob.name == self.prefix]
+        folder = f"{self.prefix.rstrip('/')}/" if self.prefix.strip("/") else ""
+        return list(self.container.list_blobs(name_starts_with=folder))
 
 
 @dataclass
@@ -63,16 +74,36 @@ class Progress:
 @contextmanager
 def shown_progress(stopped: str) -> Iterator[Progress]:
     """A Progress shown as it goes (redrawn on a terminal); a storage or network failure in
-    the block becomes one line: `stopped`, after the kind of failure."""
+    the block becomes one line: what the storage refused and what to do, or for a failure
+    on the way (the network, a timeout), `stopped`."""
+    from azure.core.exceptions import AzureError
+
     progress = Progress(report=lambda p: report.progress(f"  {p.line()}"))
     try:
         yield progress
-    except CommandError:
-        raise
-    except Exception as error:  # azure-core's: the network, the storage account
-        raise CommandError(f"{stopped} ({type(error).__name__})") from None
+    except AzureError as error:  # azure-core's: the network, the storage account
+        raise CommandError(_refused(error, stopped)) from None
     finally:
         report.progress_done()
+
+
+def _refused(error: Exception, stopped: str) -> str:
+    status = getattr(error, "status_code", None)
+    code = getattr(error, "error_code", None) or type(error).__name__
+    if type(error).__name__ == "ClientAuthenticationError" and status is None:
+        return "not logged in to Azure: run `az login` (and `az account set` if needed)"
+    if status in (401, 403):
+        return (
+            f"the storage account refused access ({status} {code}): your login or the "
+            "datastore's credential may not use it; ask for a 'Storage Blob Data' role on the "
+            "account (Reader to download, Contributor to upload)"
+        )
+    if status == 404:
+        return (
+            f"not found in the storage account (404 {code}): check the asset's datastore "
+            "and path (`just data-list NAME`)"
+        )
+    return f"{stopped} ({code})"
 
 
 def staging_folder(destination: Path) -> Path:
@@ -85,15 +116,16 @@ def download(remote: Remote, destination: Path, progress: Progress) -> int:
     was missing)."""
     if destination.exists():
         raise CommandError(f"{destination} already exists: remove it to download it again")
-    staging = staging_folder(destination)
-    staging.mkdir(parents=True, exist_ok=True)
-    blobs = list(remote.container.list_blobs(name_starts_with=remote.prefix))
+    blobs = remote.blobs()
     if not blobs:
         raise CommandError(f"nothing is stored under {remote.prefix!r}: check the asset's path")
+    places = {blob.name: _relative(blob, remote) for blob in blobs}
+    staging = staging_folder(destination)
+    staging.mkdir(parents=True, exist_ok=True)
     progress.total = sum(blob.size for blob in blobs)
     with ThreadPoolExecutor(PARALLEL) as pool:
         jobs = [
-            pool.submit(_download_blob, remote, blob, staging / _relative(blob, remote), progress)
+            pool.submit(_download_blob, remote, blob, staging / places[blob.name], progress)
             for blob in blobs
         ]
         moved = sum(job.result() for job in jobs)
@@ -102,9 +134,17 @@ def download(remote: Remote, destination: Path, progress: Progress) -> int:
 
 
 def _relative(blob: Any, remote: Remote) -> str:
-    """A blob's path below the prefix (a single blob: its own name)."""
-    rest = str(blob.name)[len(remote.prefix) :].lstrip("/")
-    return rest or str(blob.name).rsplit("/", 1)[-1]
+    """A blob's path below the prefix (a single blob: its own name); a CommandError for a
+    name that would lead out of the download (`..`)."""
+    name = str(blob.name)
+    rest = name[len(remote.prefix) :].lstrip("/") or name.rsplit("/", 1)[-1]
+    parts = PurePosixPath(rest).parts
+    if not parts or ".." in parts or PurePosixPath(rest).is_absolute():
+        raise CommandError(
+            f"blob {name} leads out of the folder it is downloaded into: nothing is "
+            "downloaded; rename the blob in its storage account"
+        )
+    return rest
 
 
 def _download_blob(remote: Remote, blob: Any, target: Path, progress: Progress) -> int:
@@ -151,7 +191,8 @@ def _matches(path: Path, md5: bytes | bytearray | None) -> bool:
 
 
 def upload(source: Path, remote: Remote, progress: Progress) -> None:
-    """The file or folder `source` under `remote.prefix`, each blob with its MD5."""
+    """The file or folder `source` under `remote.prefix`, each blob with its MD5; a blob
+    already there is never overwritten (the storage refuses, and so does the upload)."""
     files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
     progress.total = sum(path.stat().st_size for path in files)
     from azure.storage.blob import ContentSettings
@@ -162,9 +203,15 @@ def upload(source: Path, remote: Remote, progress: Progress) -> None:
             name = f"{remote.prefix.rstrip('/')}/{path.relative_to(source).as_posix()}"
         settings = ContentSettings(content_md5=bytearray(_md5(path)))
         with path.open("rb") as data:
-            remote.container.upload_blob(name, data, overwrite=True, content_settings=settings)
+            remote.container.upload_blob(name, data, overwrite=False, content_settings=settings)
         progress.add(path.stat().st_size)
 
     with ThreadPoolExecutor(PARALLEL) as pool:
         for job in [pool.submit(send, path) for path in files]:
             job.result()
+
+
+def remove(remote: Remote) -> None:
+    """Delete the blobs `remote` holds (an upload that was not registered)."""
+    for blob in remote.blobs():
+        remote.container.delete_blob(blob.name)

@@ -18,6 +18,8 @@ from scripts.console.errors import ToolingError, UsageError, from_os_error
 
 ProjectT = TypeVar("ProjectT")  # what a command works on: scripts.project.layout.Project
 INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
+# Set to 1, an unexpected error (a bug in the tooling) ends with its traceback, not one line.
+TRACEBACK_SWITCH = "TOOLING_TRACEBACK"
 _STOPS = (signal.SIGTERM, signal.SIGHUP)
 
 
@@ -47,15 +49,30 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def check_port_free(port: int, remedy: str) -> None:
-    """A UsageError ending in `remedy` if something already listens on LOCALHOST:`port`."""
-    import socket  # only the commands that listen pay for it
+def nearby_free_port(port: int) -> int:
+    """A port nothing listens on at LOCALHOST: the first free one after `port` (within a
+    few), else the OS's choice."""
+    for candidate in range(port + 1, min(port + 10, 65535) + 1):
+        if _is_free(candidate):
+            return candidate
+    return free_port()
+
+
+def _is_free(port: int) -> bool:
+    import socket
 
     with socket.socket() as probe:
         try:
             probe.bind((LOCALHOST, port))
         except OSError:
-            raise UsageError(f"port {port} is in use on {LOCALHOST}: {remedy}") from None
+            return False
+    return True
+
+
+def check_port_free(port: int, remedy: str) -> None:
+    """A UsageError ending in `remedy` if something already listens on LOCALHOST:`port`."""
+    if not _is_free(port):  # the socket module: only the commands that listen pay for it
+        raise UsageError(f"port {port} is in use on {LOCALHOST}: {remedy}")
 
 
 def add_job_file_option(parser: ArgumentParser, default: str, kind: str) -> None:
@@ -157,6 +174,16 @@ def exit_code(command: Callable[[], int]) -> int:
         return _failed(error)
     except OSError as error:  # a full disk, a long name, a symlink loop, a closed pipe...
         return _failed(from_os_error(error))
+    except Exception as error:  # a bug: said in one line, unless a maintainer wants more
+        if os.environ.get(TRACEBACK_SWITCH) == "1":
+            raise
+        return _failed(
+            ToolingError(
+                f"unexpected {type(error).__name__}: {' '.join(str(error).split())[:200]} "
+                f"(a bug in the tooling: run again with {TRACEBACK_SWITCH}=1 for its "
+                "traceback, and report it)"
+            )
+        )
 
 
 def _failed(error: ToolingError) -> int:

@@ -148,6 +148,15 @@ def _stopped(process: "subprocess.Popen[str]") -> None:
         process.wait()
 
 
+def missing_base_images(project: Project) -> list[str]:
+    """The images docker/Dockerfile starts from (the settings' local ones, else its
+    defaults) that are not on this machine."""
+    defaults = dict(re.findall(r"^ARG (\w+)=(\S+)$", project.dockerfile.read_text(), re.MULTILINE))
+    wanted = {argument: defaults.get(argument) for argument in _BUILD_ARGUMENTS.values()}
+    wanted |= _build_arguments(project, JobImage())
+    return sorted(image for image in wanted.values() if image and image_id(image) is None)
+
+
 def image_id(image: str) -> str | None:
     """The ID of `image`, or None when there is no such image here."""
     found = docker("image", "inspect", "--format", "{{.Id}}", image)

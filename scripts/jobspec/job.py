@@ -19,8 +19,17 @@ MAX_JOB_VALUES = 100_000
 
 # Environment variables whose name or value says they hold a secret: kept out of records.
 MASK = "***"
-_SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|KEY|CREDENTIAL|CONN(?:ECTION)?_?STR", re.I)
-_SECRET_VALUE = re.compile(r"(?:AccountKey|SharedAccessKey|Password|Pwd)=", re.I)
+_SECRET_NAME = re.compile(
+    r"SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|KEY|CREDENTIAL|CONN(?:ECTION)?_?STR"
+    r"|(?:^|_)(?:PASS|SAS)(?:_|$)|_PWD(?:_|$)",
+    re.I,
+)
+_SECRET_VALUE = re.compile(
+    r"(?:AccountKey|SharedAccessKey|Password|Pwd)="  # connection strings
+    r"|[?&]sig="  # SAS URLs
+    r"|://[^\s/:@{}$]+:[^\s/@{}$]+@",  # user:password@ in a URL
+    re.I,
+)
 
 # Names that become folders (runs/mlartifacts/EXPERIMENT/, outputs/NAME/) must stay names.
 _EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")

@@ -17,7 +17,12 @@ from scripts.jobspec.inputs import is_remote
 from scripts.jobspec.job import BUILD_CONTEXT, JobDict, load_job
 from scripts.jobspec.parity import describe_environment
 from scripts.members.declarations import declare_independent
-from scripts.members.lifecycle import check_new_name, lock_workspace, workspace_change
+from scripts.members.lifecycle import (
+    check_new_name,
+    lock_workspace,
+    taking_turns,
+    workspace_change,
+)
 from scripts.members.template import package_name
 from scripts.project.experiments import requirement_name
 from scripts.project.layout import JOB_FILE_NAME, Project
@@ -48,20 +53,21 @@ def import_job(project: Project, job_file: Path, name: str | None) -> Imported:
         raise UsageError(f"{job_file} is not a file: give the path of an Azure ML job YAML")
     job = load_job(job_file)
     name = name or _name_from(job_file)
-    check_new_name(project, name)
     code = _code_folder(job, job_file)
     conda_file = _conda_file(job, job_file)
     dependencies, skipped = conda_requirements(conda_file) if conda_file else ([], [])
     target = project.experiments / name
-    with workspace_change(project, undo=lambda: shutil.rmtree(target, ignore_errors=True)):
-        target.mkdir(parents=True)
-        if code is not None:
-            _copy_code(job_file.parent / code, target / code, job_file.parent)
-        (target / JOB_FILE_NAME).write_text(with_build_context(job_file.read_text(), job))
-        shutil.copyfile(project.experiment_template / ".amlignore", target / ".amlignore")
-        _write_member(project, target, job_file, dependencies, code)
-        declare_independent(project.pyproject, package_name(name))
-        dependencies = _lock(project, target, job_file, dependencies, code)
+    with taking_turns(project):
+        check_new_name(project, name)  # before the change: its undo removes `target`
+        with workspace_change(project, undo=lambda: shutil.rmtree(target, ignore_errors=True)):
+            target.mkdir(parents=True)
+            if code is not None:
+                _copy_code(job_file.parent / code, target / code, job_file.parent)
+            (target / JOB_FILE_NAME).write_text(with_build_context(job_file.read_text(), job))
+            shutil.copyfile(project.experiment_template / ".amlignore", target / ".amlignore")
+            _write_member(project, target, job_file, dependencies, code)
+            declare_independent(project.pyproject, package_name(name))
+            dependencies = _lock(project, target, job_file, dependencies, code)
     return Imported(target, dependencies, _left_to_do(job, target, code, skipped, conda_file))
 
 

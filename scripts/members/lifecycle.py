@@ -1,7 +1,10 @@
 """`just new` and `just rm`: an experiment added or removed as one change of the workspace
 (its folder, its independence declaration, uv.lock). A failure or an interruption at any
-point puts everything back as it was."""
+point puts everything back as it was. Changes take turns: a second one waits until the
+first is done (a lock on the project's root folder), then checks and works on what the
+first left."""
 
+import fcntl
 import keyword
 import os
 import re
@@ -50,16 +53,17 @@ def check_new_name(project: Project, name: str) -> None:
 def create_experiment(project: Project, name: str, source: str | None) -> Path:
     """experiments/NAME from the template or from experiment `source`, declared independent
     and locked."""
-    check_new_name(project, name)
-    origin = experiment_dir(project, source) if source else None
     target = project.experiments / name
-    with workspace_change(project, undo=lambda: shutil.rmtree(target, ignore_errors=True)):
-        if origin:
-            copy_experiment(origin, read_package(project, origin).name, target)
-        else:
-            render_template(project, target)
-        declare_independent(project.pyproject, package_name(name))
-        lock_workspace(project)
+    with taking_turns(project):
+        check_new_name(project, name)
+        origin = experiment_dir(project, source) if source else None
+        with workspace_change(project, undo=lambda: shutil.rmtree(target, ignore_errors=True)):
+            if origin:
+                copy_experiment(origin, read_package(project, origin).name, target)
+            else:
+                render_template(project, target)
+            declare_independent(project.pyproject, package_name(name))
+            lock_workspace(project)
     return target
 
 
@@ -81,24 +85,43 @@ def check_removable(project: Project, name: str) -> Path:
 
 def remove_experiment(project: Project, name: str) -> None:
     """experiments/NAME, its declaration and its lock entries, gone; runs/ untouched."""
-    folder = check_removable(project, name)
-    package = read_package(project, folder).name
     parked: list[Path] = []
+    with taking_turns(project):
+        folder = check_removable(project, name)
+        package = read_package(project, folder).name
 
-    def put_back() -> None:
-        if parked and os.path.lexists(parked[0]):
-            shutil.move(parked[0], folder)
+        def put_back() -> None:
+            if parked and os.path.lexists(parked[0]):
+                shutil.move(parked[0], folder)
 
-    with workspace_change(project, undo=put_back):
-        parked.append(park(project, folder))  # out of the workspace, whole, until locked
-        withdraw(project.pyproject, package)
-        lock_workspace(project)
+        with workspace_change(project, undo=put_back):
+            parked.append(park(project, folder))  # out of the workspace, whole, until locked
+            withdraw(project.pyproject, package)
+            lock_workspace(project)
     delete_parked(parked[0])
 
 
 def lock_workspace(project: Project) -> None:
     report.note("updating uv.lock")
     run_uv(project, "lock")
+
+
+@contextmanager
+def taking_turns(project: Project) -> Iterator[None]:
+    """The block runs while no other change of the workspace does (`just new`, `rm`,
+    `import` of this project, in any process); waits for its turn, saying so."""
+    descriptor = os.open(project.root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            report.note(
+                "waiting for another change of the workspace (just new, rm or import) to finish"
+            )
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # and with it the lock
 
 
 @contextmanager

@@ -82,6 +82,8 @@ def job_file_in(folder: Path, given: str) -> Path:
     path = folder / given
     if not path.resolve().is_relative_to(folder.resolve()):
         raise UsageError(f"-f {given} is outside {folder}: give a job YAML inside it")
+    if path.is_dir():
+        raise UsageError(f"-f {given}: {given} is a folder: give a job YAML file inside it")
     if given != JOB_FILE_NAME and not path.is_file():
         raise UsageError(f"{path} does not exist: check -f/--file")
     return path

@@ -16,6 +16,7 @@ DEBUG_GROUP = "local-debug"  # dependency group in the root pyproject.toml
 HOST = LOCALHOST
 DEFAULT_PORT = 5678  # debugpy's own default, and .vscode/launch.json's
 DEFAULT_TIMEOUT_SECONDS = 600
+MAX_TIMEOUT_SECONDS = 86400  # a day: longer waits are mistakes (and overflow a thread's wait)
 HOOK = Path(__file__).parent / "debug_hook"
 SETTING = "JUST_LOCAL_DEBUG"  # read by debug_hook/sitecustomize.py
 

@@ -62,7 +62,7 @@ from scripts.runner.orphans import identity
 from scripts.runner.process import payload_environment
 from scripts.tracking.project_store import choose_store, ensure_experiment, tracking_variables
 from scripts.tracking.schema import check_schema, tooling_mlflow_version
-from scripts.tracking.store import new_run_id
+from scripts.tracking.store import MAX_PARAM_LENGTH, new_run_id
 
 if TYPE_CHECKING:  # --docker's modules are imported only by a run that uses it
     from scripts.containers.jobs import JobContainer
@@ -120,6 +120,12 @@ def prepare_experiment(
     timeout = time_limit(job, source.job_file)
     distribution = read_distribution(job, source.job_file)
     inputs = resolve_inputs(job, source.job_file.parent, project.data)
+    for name, value in inputs.items():
+        if value is not None and len(value) > MAX_PARAM_LENGTH:
+            report.warning(
+                f"input {name!r} is {len(value):,} characters: its MLflow parameter keeps the "
+                f"first {MAX_PARAM_LENGTH:,} (MLflow's limit); the job gets it whole"
+            )
     in_image = _InImage(docker, source.image, local_paths(job, inputs)) if docker else None
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
     command = render_command(job, inputs, outputs)

@@ -34,6 +34,7 @@ _DROPPED_PREFIXES = ("MLFLOW_",)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 CTRL_C_WINDOW_SECONDS = 5  # a Ctrl-C this soon after another one escalates
 TIMEOUT_GRACE_SECONDS = 10  # after the SIGTERM that stops a job, before SIGKILL
+OUTPUT_GRACE_SECONDS = 5  # for the job's output to drain once its processes have ended
 
 
 def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]:
@@ -126,7 +127,8 @@ def execute(
         try:
             for spec in processes:
                 spec.log.parent.mkdir(exist_ok=True)
-                job_log = _Log(logs.enter_context(spec.log.open("wb", buffering=0)))
+                job_log = _Log(spec.log.open("wb", buffering=0))
+                logs.callback(job_log.close)
                 job_logs.append((spec.log, job_log))
                 group.append(_start(spec, folder))
                 pumps += _pumps(group[-1], job_log, spec.shown)
@@ -136,8 +138,7 @@ def execute(
         started(group[0].pid)
         code = _wait(group, timeout_seconds, stops)
         _end_leftovers(group)
-        for pump in pumps:
-            pump.join()
+        _join(pumps)
     for path, job_log in job_logs:
         if job_log.failure:
             report.warning(f"{path.name} is incomplete: {from_os_error(job_log.failure)}")
@@ -166,7 +167,7 @@ def _pumps(process: subprocess.Popen[bytes], log: "_Log", shown: bool) -> list[t
     pumps = []
     for stream, terminal in ((process.stdout, sys.stdout), (process.stderr, sys.stderr)):
         shown_on = terminal.buffer if shown else None
-        pumps.append(threading.Thread(target=_tee, args=(stream, shown_on, log)))
+        pumps.append(threading.Thread(target=_tee, args=(stream, shown_on, log), daemon=True))
         pumps[-1].start()
     return pumps
 
@@ -267,23 +268,43 @@ def _end_leftovers(group: _Group) -> None:
         _signal_group(leader, signal.SIGKILL)
 
 
+def _join(pumps: list[threading.Thread]) -> None:
+    """Wait for the pumps to copy what the job wrote. The job's processes have all ended;
+    a pump still waiting after OUTPUT_GRACE_SECONDS is held by a process the job started
+    outside its process group (in a session of its own): it is left to itself."""
+    deadline = time.monotonic() + OUTPUT_GRACE_SECONDS
+    for pump in pumps:
+        pump.join(max(0.0, deadline - time.monotonic()))
+    if any(pump.is_alive() for pump in pumps):
+        report.warning(
+            "a process the job started in a session of its own still holds the job's output: "
+            "its log stops here, and that process is not stopped with the job"
+        )
+
+
 class _Log:
     """The job's log, written by both pumps; if writing fails (a full disk), the log stops
-    and the job goes on."""
+    and the job goes on. Once closed, what still comes is dropped."""
 
     def __init__(self, file: BinaryIO) -> None:
         self.file = file
         self.failure: OSError | None = None
+        self.closed = False
         self._lock = threading.Lock()
 
     def write(self, chunk: bytes) -> None:
         with self._lock:
-            if self.failure:
+            if self.failure or self.closed:
                 return
             try:
                 self.file.write(chunk)
             except OSError as error:
                 self.failure = error
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            self.file.close()
 
 
 def _tee(source: IO[bytes], terminal: BinaryIO | None, log: _Log) -> None:
@@ -292,6 +313,8 @@ def _tee(source: IO[bytes], terminal: BinaryIO | None, log: _Log) -> None:
     closed terminal (`just local X | head`) must not stall the job: the log goes on alone."""
     live = terminal
     for chunk in iter(lambda: source.read1(65536), b""):  # type: ignore[attr-defined]
+        if log.closed:  # the job has ended: what comes now is not its
+            return
         log.write(chunk)
         if live:
             try:

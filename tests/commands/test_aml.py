@@ -308,6 +308,15 @@ def test_submission_failures_say_what_to_do(
     assert run_folder.is_dir()  # kept for inspection
 
 
+def test_a_bug_is_not_taken_for_azures_refusal(run_folder: Path) -> None:
+    """Only what azure-core and the SDK raise is Azure's answer; anything else is a bug,
+    which run_cli reports as one (see tests/core/test_console.py)."""
+    job = build(run_folder, "azure-ml-job.yaml", [COMPUTE])
+
+    with pytest.raises(TypeError):
+        submit(job, FakeClient(FakeJobs(raises=TypeError("a bug"))), WORKSPACE)
+
+
 def test_without_the_azure_cli_the_real_credential_fails_in_one_line(
     workspace: Path, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import iso, local, rerun, runs
+from scripts import clean, iso, local, rerun, runs
 from tests.helpers import Outcome, write
 
 
@@ -125,6 +125,14 @@ def test_unknown_option(usage_error: Callable[..., str]) -> None:
         (iso.main, ["--bogus"], "(see `just iso --help`)"),
         (runs.main, ["../x"], "invalid experiment name '../x'"),
         (rerun.main, ["runs/beta/absent"], "runs/beta/absent is not a folder"),
+        (clean.main, ["--runs-older-than", "nan"], "--runs-older-than must be a number of days"),
+        (clean.main, ["--runs-older-than", "-1"], "--runs-older-than must be a number of days"),
+        (local.main, ["beta", "-f", "src"], "src is a folder: give a job YAML file inside it"),
+        (
+            local.main,
+            ["beta", "--debug", "--debug-timeout", "10000000000"],
+            "--debug-timeout must be between 1 and 86400 seconds",
+        ),
     ],
 )
 def test_other_commands_check_their_arguments(

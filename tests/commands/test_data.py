@@ -2,8 +2,10 @@
 emulator (npm package `azurite`), on 127.0.0.1: upload, download, resume after a download
 killed mid-way, integrity, and a destination that appears only when complete."""
 
+import base64
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +20,15 @@ from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 from scripts import bench, data_download, data_list, data_register
 from scripts.bench import AZURITE_ACCOUNT, AZURITE_KEY
 from scripts.cloud.data_assets import BlobLocation
-from scripts.cloud.transfers import PARTIAL, Progress, Remote, download, staging_folder, upload
+from scripts.cloud.transfers import (
+    PARTIAL,
+    Progress,
+    Remote,
+    download,
+    shown_progress,
+    staging_folder,
+    upload,
+)
 from scripts.console.errors import CommandError
 from tests.fake_azure import FakeClient, FakeData, FakeDatastores, http_error
 from tests.helpers import REPOSITORY, Outcome, write
@@ -43,7 +53,7 @@ def container(azurite: str, request: pytest.FixtureRequest) -> Any:
     service = BlobServiceClient(
         azurite, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
     )
-    name = request.node.name.lower().replace("_", "-")[:60].strip("-")
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:60].strip("-")
     client = service.create_container(name)
     yield client
     client.delete_container()
@@ -77,7 +87,7 @@ from scripts.cloud.transfers import Progress, Remote, download
 transfers.CHUNK = 256 * 1024  # many small requests: slow enough to be killed mid-way
 url, container, account, key, destination = sys.argv[1:]
 client = ContainerClient(url, container, credential={"account_name": account, "account_key": key})
-download(Remote(client, "big"), Path(destination), Progress())
+download(Remote(client, "big", is_file=True), Path(destination), Progress())
 """
 
 
@@ -87,7 +97,7 @@ def test_a_killed_download_resumes_and_is_never_taken_for_complete(
     size = 64 * 1024 * 1024
     source = tmp_path / "big"
     source.write_bytes(os.urandom(size))
-    upload(source, Remote(container, "big"), Progress())
+    upload(source, Remote(container, "big", is_file=True), Progress())
     destination = tmp_path / "data" / "big" / "1"
     partial = staging_folder(destination) / f"big{PARTIAL}"
     process = subprocess.Popen(
@@ -113,10 +123,80 @@ def test_a_killed_download_resumes_and_is_never_taken_for_complete(
     assert not destination.exists()  # only the staging folder, with the partial file
     arrived = partial.stat().st_size
     assert 0 < arrived < size
-    moved = download(Remote(container, "big"), destination, Progress())
+    moved = download(Remote(container, "big", is_file=True), destination, Progress())
 
     assert moved == size - arrived
     assert (destination / "big").read_bytes() == source.read_bytes()
+
+
+def test_a_download_takes_its_folder_or_its_file_and_nothing_beside(
+    container: Any, tmp_path: Path
+) -> None:
+    """A prefix is not a folder: version 1 of an asset is not versions 10-19, and the file
+    table.csv is not table.csv.bak."""
+    for name in ("assets/digits/1/a.csv", "assets/digits/10/b.csv", "assets/digits/1.bak"):
+        container.upload_blob(name, name.encode())
+    for name in ("tables/table.csv", "tables/table.csv.bak"):
+        container.upload_blob(name, name.encode())
+
+    download(Remote(container, "assets/digits/1"), tmp_path / "folder", Progress())
+    download(Remote(container, "tables/table.csv", is_file=True), tmp_path / "file", Progress())
+
+    assert sorted(p.name for p in (tmp_path / "folder").rglob("*")) == ["a.csv"]
+    assert sorted(p.name for p in (tmp_path / "file").rglob("*")) == ["table.csv"]
+
+
+def test_a_blob_name_leading_out_of_the_download_is_refused(container: Any, tmp_path: Path) -> None:
+    """Blob Storage takes a backslash for a slash: `x/..\\y` is stored as `x/../y`."""
+    container.upload_blob("assets/x/a.csv", b"a")
+    container.upload_blob("assets/x/..\\escaped.txt", b"b")
+    destination = tmp_path / "data" / "x" / "1"
+
+    with pytest.raises(CommandError, match=r"assets/x/\.\./escaped\.txt leads out of"):
+        download(Remote(container, "assets/x"), destination, Progress())
+
+    assert not destination.exists()
+    assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def storage_refusal(azurite: str, container: Any, refusal: str) -> Any:
+    """A container client the storage refuses, for real: a wrong key (403), a container
+    that is not there (404), nothing listening (the network)."""
+    from azure.storage.blob import ContainerClient
+
+    key = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+    if refusal == "403":
+        another_key = base64.b64encode(b"not the account's key" * 3).decode()
+        wrong = {"account_name": AZURITE_ACCOUNT, "account_key": another_key}
+        return ContainerClient(azurite, container.container_name, credential=wrong)
+    if refusal == "404":
+        return ContainerClient(azurite, "not-there", credential=key)
+    closed = f"http://127.0.0.1:{bench.free_port()}/{AZURITE_ACCOUNT}"
+    return ContainerClient(closed, container.container_name, credential=key, retry_total=0)
+
+
+@pytest.mark.parametrize(
+    ("refusal", "says"),
+    [
+        ("403", "the storage account refused access (403"),
+        ("404", "not found in the storage account (404"),
+        ("network", "the download stopped: run the same command again"),
+    ],
+)
+def test_a_storage_refusal_says_what_it_was(
+    azurite: str, container: Any, tmp_path: Path, refusal: str, says: str
+) -> None:
+    client = storage_refusal(azurite, container, refusal)
+
+    with (
+        pytest.raises(CommandError) as raised,
+        shown_progress("the download stopped: run the same command again") as progress,
+    ):
+        download(Remote(client, "assets/x"), tmp_path / "x", progress)
+
+    assert says in str(raised.value)
+    if refusal != "network":
+        assert "run the same command again" not in str(raised.value)
 
 
 def test_damaged_data_is_refused(container: Any, tmp_path: Path) -> None:
@@ -127,7 +207,7 @@ def test_damaged_data_is_refused(container: Any, tmp_path: Path) -> None:
     destination = tmp_path / "data" / "table" / "1"
 
     with pytest.raises(CommandError, match="arrived damaged"):
-        download(Remote(container, "table.csv"), destination, Progress())
+        download(Remote(container, "table.csv", is_file=True), destination, Progress())
 
     assert not destination.exists()
     assert not list(staging_folder(destination).rglob(f"*{PARTIAL}"))
@@ -157,8 +237,14 @@ def test_data_download_puts_the_asset_where_just_local_finds_it(
         "azureml://subscriptions/0/resourcegroups/rg/workspaces/ws/datastores/"
         "workspaceblobstore/paths/LocalUpload/abc/digits"
     )
+    for name in ("LocalUpload/def/table.csv", "LocalUpload/def/table.csv.bak"):
+        container.upload_blob(name, name.encode())
+    table = "azureml://datastores/workspaceblobstore/paths/LocalUpload/def/table.csv"
     datastores = FakeDatastores(container.container_name)
-    assets = FakeData({("digits", "3"): path, ("digits", "12"): path})
+    assets = FakeData(
+        {("digits", "3"): path, ("digits", "12"): path, ("table", "1"): table},
+        kinds={("table", "1"): "uri_file"},
+    )
     client = FakeClient(data=assets, datastores=datastores)
     locations: list[BlobLocation] = []
 
@@ -172,17 +258,20 @@ def test_data_download_puts_the_asset_where_just_local_finds_it(
     latest = cli(data_download.main, configured, "digits@latest")
     again = cli(data_download.main, configured, "digits:12")
     missing = cli(data_download.main, configured, "digits:4")
+    one_file = cli(data_download.main, configured, "table:1")
 
     assert latest.code == 0, latest.err
     assert latest.out.strip() == "data/digits/12"
     assert (configured / "data" / "digits" / "12" / "train.csv").read_text() == "a\n1\n"
-    assert datastores.looked_up == [("workspaceblobstore", True)]
-    (location,) = locations
+    assert datastores.looked_up == [("workspaceblobstore", True)] * 2  # digits:12, table:1
+    location = locations[0]
     assert location.account_url == "https://examplestorage.blob.core.windows.net"
     assert (location.prefix, location.credential) == ("LocalUpload/abc/digits", "a-datastore-key")
     assert (again.code, again.err.strip()) == (0, "data/digits/12 is already here")
     assert missing.code == 2
     assert missing.error_line.startswith("data asset digits:4 not found in workspace 'ws'")
+    assert one_file.code == 0, one_file.err
+    assert [p.name for p in (configured / "data" / "table" / "1").iterdir()] == ["table.csv"]
 
 
 def test_data_list_shows_the_workspaces_assets_and_what_is_here(
@@ -235,14 +324,12 @@ def test_data_register_uploads_then_registers_and_never_overwrites(
     assert outcome.code == 0, outcome.err
     assert outcome.out.strip() == "azureml:digits:4"  # the next version
     (blob,) = container.list_blobs()
-    assert blob.name == "just-data-register/digits/4/train.csv"
+    upload_folder = blob.name.removesuffix("/train.csv")
+    assert re.fullmatch(r"just-data-register/digits/4/[0-9T]+-[a-z0-9]{6}", upload_folder)
     assert bytes(blob.content_settings.content_md5) == hashlib.md5(b"a\n1\n").digest()
     (registered,) = assets.registered
     assert (registered.name, registered.version, registered.type) == ("digits", "4", "uri_folder")
-    assert (
-        registered.path
-        == "azureml://datastores/workspaceblobstore/paths/just-data-register/digits/4"
-    )
+    assert registered.path == f"azureml://datastores/workspaceblobstore/paths/{upload_folder}"
     assert refused.code == 2
     assert refused.error_line.startswith("digits:3 is already registered")
     assert len(list(container.list_blobs())) == 1  # nothing uploaded for it
@@ -261,6 +348,44 @@ def test_data_register_uploads_then_registers_and_never_overwrites(
     from_spec = cli(data_register.main, configured, str(spec))
     assert (from_spec.code, from_spec.out.strip()) == (0, "azureml:digits:5")
     assert assets.registered[-1].description == "digits, cleaned"
+
+
+def test_two_registrations_of_one_version_never_write_over_each_other(
+    configured: Path, container: Any, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both see version 4 free; the other one registers it first. The fake refuses the
+    existing version, as the service does; the other one's bytes stay as they were, and
+    this upload is removed."""
+    theirs = "just-data-register/digits/4/theirs/train.csv"
+    container.upload_blob(theirs, b"their data\n")
+
+    class Raced(FakeData):
+        def get(self, name: str, version: str | None = None, label: str | None = None) -> Any:
+            from azure.core.exceptions import ResourceNotFoundError
+
+            raise ResourceNotFoundError("not yet")  # as it was when this one checked
+
+    path = f"azureml://datastores/workspaceblobstore/paths/{theirs.removesuffix('/train.csv')}"
+    assets = Raced({("digits", "4"): path})
+    client = FakeClient(data=assets, datastores=FakeDatastores(container.container_name))
+    monkeypatch.setattr(data_register, "ml_client", lambda workspace: client)
+    monkeypatch.setattr(data_register, "container_client", lambda location: container)
+    folder = write(configured / "prepared" / "train.csv", "my data\n").parent
+
+    outcome = cli(data_register.main, configured, str(folder), "--name", "digits", "--version", "4")
+
+    assert outcome.code == 1
+    assert (
+        outcome.err.strip()
+        .splitlines()[-1]
+        .startswith(
+            "error: digits:4 was registered meanwhile, by another registration: nothing is "
+            "registered and this upload is removed"
+        )
+    )
+    assert [blob.name for blob in container.list_blobs()] == [theirs]
+    assert container.download_blob(theirs).readall() == b"their data\n"
+    assert assets.registered == []
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from scripts import docker_base, docker_build, local
+from scripts import bench, docker_base, docker_build, local
 from scripts.containers.base_images import ensure_base_image, ensure_uv_image, record
 from scripts.project.layout import Project
 from scripts.runner.disk import survey, unneeded_environments
@@ -372,6 +372,26 @@ def test_docker_base_reuses_its_images_and_records_them_in_env_local(
         "DOCKER_BASE_IMAGE": base_images[0],
         "DOCKER_UV_IMAGE": base_images[1],
     }
+
+
+def test_the_bench_says_which_base_images_are_missing_and_goes_on(
+    workspace: Path, base_images: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An engine but not `just docker-base`'s images: the docker part is not measured, and
+    says why in its own line; what comes after it is still measured."""
+    write(workspace / ".env.local", f"DOCKER_BASE_IMAGE={base_images[0]}\n")  # no uv image
+    dockerfile = (workspace / "docker" / "Dockerfile").read_text()
+    found = re.search(r"^ARG UV_IMAGE=(\S+)$", dockerfile, re.MULTILINE)
+    assert found and docker("image", "inspect", found[1]).returncode != 0  # not pulled here
+
+    bench.take("docker overhead", lambda: bench.bench_docker_overhead(Project(workspace), 1))
+    bench.take("next", lambda: {"next": "1.000 s"})
+
+    assert capsys.readouterr().out.splitlines() == [
+        f"docker overhead: not measured (the base images {found[1]} are not on this machine: "
+        "`just docker-base` builds local ones)",
+        "next: 1.000 s",
+    ]
 
 
 def test_docker_base_refuses_a_uv_that_is_not_the_binary_itself(

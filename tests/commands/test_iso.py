@@ -192,6 +192,41 @@ CREDENTIAL_FILES = {
     f'AccountKey={SECRET}+/==;EndpointSuffix=core.windows.net"\n',
     "src/alpha/sas.py": f'URL = "https://a.blob.core.windows.net/c?sv=2024-01-01&sig={SECRET}"\n',
     "ci/token.txt": f"ghp_{'A' * 36}\n{SECRET}\n",
+    # the usual client credential files of shells, databases, clouds, clusters and registries
+    ".envrc": f"export TOKEN={SECRET}\n",
+    ".pgpass": f"localhost:5432:db:user:{SECRET}\n",
+    ".my.cnf": f"[client]\npassword={SECRET}\n",
+    "kubeconfig": f"users:\n- user:\n    token: {SECRET}\n",
+    "home/.kube/config": f"token: {SECRET}\n",
+    ".boto": f"[Credentials]\ngs_secret_access_key = {SECRET}\n",
+    ".s3cfg": f"[default]\nsecret_key = {SECRET}\n",
+    "kaggle.json": f'{{"username": "me", "key": "{SECRET}"}}\n',
+    "gcloud/application_default_credentials.json": f'{{"refresh_token": "{SECRET}"}}\n',
+    "home/.gem/credentials": f"---\n:rubygems_api_key: {SECRET}\n",
+    "home/.cargo/credentials.toml": f'[registry]\ntoken = "{SECRET}"\n',
+    "rclone.conf": f"[remote]\ntype = s3\nsecret_access_key = {SECRET}\n",
+    ".databrickscfg": f"[DEFAULT]\ntoken = {SECRET}\n",
+    ".vault-token": f"{SECRET}\n",
+    "infra/terraform.tfstate": f'{{"outputs": {{"password": "{SECRET}"}}}}\n',
+    ".streamlit/secrets.toml": f'password = "{SECRET}"\n',
+    ".yarnrc.yml": f'npmAuthToken: "{SECRET}"\n',
+    ".htpasswd": f"user:{SECRET}\n",
+    ".bash_history": f"export AZURE_CLIENT_SECRET={SECRET}\n",
+    "keys/snowflake.p8": f"{SECRET}\n",
+    "home/.huggingface/token": f"{SECRET}\n",
+    # tokens by content, wherever they are
+    "src/alpha/db.py": f'URL = "postgresql://analyst:{SECRET}@db.example.com/warehouse"\n',
+    "src/alpha/hub.py": f'TOKEN = "hf_{"a" * 34}"  # {SECRET}\n',
+    "src/alpha/upload.py": f'TOKEN = "pypi-AgEIcHlwaS5vcmc{"B" * 60}"  # {SECRET}\n',
+    "src/alpha/llm.py": f'KEY = "sk-{"C" * 20}T3BlbkFJ{"D" * 20}"  # {SECRET}\n',
+    "src/alpha/aad.py": f'CLIENT_SECRET = "abc8Q~{"E" * 34}"  # {SECRET}\n',
+    "src/alpha/maps.py": f'KEY = "AIza{"F" * 35}"  # {SECRET}\n',
+    "src/alpha/gitlab.py": f'TOKEN = "glpat-{"G" * 20}"  # {SECRET}\n',
+    "src/alpha/notify.py": "HOOK = 'https://hooks.slack.com/services/T0001/B0001/"
+    f"{'H' * 24}'  # {SECRET}\n",
+    "src/alpha/workspace.py": f'TOKEN = "dapi{"0" * 32}"  # {SECRET}\n',
+    "notebooks/session.txt": f"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.{'I' * 43}\n"
+    f"{SECRET}\n",
 }
 HARMLESS_FILES = {
     "environment.md": "not a credential\n",
@@ -199,6 +234,9 @@ HARMLESS_FILES = {
     "src/alpha/settings.py": 'ACCOUNT = "a"\nKEY_VAULT = "https://kv.vault.azure.net"\n',
     "config/params.json": '{"learning_rate": 0.01}\n',
     ".ssh": "a file, not the folder\n",
+    "src/alpha/credentials.py": "def load():  # reads them from a key vault\n    ...\n",
+    "docs/database.md": "Connect with postgresql://localhost/warehouse (no password).\n",
+    "src/alpha/connect.py": 'URL = f"postgresql://{user}:{password}@{host}/warehouse"\n',
 }
 
 

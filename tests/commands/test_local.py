@@ -299,6 +299,20 @@ def test_debug_ends_cleanly_when_nothing_attaches(project: Path) -> None:
     assert not answers(port)
 
 
+def test_ctrl_c_while_waiting_for_a_debugger_ends_the_run_killed(project: Path) -> None:
+    before = run_folders(project)
+    process, _ = start_debug_run(project, 60, "command=python -c 'print(\"the job ran\")'")
+
+    os.killpg(process.pid, signal.SIGINT)  # the terminal's Ctrl-C
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "Fatal" not in err
+    assert "the job ran" not in out
+    (folder,) = run_folders(project) - before
+    assert json.loads((folder / "run.json").read_text())["status"] == "KILLED"
+
+
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_a_job_past_its_time_limit_is_stopped_with_all_its_processes(
     workspace: Path, cli: Callable[..., Outcome], shape: str

@@ -227,3 +227,46 @@ def test_sigterm_to_just_test_stops_its_pytest(fresh: Path) -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(pytest_pid, 0)  # pytest went with it
     assert not (fresh / "finished").exists()
+
+
+def test_changes_of_the_workspace_take_turns(fresh: Path, tmp_path: Path) -> None:
+    """Two `just new` at once: the second waits for the first (which fails here and puts
+    everything back), then makes its own change on what the first left."""
+    real = shutil.which("uv", path=os.environ.get("PATH"))
+    started, go = tmp_path / "uv-started", tmp_path / "go"
+    failing_uv = write(
+        tmp_path / "failing-uv",
+        f"#!/bin/sh\ntouch {started}\nwhile [ ! -e {go} ]; do sleep 0.1; done\nexit 1\n",
+    )
+    failing_uv.chmod(failing_uv.stat().st_mode | stat.S_IEXEC)
+    before = workspace_state(fresh)
+
+    def new_experiment(name: str, uv: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "scripts.new", name],
+            cwd=fresh,
+            env=os.environ | {"UV": uv},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    first = new_experiment("first_probe", str(failing_uv))
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:  # mid-lock
+        time.sleep(0.1)
+    assert real is not None
+    second = new_experiment("second_probe", real)
+    assert second.stderr is not None
+    waiting = second.stderr.readline()
+    go.touch()
+    first.communicate(timeout=120)
+    _, second_err = second.communicate(timeout=300)
+
+    assert "waiting for another change of the workspace" in waiting
+    assert first.returncode == 1 and second.returncode == 0, second_err
+    after = workspace_state(fresh)
+    assert after["experiments"] == sorted([*before["experiments"], "second_probe"])  # type: ignore[misc]
+    assert b'package = "second-probe"' in after["pyproject.toml"]  # type: ignore[operator]
+    assert b"first-probe" not in after["pyproject.toml"]  # type: ignore[operator]
+    assert ("second-probe", "0.1.0") in locked(fresh)

@@ -23,6 +23,7 @@ from scripts import iso, local, rerun, runs
 from scripts.console import report
 from scripts.runfolder.layout import find_run_folders
 from scripts.runfolder.manifest import Manifest, read_manifest, read_manifests
+from scripts.runner import orphans
 from scripts.runner.run import status_of
 from tests.helpers import (
     REPOSITORY,
@@ -609,3 +610,71 @@ def test_a_command_the_system_refuses_to_start_is_recorded_failed(
     folder = newest_folder(workspace)
     assert (manifest_of(folder)["status"], manifest_of(folder)["exit_code"]) == ("FAILED", 126)
     assert mlflow_end(workspace, folder)[0] == "FAILED"
+
+
+def test_an_input_longer_than_mlflow_keeps_is_said_and_reaches_the_job_whole(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    add_job(
+        workspace / "experiments" / "beta",
+        "echo ${{inputs.text}} | wc -c",
+        extra="inputs:\n  text: a\n",
+    )
+
+    outcome = cli(local.main, workspace, "beta", "--set", f"inputs.text={'x' * 7000}")
+
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.strip() == "7001"  # the job got it whole
+    assert "input 'text' is 7,000 characters: its MLflow parameter keeps the first 6,000" in (
+        outcome.err
+    )
+    with sqlite3.connect(workspace / "runs" / "mlflow.db") as connection:
+        (length,) = connection.execute(
+            "SELECT length(value) FROM params WHERE key = 'text'"
+        ).fetchone()
+    assert length == 6000
+
+
+def test_settling_never_stops_a_process_by_its_pid_alone(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """A recorded job without a start time (or with another one) may be anyone's process
+    now: the run is settled, the process left alone."""
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        for name, start in (
+            ("20260101_000001_no_start_aaaaaa", ""),
+            ("20260101_000002_other_bbbbbb", "1"),
+        ):
+            orphaned_record(
+                workspace / "runs" / "beta" / name, job={"pid": bystander.pid, "start": start}
+            )
+
+        outcome = cli(runs.main, workspace)
+
+        assert outcome.code == 0, outcome.err
+        assert outcome.err.count("recorded KILLED") == 2
+        time.sleep(0.2)
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_processes_are_told_apart_where_there_is_no_proc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """macOS and the BSDs have no /proc: start times come from psutil there."""
+    monkeypatch.setattr(orphans, "_PROC", Path("/no/proc/here"))
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        me, them = orphans.identity(os.getpid()), orphans.identity(other.pid)
+
+        assert me["start"] and them["start"] and me["start"] != them["start"]
+        assert orphans.alive(me) and orphans.alive(them)
+        assert not orphans.alive({"pid": other.pid, "start": "1.000"})
+        assert not orphans.stop_job({"pid": other.pid, "start": "1.000"})
+        assert other.poll() is None
+        assert orphans.stop_job(them)
+        assert other.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        other.kill()
+        other.wait()

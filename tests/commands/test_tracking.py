@@ -304,19 +304,29 @@ def test_ui_serves_the_store_and_stops_on_ctrl_c_or_sigterm(
         probe.connect(("127.0.0.1", port))  # nothing listens any more
 
 
+@pytest.mark.parametrize("wanted", [0, 65535])  # any port; the highest there is
 def test_ui_on_a_taken_port_says_how_to_choose_another(
-    store: Path, project: Path, cli: Callable[..., Outcome]
+    store: Path, project: Path, cli: Callable[..., Outcome], wanted: int
 ) -> None:
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
+        try:
+            taken.bind(("127.0.0.1", wanted))
+        except OSError:
+            pytest.skip(f"port {wanted} is taken by something else here")
         taken.listen()
         port = taken.getsockname()[1]
         outcome = cli(ui.main, project, "--port", str(port))
 
     assert outcome.code == 2
-    assert outcome.error_line == (
-        f"port {port} is in use on 127.0.0.1: choose another, e.g. `just ui --port {port + 1}`"
+    found = re.fullmatch(
+        rf"port {port} is in use on 127\.0\.0\.1: choose another, e\.g\. `just ui --port (\d+)`",
+        outcome.error_line,
     )
+    assert found, outcome.error_line
+    suggested = int(found[1])
+    assert suggested != port and 0 < suggested < 65536
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", suggested))  # free when suggested
 
 
 def test_a_run_left_running_by_a_killed_runner_is_killed_in_mlflow(

@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from scripts import iso
-from scripts.console.cli import INTERRUPTED, exit_code, stop_signals_as_ctrl_c
+from scripts.console.cli import (
+    INTERRUPTED,
+    TRACEBACK_SWITCH,
+    exit_code,
+    stop_signals_as_ctrl_c,
+)
 from scripts.console.errors import CommandError, StoreError, UsageError
 from tests.helpers import Outcome, write
 
@@ -35,6 +40,24 @@ def test_each_kind_of_error_is_one_line_with_its_exit_code(
 ) -> None:
     assert exit_code(failing(error)) == code
     assert capsys.readouterr().err == f"error: {error}\n"
+
+
+def test_an_unexpected_error_is_one_line_unless_a_maintainer_asks_for_its_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the tooling is still one line (with what to do); TOOLING_TRACEBACK=1 lets
+    the exception through, traceback and all."""
+    bug = TypeError("unsupported operand")
+    monkeypatch.delenv(TRACEBACK_SWITCH, raising=False)
+
+    assert exit_code(failing(bug)) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: unexpected TypeError: unsupported operand")
+    assert f"{TRACEBACK_SWITCH}=1" in line
+
+    monkeypatch.setenv(TRACEBACK_SWITCH, "1")
+    with pytest.raises(TypeError):
+        exit_code(failing(bug))
 
 
 def test_ctrl_c_is_one_line_and_130(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ from scripts.console.errors import UsageError
 from scripts.jobspec.command import render_command
 from scripts.jobspec.distribution import Distribution, process_variables, read_distribution
 from scripts.jobspec.inputs import resolve_inputs
-from scripts.jobspec.job import JobDict, environment_variables, load_job
+from scripts.jobspec.job import MASK, JobDict, environment_variables, load_job, masked
 from scripts.jobspec.overrides import apply_overrides, parse_override
 from scripts.jobspec.parity import (
     cloud_environment,
@@ -386,3 +386,29 @@ def test_tensorflow_workers_and_parameter_servers_get_tf_config() -> None:
 def test_distributions_not_reproduced_are_refused(job: JobDict, problem: str) -> None:
     with pytest.raises(UsageError, match=problem):
         read_distribution(job, Path("job.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("API_TOKEN", "x"),
+        ("DB_PASS", "x"),
+        ("SMTP_PASSWORD", "x"),
+        ("DB_PWD", "x"),
+        ("GPG_PASSPHRASE", "x"),
+        ("STORAGE_SAS", "x"),
+        ("DATA_URL", "https://a.blob.core.windows.net/c/d.csv?sv=2024-01-01&sig=abcdefgh%2Bijkl"),
+        ("DATABASE_URL", "postgresql://analyst:hunter2@db.example.com/warehouse"),
+        ("STORAGE", "DefaultEndpointsProtocol=https;AccountKey=abc=="),
+    ],
+)
+def test_secret_looking_variables_are_recorded_masked(name: str, value: str) -> None:
+    assert masked({name: value, "PYTHONPATH": "src"}) == {name: MASK, "PYTHONPATH": "src"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("PASSES", "3"), ("PWD", "/tmp"), ("COMPASS", "north"), ("DATA_URL", "https://a.b/c.csv")],
+)
+def test_plain_variables_are_recorded_as_they_are(name: str, value: str) -> None:
+    assert masked({name: value}) == {name: value}

@@ -5,6 +5,7 @@ The processes it starts do not listen again. Not part of the job: nothing here i
 """
 
 import os
+import signal
 import sys
 import threading
 
@@ -13,6 +14,9 @@ SETTING = "JUST_LOCAL_DEBUG"  # HOST:PORT:SECONDS, set by scripts/runner/debuggi
 
 def _wait_for_debugger(setting: str) -> None:
     host, port, seconds = setting.rsplit(":", 2)
+    # Ctrl-C until a debugger attaches ends the job as a stopped one ends (130), at once:
+    # raised as KeyboardInterrupt, it would surface in debugpy's code and abort start-up.
+    previous = signal.signal(signal.SIGINT, _interrupted)
     import debugpy
 
     debugpy.listen((host, int(port)))
@@ -25,6 +29,7 @@ def _wait_for_debugger(setting: str) -> None:
     waiting = threading.Thread(target=debugpy.wait_for_client, daemon=True)
     waiting.start()
     waiting.join(float(seconds))
+    signal.signal(signal.SIGINT, previous)
     if not debugpy.is_client_connected():
         print(
             f"no debugger attached within {seconds} s: the job was not run",
@@ -33,6 +38,11 @@ def _wait_for_debugger(setting: str) -> None:
         )
         sys.stdout.flush()
         os._exit(1)  # site.py would report and swallow a SystemExit
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    print("interrupted while waiting for a debugger: the job was not run", file=sys.stderr)
+    os._exit(130)
 
 
 _setting = os.environ.pop(SETTING, "")  # popped: the job's own child processes do not wait
