@@ -125,8 +125,10 @@ def _from_spec(spec: Path, args: argparse.Namespace) -> Path:
     where the command line does not give them; the local path it names."""
     from azure.ai.ml import load_data
 
+    from scripts.jobspec.documents import load_yaml
     from scripts.jobspec.schema import quiet_sdk
 
+    load_yaml(spec, "an Azure ML data spec")  # bounded, before the SDK reads it whole
     quiet_sdk()
     try:
         data = load_data(source=spec)

@@ -2,7 +2,7 @@
 a command in-process against one of them."""
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from tests.helpers import (
     add_member,
     copy_repository,
     git_commit_all,
+    local_index,
     run,
     write,
 )
@@ -75,6 +76,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh(tmp_path: Path) -> Path:
     """A committed copy of this repository for one test to change."""
     return copy_repository(tmp_path / "repo")
+
+
+@pytest.fixture(scope="session")
+def package_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of an index on 127.0.0.1 holding `localpkg`, which no other index has."""
+    with local_index(tmp_path_factory.mktemp("package-index")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -16,7 +16,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -172,6 +177,54 @@ def add_job(experiment: Path, command: str, extra: str = "") -> None:
     if extra:
         with (experiment / "azure-ml-job.yaml").open("a") as file:
             file.write(textwrap.dedent(extra).lstrip())
+
+
+@contextmanager
+def local_index(folder: Path) -> Iterator[str]:
+    """A package index (PEP 503's simple layout) on 127.0.0.1 serving one package that is
+    on no other index, `localpkg` 1.0+cpu (a local version, as a CPU build of torch has);
+    its URL, while the block runs."""
+    source = folder / "localpkg"
+    write(
+        source / "pyproject.toml",
+        """
+        [project]
+        name = "localpkg"
+        version = "1.0+cpu"
+        requires-python = ">=3.11"
+        [build-system]
+        requires = ["uv_build>=0.8,<0.14"]
+        build-backend = "uv_build"
+        """,
+    )
+    write(source / "src" / "localpkg" / "__init__.py", 'WHERE = "from the local index"\n')
+    pages = folder / "index" / "simple" / "localpkg"
+    pages.mkdir(parents=True)
+    run(["uv", "build", "--wheel", "--quiet", "--out-dir", str(pages)], source, check=True)
+    (wheel,) = pages.glob("*.whl")
+    (pages / "index.html").write_text(f'<a href="{wheel.name}">{wheel.name}</a>\n')
+    handler = partial(SimpleHTTPRequestHandler, directory=str(folder / "index"))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+        finally:
+            server.shutdown()
+
+
+def use_index(member: Path, url: str, requirement: str = "localpkg==1.0+cpu") -> None:
+    """Member `member` depends on `requirement` from the index at `url` only (as uv's docs
+    pin torch to a CPU index: `[[tool.uv.index]]`, explicit, and `[tool.uv.sources]`)."""
+    project_file = member / "pyproject.toml"
+    text = project_file.read_text().replace(
+        "dependencies = [", f"dependencies = [{requirement!r}, "
+    )
+    text += (
+        f'\n[[tool.uv.index]]\nname = "local"\nurl = "{url}"\nexplicit = true\n'
+        '\n[tool.uv.sources]\nlocalpkg = { index = "local" }\n'
+    )
+    project_file.write_text(text)
 
 
 def run_folders(root: Path) -> set[Path]:

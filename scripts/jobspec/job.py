@@ -5,17 +5,13 @@ from pathlib import Path
 from typing import Any
 
 from scripts.console.errors import UsageError
+from scripts.jobspec.documents import load_yaml
 
 JobDict = dict[str, Any]
 
 # `environment: {build: {path: environment}}` names the scaffolding's build context, the
 # run folder's environment/ (scripts/runfolder/layout.py).
 BUILD_CONTEXT = "environment"
-
-# A job spec is a few hundred values; these bound what a hostile or broken file can cost
-# (nested YAML anchors expand a 500-byte file to billions of values once written out).
-MAX_JOB_FILE_BYTES = 1_000_000
-MAX_JOB_VALUES = 100_000
 
 # Environment variables whose name or value says they hold a secret: kept out of records.
 MASK = "***"
@@ -60,28 +56,16 @@ def check_command_job(job: JobDict, path: Path, after_set: bool = False) -> None
 
 
 def load_job_document(path: Path) -> JobDict:
-    """Any job YAML (a sweep's too) as a dict, bounded in size; a UsageError otherwise."""
-    import yaml  # ~15 ms: imported only when a job file is read, not when it comes from runs/.cache
-
+    """Any job YAML (a sweep's too) as a dict, bounded (documents.py); a UsageError
+    otherwise."""
     try:
-        if path.stat().st_size > MAX_JOB_FILE_BYTES:
-            raise UsageError(f"{path} is over {MAX_JOB_FILE_BYTES:,} bytes: is it a job spec?")
-        job = yaml.safe_load(path.read_text())
+        job = load_yaml(path, "a job spec")
     except FileNotFoundError:
         raise UsageError(
             f"{path} is missing: every experiment needs an Azure ML job spec there"
         ) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise UsageError(f"{path} is not valid YAML{where}: fix the file") from None
     if not isinstance(job, dict):
         raise UsageError(f"{path} must be a YAML mapping of an Azure ML command job")
-    if _exceeds(job, MAX_JOB_VALUES):
-        raise UsageError(
-            f"{path} expands to over {MAX_JOB_VALUES:,} values (nested YAML anchors and "
-            "aliases?): write the job out plainly"
-        )
     return job
 
 
@@ -126,24 +110,6 @@ def check_names(job: JobDict, source: Path) -> None:
                 f"output {str(name)!r} in {source.name} is not a plain name: use letters, "
                 "digits and '_', starting with a letter or '_'"
             )
-
-
-def _exceeds(document: object, limit: int) -> bool:
-    """Whether `document`, with every alias expanded, holds more than `limit` values;
-    stops counting at the limit, so it costs at most `limit` steps."""
-    pending = [document]
-    seen = 0
-    while pending:
-        node = pending.pop()
-        seen += 1
-        if seen > limit:
-            return True
-        if isinstance(node, dict):
-            pending.extend(node.keys())
-            pending.extend(node.values())
-        elif isinstance(node, list):
-            pending.extend(node)
-    return False
 
 
 def environment_variables(job: JobDict, source: Path) -> dict[str, str]:

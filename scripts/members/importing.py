@@ -2,20 +2,24 @@
 write them (a job YAML beside its code folder, `code: src`, a curated or conda environment,
 remote inputs). The code is copied as it is, the job keeps its command and `code:`, a
 `conda_file`'s dependencies become the member's uv dependencies, and the environment becomes
-the scaffolding's build context; what is left to do is said, not guessed."""
+the scaffolding's build context (the YAML edited as YAML, comments and layout kept, the
+result checked by azure-ai-ml before it is called imported); what is left to do is said,
+not guessed."""
 
+import io
 import re
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from scripts.console import report
-from scripts.console.errors import CommandError, UsageError
-from scripts.jobspec.inputs import is_remote
+from scripts.console.errors import UsageError
+from scripts.jobspec.inputs import is_remote, local_input_path
 from scripts.jobspec.job import BUILD_CONTEXT, JobDict, load_job
 from scripts.jobspec.parity import describe_environment
+from scripts.jobspec.schema import relocated, typed_overrides
+from scripts.members.code_imports import distribution, entry_files, third_party_imports
+from scripts.members.conda import CondaEnvironment, read_conda_file
 from scripts.members.declarations import declare_independent
 from scripts.members.lifecycle import (
     check_new_name,
@@ -23,21 +27,22 @@ from scripts.members.lifecycle import (
     taking_turns,
     workspace_change,
 )
-from scripts.members.template import package_name
-from scripts.project.experiments import requirement_name
+from scripts.members.template import package_name, tooling_mlflow_requirement
+from scripts.project.experiments import normalise, requirement_name
 from scripts.project.layout import JOB_FILE_NAME, Project
+from scripts.project.uv import UvFailed
 from scripts.runfolder.snapshot import IgnoreRules, copy_tree
 
-# Conda packages that are not Python packages on PyPI, and conda names PyPI spells otherwise.
-_NOT_ON_PYPI = {"cudatoolkit", "cudnn", "mkl", "nccl"}
-_PYPI_NAMES = {"pytorch": "torch", "py-xgboost": "xgboost", "tensorflow-gpu": "tensorflow"}
-_CONDA_SPEC = re.compile(r"(?:[\w.-]+::)?([A-Za-z0-9_.-]+)\s*(.*)")
 _POLICY_NOTE = (
     "# Made by `just import`. [tool.ruff] extend-exclude lists the imported code, which\n"
     "# `just lint` (ruff and mypy) leaves as it came: remove an entry once it follows the\n"
     "# project's style. [tool.uv] package = false: the job runs its scripts from `code:`.\n"
 )
 _WRITTEN = {"pyproject.toml", JOB_FILE_NAME, ".amlignore"}  # by the import, not imported
+_GENERIC_STEMS = {"job", "azure-ml-job"}  # job file names that say nothing of the job
+_PIP_INSTALL = re.compile(r"\bpip3?(?:\.\d+)?\s+install\b|-m\s+pip\s+install\b")
+# A requirement as uv's resolver names it in its reasons: `numpy==1.21.*`, `scipy>=1.14`.
+_NAMED = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(?===|!=|<=|>=|~=|<|>)")
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,16 @@ class Imported:
 
 
 def import_job(project: Project, job_file: Path, name: str | None) -> Imported:
-    """experiments/NAME (NAME from the job file's folder unless given) from `job_file`."""
+    """experiments/NAME (NAME from the job file's folder and name unless given) from
+    `job_file`."""
     if not job_file.is_file():
         raise UsageError(f"{job_file} is not a file: give the path of an Azure ML job YAML")
     job = load_job(job_file)
-    name = name or _name_from(job_file)
+    name = name or default_name(job_file)
     code = _code_folder(job, job_file)
     conda_file = _conda_file(job, job_file)
-    dependencies, skipped = conda_requirements(conda_file) if conda_file else ([], [])
+    conda = read_conda_file(conda_file) if conda_file else CondaEnvironment([])
+    written = with_build_context(job_file.read_bytes().decode("utf-8-sig"), job)
     target = project.experiments / name
     with taking_turns(project):
         check_new_name(project, name)  # before the change: its undo removes `target`
@@ -63,12 +70,23 @@ def import_job(project: Project, job_file: Path, name: str | None) -> Imported:
             target.mkdir(parents=True)
             if code is not None:
                 _copy_code(job_file.parent / code, target / code, job_file.parent)
-            (target / JOB_FILE_NAME).write_text(with_build_context(job_file.read_text(), job))
+            (target / JOB_FILE_NAME).write_text(written)
             shutil.copyfile(project.experiment_template / ".amlignore", target / ".amlignore")
-            _write_member(project, target, job_file, dependencies, code)
+            _check_written(project, target, code)
+            _write_member(project, target, job_file, conda.requirements, code)
             declare_independent(project.pyproject, package_name(name))
-            dependencies = _lock(project, target, job_file, dependencies, code)
-    return Imported(target, dependencies, _left_to_do(job, target, code, skipped, conda_file))
+            dependencies, unpinned = _lock(project, target, job_file, conda.requirements, code)
+    left = _left_to_do(project, job, target, code, conda, conda_file)
+    return Imported(target, dependencies, [*unpinned, *left])
+
+
+def default_name(job_file: Path) -> str:
+    """The experiment name a job file suggests: its folder's and its own (`hello-world.yml`
+    in basics/ is basics_hello_world), its folder's alone for a generic one (`iris/job.yml`
+    is iris), as a module name."""
+    folder, stem = job_file.resolve().parent.name, job_file.stem
+    words = folder if stem.lower() in _GENERIC_STEMS else f"{folder}_{stem}"
+    return re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_") or "imported"
 
 
 def _copy_code(source: Path, destination: Path, inside: Path) -> None:
@@ -76,12 +94,6 @@ def _copy_code(source: Path, destination: Path, inside: Path) -> None:
     or links leading outside the job's folder: they must not enter the repository."""
     for left_out in copy_tree(source, destination, (IgnoreRules.of(source),), inside):
         report.warning(f"not copied, {left_out.reason}: {left_out.path}")
-
-
-def _name_from(job_file: Path) -> str:
-    """The experiment name a job file suggests: its folder's, as a module name."""
-    folder = job_file.resolve().parent.name
-    return re.sub(r"[^a-z0-9_]", "_", folder.lower()).strip("_") or "imported"
 
 
 def _code_folder(job: JobDict, job_file: Path) -> str | None:
@@ -99,72 +111,58 @@ def _code_folder(job: JobDict, job_file: Path) -> str | None:
 
 
 def _conda_file(job: JobDict, job_file: Path) -> Path | None:
+    """The job's `conda_file`, which must be in the job file's folder (it is read)."""
     environment = job.get("environment")
     conda = environment.get("conda_file") if isinstance(environment, dict) else None
     if conda is None:
         return None
     path = job_file.parent / str(conda)
+    if not path.resolve().is_relative_to(job_file.parent.resolve()):
+        raise UsageError(
+            f"conda_file: {conda} in {job_file.name} is outside the job's folder: import a job "
+            "whose conda file sits beside it"
+        )
     if not path.is_file():
         raise UsageError(f"{path} (the job's conda_file) does not exist: import it with its job")
     return path
 
 
-def conda_requirements(conda_file: Path) -> tuple[list[str], list[str]]:
-    """The PyPI requirements a conda environment file lists (its pip section as written,
-    its conda packages with conda's `=1.2` as `==1.2.*`), and the conda packages that are
-    not Python packages on PyPI."""
-    import yaml
-
-    try:
-        document: Any = yaml.safe_load(conda_file.read_text())
-    except yaml.YAMLError:
-        raise UsageError(f"{conda_file} is not valid YAML: fix it, then import again") from None
-    requirements: list[str] = []
-    skipped: list[str] = []
-    for entry in (document or {}).get("dependencies") or []:
-        if isinstance(entry, dict):
-            pip = entry.get("pip") or []
-            requirements += [str(line) for line in pip if not str(line).startswith("-")]
-            continue
-        match = _CONDA_SPEC.fullmatch(str(entry).strip())
-        if not match:
-            continue
-        name = _PYPI_NAMES.get(match[1].lower(), match[1])
-        if name.lower() in ("python", "pip"):
-            continue
-        if name.lower() in _NOT_ON_PYPI:
-            skipped.append(str(entry))
-        else:
-            requirements.append(name + _pip_version(match[2]))
-    return requirements, skipped
-
-
-def _pip_version(conda_spec: str) -> str:
-    """Conda's version spec in pip's terms: `=1.2` and `1.2` mean 1.2.*, a build string
-    (`=1.2=py38_0`) is dropped, comparisons stay."""
-    spec = conda_spec.strip()
-    if not spec:
-        return ""
-    if spec[0] in "<>!" or spec.startswith("=="):
-        return spec.split(" ")[0]
-    version = spec.lstrip("=").split("=")[0].strip()
-    return f"=={version}.*" if version else ""
-
-
 def with_build_context(text: str, job: JobDict) -> str:
-    """The job file's text with its top-level `environment:` replaced by the scaffolding's
-    build context; every other line as it was (comments included)."""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if re.match(r"environment\s*:", line)), None)
+    """The job file's text with its top-level `environment:` set to the scaffolding's build
+    context, edited as YAML (ruamel's round trip): every other key, comment and value as
+    it was; a top-level mapping written in flow style (JSON) becomes block style."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # long lines stay as they are
+    document = yaml.load(text)
+    document.fa.set_block_style()
+    build = CommentedMap(build=CommentedMap(path=BUILD_CONTEXT))
+    document["environment"] = build
     was = describe_environment(job.get("environment"))
-    note = f"# just import: the job ran in {was}; now in the experiment's uv dependencies\n"
-    block = f"{note}environment:\n  build:\n    path: {BUILD_CONTEXT}\n"
-    if start is None:
-        return text + ("" if text.endswith("\n") else "\n") + block
-    end = start + 1
-    while end < len(lines) and (lines[end][:1] in (" ", "\t") or not lines[end].strip()):
-        end += 1
-    return "".join(lines[:start]) + block + "".join(lines[end:])
+    document.yaml_set_comment_before_after_key(
+        "environment",
+        before=f"just import: the job ran in {was}; now in the experiment's uv dependencies",
+    )
+    written = io.StringIO()
+    yaml.dump(document, written)
+    return written.getvalue()
+
+
+def _check_written(project: Project, target: Path, code: str | None) -> None:
+    """The written job file read back as `just local` and azure-ai-ml read it: an import
+    that would leave a job file neither can use is not one."""
+    path = target / JOB_FILE_NAME
+    try:
+        document = load_job(path)
+        here = target / code if code is not None else target
+        typed_overrides(path, [], relocated(document, here, project.dockerfile.parent))
+    except UsageError as error:
+        raise UsageError(
+            f"the imported job file would not be valid ({error}); nothing imported"
+        ) from None
 
 
 def _write_member(
@@ -197,70 +195,110 @@ def _write_member(
 
 def _lock(
     project: Project, target: Path, job_file: Path, dependencies: list[str], code: str | None
-) -> list[str]:
-    """Lock the workspace with the member's dependencies; if their versions (conda pins,
-    often for older Pythons) do not resolve, with the same packages unpinned. What it
-    depends on, as locked."""
-    try:
-        lock_workspace(project)
-        return dependencies
-    except CommandError:
-        unpinned = [requirement_name(requirement) or requirement for requirement in dependencies]
-        if unpinned == dependencies:
-            raise
-    report.note(
-        f"the versions in {job_file.name}'s conda file do not resolve for Python "
-        f"{project.python_version()}: taking the same packages unpinned"
-    )
-    _write_member(project, target, job_file, unpinned, code)
-    lock_workspace(project)
-    return unpinned
+) -> tuple[list[str], list[str]]:
+    """Lock the workspace with the member's dependencies. When the resolver refuses (conda
+    pins, often for older Pythons), the pinned requirements it names in its reasons are
+    taken unpinned, the others kept, until it resolves; what it depends on as locked, and
+    a note for each requirement unpinned."""
+    notes: list[str] = []
+    while True:
+        try:
+            lock_workspace(project)
+            return dependencies, notes
+        except UvFailed as failure:
+            named = {normalise(found) for found in _NAMED.findall(failure.output)}
+            failing = [r for r in dependencies if _pinned(r) and requirement_name(r) in named]
+            if not failing:
+                raise
+        dependencies = [requirement_name(r) or r if r in failing else r for r in dependencies]
+        notes += [
+            f"{requirement} (from the conda file) does not resolve for Python "
+            f"{project.python_version()} with the other dependencies: taken unpinned"
+            for requirement in failing
+        ]
+        report.note(f"the resolver refuses {', '.join(failing)}: trying unpinned")
+        _write_member(project, target, job_file, dependencies, code)
+
+
+def _pinned(requirement: str) -> bool:
+    from packaging.requirements import Requirement
+
+    return bool(Requirement(requirement).specifier)
 
 
 def _left_to_do(
-    job: JobDict, target: Path, code: str | None, skipped: list[str], conda_file: Path | None
+    project: Project,
+    job: JobDict,
+    target: Path,
+    code: str | None,
+    conda: CondaEnvironment,
+    conda_file: Path | None,
 ) -> list[str]:
     """What the import could not do, as commands where there is one."""
     name, package = target.name, package_name(target.name)
+    imports = _code_imports(job, target, code)
     todo = []
     environment = job.get("environment")
     if conda_file is None and environment is not None:
-        imports = third_party_imports(target / code) if code is not None else []
+        needed = sorted({distribution(module) for module in imports} - {"azureml-mlflow"})
         todo.append(
             f"the job ran in {describe_environment(environment)}, whose packages are not known "
             f"here: add what the code needs with `uv add --package {package} PACKAGE...`"
-            + (f" (its code imports {', '.join(imports)})" if imports else "")
+            + (f" (its code imports {', '.join(needed)})" if needed else "")
         )
-    if skipped:
+    todo += [f"conda package left out: {entry}" for entry in conda.left_out]
+    todo += conda.unpinned
+    if "mlflow" in {module.split(".")[0] for module in imports}:
         todo.append(
-            f"conda packages with no PyPI package were left out: {', '.join(skipped)} "
-            "(system libraries belong in the job image, docker/Dockerfile)"
+            "the code logs with MLflow: in Azure ML it also needs azureml-mlflow "
+            f'(`uv add --package {package} "{tooling_mlflow_requirement(project)}" '
+            "azureml-mlflow`; that mlflow-skinny logs straight into the local store)"
         )
+    if _PIP_INSTALL.search(str(job.get("command", ""))):
+        todo.append(
+            "the command installs packages itself (pip install): the job's environment holds "
+            "the experiment's dependencies only and has no pip, locally and in its image: add "
+            f"them with `uv add --package {package} PACKAGE...` and drop the install"
+        )
+    todo += _inputs_to_do(job, target, name)
+    todo.append(f"submit with `just aml {name} --set compute=azureml:CLUSTER` (--dry-run first)")
+    return todo
+
+
+def _code_imports(job: JobDict, target: Path, code: str | None) -> list[str]:
+    """The modules the job's command imports from outside its code (all of the code's
+    files if the command names no Python file)."""
+    if code is None:
+        return []
+    root = target / code
+    pythonpath = str((job.get("environment_variables") or {}).get("PYTHONPATH", ""))
+    roots = [root, *(root / part for part in pythonpath.split(":") if part)]
+    entries = entry_files(str(job.get("command", "")), roots) or sorted(root.rglob("*.py"))
+    return third_party_imports(entries, roots)
+
+
+def _inputs_to_do(job: JobDict, target: Path, name: str) -> list[str]:
+    """Inputs the experiment does not hold: remote data, local data left behind (a path
+    outside what was copied), URLs given as literal values."""
+    todo = []
     for input_name, spec in (job.get("inputs") or {}).items():
         path = spec.get("path") if isinstance(spec, dict) else None
+        value = spec if isinstance(spec, str) else None
         if isinstance(path, str) and is_remote(path):
             todo.append(
                 f"input {input_name!r} is remote ({path}): run with "
                 f"`just local {name} --set inputs.{input_name}.path=LOCAL_PATH`"
             )
-    todo.append(f"submit with `just aml {name} --set compute=azureml:CLUSTER` (--dry-run first)")
+        elif isinstance(path, str) and not local_input_path(target, path).exists():
+            todo.append(
+                f"input {input_name!r} is {path}, which was not imported (only the code "
+                f"folder is): copy it into experiments/{name}/ (data/ is not uploaded with the "
+                f"code) and fix the path, or run with `--set inputs.{input_name}.path=PATH`"
+            )
+        elif value is not None and is_remote(value):
+            todo.append(
+                f"input {input_name!r} is a URL given as a value ({value}): the job fetches it "
+                "itself, locally as on Azure ML; a data input (`type: uri_file`, `path:`) is "
+                f"one Azure ML mounts, and `--set inputs.{input_name}=...` another value"
+            )
     return todo
-
-
-def third_party_imports(code_root: Path) -> list[str]:
-    """The top-level modules the code imports that are neither standard library nor its own."""
-    import ast
-
-    own = {path.stem for path in code_root.iterdir()}
-    found: set[str] = set()
-    for source in code_root.rglob("*.py"):
-        try:
-            tree = ast.parse(source.read_bytes())
-        except (SyntaxError, ValueError, OSError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                found.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                found.add(node.module.split(".")[0])
-    return sorted(found - own - set(sys.stdlib_module_names))

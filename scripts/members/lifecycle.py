@@ -19,7 +19,7 @@ from scripts.console.cli import stop_signals_as_ctrl_c, stop_signals_ignored
 from scripts.console.errors import UsageError
 from scripts.members.declarations import declare_independent, withdraw
 from scripts.members.template import copy_experiment, package_name, render_template
-from scripts.project.experiments import experiment_dir, experiment_names, read_package
+from scripts.project.experiments import experiment_dir, experiment_names, normalise, read_package
 from scripts.project.layout import Project
 from scripts.project.parking import delete_parked, park
 from scripts.project.uv import run_uv
@@ -42,12 +42,25 @@ def check_new_name(project: Project, name: str) -> None:
         raise UsageError(f"{name!r} is a Python keyword or module: choose another name")
     if (project.experiments / name).exists():
         raise UsageError(f"experiments/{name} already exists: choose another name")
-    locked = set(_LOCKED_NAME.findall(project.lock.read_text())) if project.lock.exists() else set()
-    if package_name(name) in locked:
+    hidden = _locked_module(project, name)
+    if hidden:
+        named = f" ({hidden})" if normalise(hidden) != normalise(name) else ""
         raise UsageError(
-            f"{name!r} is the name of a package in uv.lock, which the experiment's module "
-            "would hide: choose another name"
+            f"{name!r} is the module of a package in uv.lock{named}, which the experiment's "
+            "module would hide: choose another name"
         )
+
+
+def _locked_module(project: Project, module: str) -> str | None:
+    """The package in uv.lock that `module` would hide: one whose top-level module it is
+    (known for the packages installed in the tooling's environment), or one named so."""
+    from importlib.metadata import packages_distributions
+
+    locked = set(_LOCKED_NAME.findall(project.lock.read_text())) if project.lock.exists() else set()
+    for distribution in packages_distributions().get(module, []):
+        if normalise(distribution) in locked:
+            return normalise(distribution)
+    return package_name(module) if package_name(module) in locked else None
 
 
 def create_experiment(project: Project, name: str, source: str | None) -> Path:

@@ -97,7 +97,13 @@ def _parse_package(path: Path) -> _Declared:
     try:
         document = tomllib.loads(path.read_text())
         declared = document["project"]
-        names = (requirement_name(r) for r in declared.get("dependencies", []))
+        dependencies = declared.get("dependencies", [])
+        if not isinstance(declared["name"], str) or not _strings(dependencies):
+            raise UsageError(
+                f"{path} is not a valid project file ([project] name must be a string and "
+                "dependencies a list of strings); fix it, then run `uv lock`"
+            )
+        names = (requirement_name(r) for r in dependencies)
         image = document.get("tool", {}).get(JOB_IMAGE_TABLE, {})
         if not isinstance(image, dict):
             raise UsageError(f"{path}: [tool.{JOB_IMAGE_TABLE}] must be a table")
@@ -107,10 +113,14 @@ def _parse_package(path: Path) -> _Declared:
             "base_image": _base_image(image.get("base-image"), path),
             "system_packages": _system_packages(image.get("system-packages", []), path),
         }
-    except (OSError, KeyError, tomllib.TOMLDecodeError) as error:
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as error:
         raise UsageError(
             f"{path} is not a valid project file ({error}); fix it, then run `uv lock`"
         ) from None
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _base_image(value: object, path: Path) -> str | None:

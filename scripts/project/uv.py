@@ -1,11 +1,16 @@
 """Calling uv from the tooling, and the requirements it exports from uv.lock."""
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 from scripts.console.errors import CommandError
 from scripts.project.cache import derived
+from scripts.project.experiments import normalise
+from scripts.project.git import strip_credentials
 from scripts.project.layout import Project
 
 # No header, hashes or annotations: the text depends on the lock alone, so an unchanged
@@ -18,6 +23,14 @@ _EXPORT_OPTIONS = (
     "--no-annotate",
     "--no-default-groups",
 )
+
+
+class UvFailed(CommandError):
+    """uv refused; `output` is all it said (a resolver's reasons run over many lines)."""
+
+    def __init__(self, message: str, output: str) -> None:
+        super().__init__(message)
+        self.output = output
 
 
 def uv_binary() -> str:
@@ -55,7 +68,7 @@ def run_uv(
             if line.strip()
         ]
         reason = " ".join(lines[-3:]) if lines else "see uv's message above"
-        raise CommandError(f"`uv {args[0]}` failed: {reason}")
+        raise UvFailed(f"`uv {args[0]}` failed: {reason}", result.stderr or "")
     return result.stdout
 
 
@@ -71,3 +84,61 @@ def export_requirements(project: Project, *selection: str) -> str:
     return derived(
         project, "export", project.lock, lambda: run_uv(project, *args), salt=f"{args}{uv_identity}"
     )
+
+
+# How a requirements.txt says where a package comes from, for an index the project declares
+# (`[[tool.uv.index]]`): uv export leaves them out, so uv pip install would look on PyPI only.
+_PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
+
+
+def member_requirements(project: Project, package: str, member: Path) -> str:
+    """What a member's environment and job image install: `uv export --package PACKAGE`,
+    preceded by a line for each index the project declares that a package of it comes from
+    (`--extra-index-url URL`, `--find-links URL` for a flat one; never a credential). Both
+    install with uv's best match across the indexes: every version is pinned."""
+    exported = export_requirements(project, "--package", package)
+    declarations = [project.pyproject, member / "pyproject.toml"]
+    salt = hashlib.sha256(exported.encode())
+    for path in declarations:
+        salt.update(path.read_bytes() if path.is_file() else b"")
+    lines = derived(
+        project,
+        "index-lines",
+        project.lock,
+        lambda: _index_lines(project, declarations, exported),
+        salt=salt.hexdigest(),
+    )
+    return "".join(f"{line}\n" for line in lines) + exported
+
+
+def _index_lines(project: Project, declarations: list[Path], exported: str) -> list[str]:
+    import tomllib
+
+    lock = tomllib.loads(project.lock.read_text())
+    registries = {
+        (normalise(package["name"]), str(package.get("version"))): package["source"]["registry"]
+        for package in lock.get("package", [])
+        if isinstance(package.get("source"), dict) and "registry" in package["source"]
+    }
+    used = {
+        registries.get((normalise(name), version)) for name, version in _PINNED.findall(exported)
+    }
+    lines = []
+    for index in _declared_indexes(declarations):
+        url = strip_credentials(str(index.get("url", "")))
+        if url and url in used:
+            option = "--find-links" if index.get("format") == "flat" else "--extra-index-url"
+            lines.append(f"{option} {url}")
+    return sorted(set(lines))
+
+
+def _declared_indexes(declarations: list[Path]) -> list[dict[str, object]]:
+    import tomllib
+
+    found = []
+    for path in declarations:
+        if path.is_file():
+            tool = tomllib.loads(path.read_text()).get("tool", {})
+            indexes = tool.get("uv", {}).get("index", []) if isinstance(tool, dict) else []
+            found += [index for index in indexes if isinstance(index, dict)]
+    return found

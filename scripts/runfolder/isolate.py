@@ -14,7 +14,7 @@ from scripts.jobspec.job import JobDict, code_of, load_job, load_job_document
 from scripts.project.cache import derived
 from scripts.project.experiments import JobImage, experiment_dir, read_package
 from scripts.project.layout import JOB_FILE_NAME, Project
-from scripts.project.uv import export_requirements
+from scripts.project.uv import member_requirements
 from scripts.runfolder.dockerfile import render_dockerfile
 from scripts.runfolder.layout import (
     CODE,
@@ -71,7 +71,7 @@ def check_source(
         folder=folder,
         job_file=path,
         job=job,
-        requirements=export_requirements(project, "--package", package.name),
+        requirements=member_requirements(project, package.name, folder),
         uses_shared=package.depends_on(read_package(project, project.shared).name),
         image=package.image,
     )

@@ -4,6 +4,7 @@ checked, and copied into a new run folder without what the earlier run produced.
 import shutil
 from pathlib import Path
 
+from scripts.console import report
 from scripts.console.errors import UsageError
 from scripts.project.experiments import check_name
 from scripts.project.layout import Project
@@ -38,10 +39,15 @@ def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
 def copy_given(source: Path, destination: Path) -> None:
     """What run folder `source` was given (code, shared, environment/, job.yaml) into
     `destination`: everything but what running it produced, at the top and in the code
-    root."""
+    root. A run folder holds no links (isolation copies their targets): one placed there
+    since is left out, never followed."""
     produced_in = {source: set(PRODUCED), source / CODE: set(PRODUCED_IN_CODE)}
 
-    def produced(folder: str, names: list[str]) -> set[str]:
-        return produced_in.get(Path(folder), set()).intersection(names)
+    def left_out(folder: str, names: list[str]) -> set[str]:
+        links = {name for name in names if (Path(folder) / name).is_symlink()}
+        for name in sorted(links):
+            shown = (Path(folder) / name).relative_to(source).as_posix()
+            report.warning(f"not copied, a symbolic link: {shown}")
+        return links | produced_in.get(Path(folder), set()).intersection(names)
 
-    shutil.copytree(source, destination, dirs_exist_ok=True, ignore=produced)
+    shutil.copytree(source, destination, dirs_exist_ok=True, ignore=left_out)

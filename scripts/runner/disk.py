@@ -14,7 +14,7 @@ from scripts.project.cache import derived
 from scripts.project.experiments import experiment_names, read_package
 from scripts.project.layout import Project
 from scripts.project.parking import interrupted_removals as parked_leftovers
-from scripts.project.uv import export_requirements
+from scripts.project.uv import member_requirements
 from scripts.runfolder.layout import FALLBACK_STORE, MANIFEST, REQUIREMENTS, find_run_folders
 from scripts.runfolder.manifest import read_manifest
 from scripts.runner.debugging import debug_requirements
@@ -145,8 +145,8 @@ def _needed_environments(project: Project, found: Survey) -> set[str]:
     debug = debug_requirements(project)
     needed = set()
     for name in experiment_names(project):
-        package = read_package(project, project.experiments / name).name
-        requirements = export_requirements(project, "--package", package)
+        folder = project.experiments / name
+        requirements = member_requirements(project, read_package(project, folder).name, folder)
         extra = tracking_requirements(project, requirements)
         needed |= {
             environment_key(python, requirements, extra),

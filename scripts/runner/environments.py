@@ -21,6 +21,10 @@ TRACKING_GROUP = "local-tracking"  # dependency group in the root pyproject.toml
 REQUIREMENTS_FILE = "requirements.txt"  # in each environment: what it was built from
 _MLFLOW_CLIENTS = {"mlflow", "mlflow-skinny"}
 _IMAGE_PACKAGES = "# for a job image"  # what tells their folder from an environment's
+# requirements.txt names the indexes its packages come from and pins every version: the
+# best match across them is the locked version (the job image installs so too, see
+# docker/Dockerfile's UV_INDEX_STRATEGY).
+INDEX_STRATEGY = "unsafe-best-match"
 
 
 def requirement_names(requirements: str) -> set[str]:
@@ -153,5 +157,6 @@ def _build(project: Project, folder: Path, python: str, requirements: str, extra
     run_uv(
         project,
         "pip", "install", "--compile-bytecode", "--python", interpreter, *files,
+        "--index-strategy", INDEX_STRATEGY,
         show_progress=True,
     )  # fmt: skip

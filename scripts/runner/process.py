@@ -31,6 +31,9 @@ from scripts.console.errors import from_os_error
 # caller's shell (an exported MLFLOW_RUN_ID would make the job log into another run).
 _DROPPED_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
 _DROPPED_PREFIXES = ("MLFLOW_",)
+# After the environment's own bin/ on the job's PATH: what must not be the user's own
+# (pip: the environment has none, so the next on PATH would install into the user's Python).
+JOB_BIN = Path(__file__).parent / "job_bin"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 CTRL_C_WINDOW_SECONDS = 5  # a Ctrl-C this soon after another one escalates
 TIMEOUT_GRACE_SECONDS = 10  # after the SIGTERM that stops a job, before SIGKILL
@@ -38,8 +41,8 @@ OUTPUT_GRACE_SECONDS = 5  # for the job's output to drain once its processes hav
 
 
 def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]:
-    """The caller's environment without the tooling's Python, with `venv` first on PATH,
-    then `variables` (the job's own and MLflow's)."""
+    """The caller's environment without the tooling's Python, with `venv` first on PATH
+    (then JOB_BIN), then `variables` (the job's own and MLflow's)."""
     environment = {
         k: v
         for k, v in os.environ.items()
@@ -47,7 +50,7 @@ def payload_environment(venv: Path, variables: dict[str, str]) -> dict[str, str]
     }
     tooling_bin = str(Path(sys.prefix) / "bin")
     path = [p for p in environment.get("PATH", "").split(os.pathsep) if p and p != tooling_bin]
-    environment["PATH"] = os.pathsep.join([str(venv / "bin"), *path])
+    environment["PATH"] = os.pathsep.join([str(venv / "bin"), str(JOB_BIN), *path])
     environment["VIRTUAL_ENV"] = str(venv)
     environment["PYTHONUNBUFFERED"] = "1"  # as in the job image; logs stream live
     return environment | variables

@@ -7,10 +7,11 @@ which has the most to check.
 
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from scripts import clean, iso, local, rerun, runs
+from scripts import aml, clean, iso, local, rerun, runs
 from tests.helpers import Outcome, write
 
 
@@ -146,3 +147,52 @@ def test_other_commands_check_their_arguments(
 
     assert outcome.code == 2
     assert mentions in outcome.error_line
+
+
+BROKEN_JOB_FILES = {
+    "latin1.yaml": (
+        "type: command\ncommand: echo caf\xe9\n".encode("latin-1"),
+        "is not UTF-8 text",
+    ),
+    "utf16.yaml": ("type: command\ncommand: echo hi\n".encode("utf-16"), "is not UTF-8 text"),
+    "deep.yaml": (("a: " + "[" * 3000 + "]" * 3000 + "\n").encode(), "nests more than"),
+    "wide.yaml": (
+        b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        b"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+        b"g: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+        "expands to over 100,000 values",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_JOB_FILES))
+@pytest.mark.parametrize("command", [local, aml], ids=["local", "aml"])
+def test_a_job_file_that_cannot_be_read_is_one_line(
+    workspace: Path, cli: Callable[..., Outcome], command: ModuleType, name: str
+) -> None:
+    content, says = BROKEN_JOB_FILES[name]
+    (workspace / "experiments" / "beta" / name).write_bytes(content)
+    before = tree(workspace)
+
+    dry_run = ["--dry-run"] if command is aml else []
+    outcome = cli(command.main, workspace, "beta", "-f", name, *dry_run)
+
+    assert outcome.code == 2, outcome.err
+    assert says in outcome.error_line
+    assert tree(workspace) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("dependencies", "[5]"), ("name", "7"), ("dependencies", '"numpy"')]
+)
+def test_a_member_project_file_of_the_wrong_shape_is_one_line(
+    usage_error: Callable[..., str], workspace: Path, field: str, value: str
+) -> None:
+    project_file = workspace / "experiments" / "beta" / "pyproject.toml"
+    text = project_file.read_text()
+    start = text.index(f"{field} = ")
+    end = text.index("\n", start)
+    project_file.write_text(f"{text[:start]}{field} = {value}{text[end:]}")
+
+    assert "is not a valid project file" in usage_error("beta")

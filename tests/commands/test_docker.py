@@ -29,7 +29,16 @@ from scripts.runner.disk import survey, unneeded_environments
 from scripts.runner.environments import image_packages_key
 from tests.commands.test_local import DISTRIBUTED, RENDEZVOUS
 from tests.commands.test_tracking import add_skewed_experiment, skewed_run
-from tests.helpers import REPOSITORY, Outcome, add_job, newest_folder, run, start_script, write
+from tests.helpers import (
+    REPOSITORY,
+    Outcome,
+    add_job,
+    newest_folder,
+    run,
+    start_script,
+    use_index,
+    write,
+)
 
 Cli = Callable[..., Outcome]
 
@@ -125,26 +134,25 @@ def test_a_job_runs_in_its_image_with_inputs_read_only_and_outputs_written_back(
 
 
 def test_an_unchanged_environment_reuses_its_image_a_changed_one_gets_a_new_one(
-    docker_workspace: Path, cli: Cli
+    docker_workspace: Path, package_index: str, cli: Cli
 ) -> None:
+    """The new dependency comes from an index of its own (as a CPU build of torch does):
+    the image is built with it, as Azure ML builds it from the same requirements.txt."""
     first = cli(local.main, docker_workspace, "beta", "--docker", "--set", "command=true")
     again = cli(local.main, docker_workspace, "beta", "--docker", "--set", "command=true")
     image = manifest(run_folder(again))["docker_image"]
-    without_idna = cli(
-        local.main, docker_workspace, "beta", "--docker", "--set", "command=python -c 'import idna'"
-    )
-    pyproject = docker_workspace / "experiments" / "beta" / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace("['certifi']", "['certifi', 'idna']"))
+    imports = "command=python -c 'import localpkg; print(localpkg.WHERE)'"
+    without = cli(local.main, docker_workspace, "beta", "--docker", "--set", imports)
+    use_index(docker_workspace / "experiments" / "beta", package_index)
     run(["uv", "lock", "--quiet"], docker_workspace, check=True)
-    with_idna = cli(
-        local.main, docker_workspace, "beta", "--docker", "--set", "command=python -c 'import idna'"
-    )
+    with_it = cli(local.main, docker_workspace, "beta", "--docker", "--set", imports)
 
     assert first.code == again.code == 0, first.err + again.err
     assert f"environment: image {image} (reused)" in again.err
-    assert without_idna.code == 1 and "No module named 'idna'" in without_idna.err
-    assert with_idna.code == 0, with_idna.err
-    assert manifest(run_folder(with_idna))["docker_image"] != image
+    assert without.code == 1 and "No module named 'localpkg'" in without.err
+    assert with_it.code == 0, with_it.err
+    assert with_it.out.strip() == "from the local index"
+    assert manifest(run_folder(with_it))["docker_image"] != image
 
 
 def test_lightgbm_imports_in_the_image_only_when_its_experiment_declares_libgomp1(

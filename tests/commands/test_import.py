@@ -3,12 +3,15 @@ public examples (`code: src`, `python main.py`, a curated environment or a conda
 remote `uri_file` input) imported, given their packages and one `--set`, then run locally
 and dry-run; refusals and failures leave the workspace as it was."""
 
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from scripts import import_job
+from scripts.jobspec.job import load_job
 from tests.helpers import Outcome, just, run, workspace_state, write
 
 # Written as Azure ML's scikit-learn iris example is: not this project's style on purpose.
@@ -74,7 +77,7 @@ def test_a_curated_environment_job_is_imported_then_runs_and_submits(
 
     assert imported.stdout.strip() == "experiments/iris"
     assert "to do: the job ran in " + CURATED in imported.stderr
-    assert "(its code imports sklearn)" in imported.stderr
+    assert "(its code imports scikit-learn)" in imported.stderr  # what `uv add` takes
     assert "`just local iris --set inputs.iris_csv.path=LOCAL_PATH`" in imported.stderr
     experiment = fresh / "experiments" / "iris"
     assert (experiment / "src" / "main.py").read_text() == (
@@ -90,9 +93,9 @@ def test_a_conda_file_becomes_the_members_dependencies(
     tmp_path: Path,
     cli: Callable[..., Outcome],
 ) -> None:
-    """Conda's pins for an older Python (numpy=1.21 has no Python 3.11 release) resolve
-    unpinned; a package with no PyPI equivalent is named; the job file keeps every line
-    but its environment."""
+    """Conda's pins for an older Python (numpy 1.21, which scipy 1.14 and later refuse) do
+    not resolve: the ones the resolver names are taken unpinned, the others kept; a package
+    with no PyPI equivalent is named; the job file keeps every line but its environment."""
     conda = """
     name: sklearn-env
     channels:
@@ -101,6 +104,8 @@ def test_a_conda_file_becomes_the_members_dependencies(
       - python=3.8
       - pip
       - numpy=1.21
+      - scipy >=1.14 <2
+      - six=1.16
       - cudatoolkit=11.3
       - pip:
         - scikit-learn
@@ -111,10 +116,14 @@ def test_a_conda_file_becomes_the_members_dependencies(
     outcome = cli(import_job.main, fresh, str(job), "iris_conda")
 
     assert outcome.code == 0, outcome.err
-    assert "do not resolve for Python 3.11: taking the same packages unpinned" in outcome.err
-    assert "conda packages with no PyPI package were left out: cudatoolkit=11.3" in outcome.err
+    assert "numpy==1.21.* (from the conda file) does not resolve for Python 3.11" in outcome.err
+    assert "conda package left out: cudatoolkit=11.3 (no PyPI package" in outcome.err
     pyproject = (fresh / "experiments" / "iris_conda" / "pyproject.toml").read_text()
-    assert 'dependencies = ["numpy", "scikit-learn"]' in pyproject
+    dependencies = re.search(r"^dependencies = (\[.*\])$", pyproject, re.MULTILINE)
+    assert dependencies is not None
+    declared = json.loads(dependencies[1])
+    assert declared[0] == "numpy" and "six==1.16.*" in declared  # the one kept its pin
+    assert "scikit-learn" in declared
     written = (fresh / "experiments" / "iris_conda" / "azure-ml-job.yaml").read_text()
     kept = [line for line in job.read_text().splitlines() if line not in environment]
     assert [line for line in written.splitlines() if line in kept] == kept
@@ -126,7 +135,7 @@ def test_a_failed_import_leaves_the_workspace_as_it_was(
     tmp_path: Path,
     cli: Callable[..., Outcome],
 ) -> None:
-    conda = "dependencies:\n  - pip:\n    - ./no-such-wheel-1.0-py3-none-any.whl\n"
+    conda = "dependencies:\n  - pip:\n    - no-such-package-on-any-index-0a1b2c\n"
     environment = ["environment:", f"  image: {IMAGE}", "  conda_file: conda.yaml"]
     job = public_example(tmp_path / "broken", environment, conda)
     before = workspace_state(fresh)
@@ -139,10 +148,96 @@ def test_a_failed_import_leaves_the_workspace_as_it_was(
     assert workspace_state(fresh) == before  # the new folder removed, the root files restored
 
 
+JOB_FILE_SHAPES = {
+    # JSON is YAML: azure-ai-ml loads a job written so.
+    "as_json": '{"$schema": "https://azuremlschemas.azureedge.net/latest/commandJob.schema.json", '
+    '"code": "src", "command": "python main.py", "environment": "azureml:sklearn@latest", '
+    '"compute": "azureml:cpu-cluster"}\n',
+    # The environment given an anchor, used again further down.
+    "anchored": "code: src\ncommand: python main.py\nenvironment: &runtime azureml:sklearn@1\n"
+    "tags:\n  runtime: *runtime\n",
+    # The top-level mapping indented.
+    "indented": "  code: src\n  command: python main.py  # as written\n"
+    "  environment: azureml:sklearn@latest\n",
+}
+
+
+def test_job_files_of_any_yaml_shape_are_imported_as_valid_job_files(
+    fresh: Path, tmp_path: Path, cli: Callable[..., Outcome]
+) -> None:
+    """The environment is replaced in the YAML, not in its lines: what is written loads as
+    a job, with the build context, and azure-ai-ml accepts it (the import checks)."""
+    for name, text in JOB_FILE_SHAPES.items():
+        folder = tmp_path / name
+        write(folder / "src" / "main.py", "print('hello')\n")
+        write(folder / "conda.yaml", "dependencies:\n  - pip:\n    - six\n")
+        (folder / "job.yml").write_text(text)
+
+        outcome = cli(import_job.main, fresh, str(folder / "job.yml"))
+
+        assert outcome.code == 0, outcome.err
+        written = load_job(fresh / "experiments" / name / "azure-ml-job.yaml")
+        assert written["environment"] == {"build": {"path": "environment"}}
+        assert written["command"] == "python main.py"
+    assert "# as written" in (fresh / "experiments" / "indented" / "azure-ml-job.yaml").read_text()
+
+
+HELLO_MAIN = """
+import mlflow
+from sklearn.linear_model import LogisticRegression
+from helpers import load
+"""
+
+
+def test_what_is_left_to_do_names_what_the_job_needs_and_nothing_else(
+    fresh: Path, tmp_path: Path, cli: Callable[..., Outcome]
+) -> None:
+    """Two jobs of one folder, shaped like azureml-examples' basics: named after their files;
+    the packages the command's script reaches (as distributions), MLflow's cloud package,
+    the install the command does itself, data left behind and a URL given as a value."""
+    folder = tmp_path / "jobs" / "basics"
+    write(folder / "src" / "main.py", HELLO_MAIN)
+    write(folder / "src" / "helpers.py", "import pandas\ndef load(): ...\n")
+    write(folder / "src" / "tools" / "plot.py", "import matplotlib\n")  # not run by the job
+    write(tmp_path / "jobs" / "assets" / "data" / "part.csv", "a\n1\n")
+    job_text = "\n".join(
+        [
+            "code: src",
+            "command: >-",
+            "  pip install -r requirements.txt &&",
+            "  python main.py --data ${{inputs.data}} --source ${{inputs.source}}",
+            "inputs:",
+            "  data:",
+            "    type: uri_folder",
+            "    path: ../assets/data",
+            "  source: https://example.com/table.csv",
+            f"environment: {CURATED}",
+        ]
+    )
+    write(folder / "hello-world.yml", job_text + "\n")
+    write(folder / "hello-world-env.yml", job_text + "\ndisplay_name: with-env\n")
+
+    first = cli(import_job.main, fresh, str(folder / "hello-world.yml"))
+    second = cli(import_job.main, fresh, str(folder / "hello-world-env.yml"))
+
+    assert first.code == second.code == 0, first.err + second.err
+    assert (first.out.strip(), second.out.strip()) == (
+        "experiments/basics_hello_world",
+        "experiments/basics_hello_world_env",
+    )
+    todo = [line for line in first.err.splitlines() if line.startswith("to do: ")]
+    assert "(its code imports mlflow-skinny, pandas, scikit-learn)" in todo[0]
+    assert any("in Azure ML it also needs azureml-mlflow" in line for line in todo)
+    assert any("installs packages itself (pip install)" in line for line in todo)
+    assert any("input 'data' is ../assets/data, which was not imported" in line for line in todo)
+    assert any("input 'source' is a URL given as a value" in line for line in todo)
+
+
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
         (["missing.yml"], "is not a file: give the path of an Azure ML job YAML"),
+        (["outside.yml"], "conda_file: ../conda.yaml in outside.yml is outside the job's folder"),
         (["job.yml", "example_experiment"], "experiments/example_experiment already exists"),
         (["job.yml", "Bad-Name"], "invalid experiment name 'Bad-Name'"),
     ],
@@ -151,6 +246,12 @@ def test_refusals_are_one_line_and_change_nothing(
     project: Path, tmp_path: Path, cli: Callable[..., Outcome], args: list[str], problem: str
 ) -> None:
     public_example(tmp_path, [f"environment: {CURATED}"])
+    write(tmp_path.parent / "conda.yaml", "dependencies: [six]\n")
+    write(
+        tmp_path / "outside.yml",
+        "code: src\ncommand: python main.py\nenvironment:\n"
+        f"  image: {IMAGE}\n  conda_file: ../conda.yaml\n",
+    )
     before = workspace_state(project)
 
     outcome = cli(import_job.main, project, str(tmp_path / args[0]), *args[1:])

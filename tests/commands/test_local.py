@@ -28,6 +28,7 @@ from tests.helpers import (
     run_folders,
     start_script,
     start_slow_job,
+    use_index,
     write,
 )
 
@@ -334,6 +335,44 @@ def test_a_job_past_its_time_limit_is_stopped_with_all_its_processes(
     assert (manifest["status"], manifest["timeout_seconds"]) == ("KILLED", 1)
     assert not (folder / "code" / "finished").exists()  # no process of it ran on
     assert "done" not in outcome.out
+
+
+def test_pip_in_the_command_never_reaches_outside_the_jobs_environment(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    """The run's environment has no pip, nor has the job's image: the first `pip` on PATH
+    would be yours, installing into your own Python. It fails instead, as in the image."""
+    add_job(
+        workspace / "experiments" / "beta",
+        'pip install --target ./outputs/installed six; echo "pip=$?"; '
+        'pip3 --version; echo "pip3=$?"',
+    )
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 0, outcome.err
+    assert "pip=127" in outcome.out and "pip3=127" in outcome.out
+    assert "the job's environment has no pip, as on Azure ML" in outcome.err
+    assert not (only_run_folder(workspace) / "code" / "outputs" / "installed").exists()
+
+
+def test_a_package_from_another_index_is_installed_from_it(
+    workspace: Path, package_index: str, cli: Callable[..., Outcome]
+) -> None:
+    """A member pinning a package to an index of its own (`[[tool.uv.index]]`, as for a CPU
+    build of torch): the index travels with the requirements, so the environment builds."""
+    beta = workspace / "experiments" / "beta"
+    use_index(beta, package_index)
+    run(["uv", "lock", "--quiet"], workspace, check=True)
+    add_job(beta, "python -c 'import localpkg; print(localpkg.WHERE)'")
+
+    outcome = cli(local.main, workspace, "beta")
+
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.strip() == "from the local index"
+    requirements = (only_run_folder(workspace) / "environment" / "requirements.txt").read_text()
+    assert requirements.splitlines()[0] == f"--extra-index-url {package_index}"
+    assert "localpkg==1.0+cpu" in requirements.splitlines()
 
 
 def test_processes_a_job_leaves_behind_end_with_it(

@@ -96,7 +96,9 @@ def test_new_from_an_experiment_copies_its_layout_under_the_new_name(
         ("tooling", "'tooling' is the workspace root"),
         ("class", "'class' is a Python keyword or module"),
         ("json", "'json' is a Python keyword or module"),
-        ("numpy", "'numpy' is the name of a package in uv.lock"),
+        ("numpy", "'numpy' is the module of a package in uv.lock"),
+        ("yaml", "'yaml' is the module of a package in uv.lock (pyyaml)"),
+        ("sklearn", "'sklearn' is the module of a package in uv.lock (scikit-learn)"),
         ("example_experiment", "experiments/example_experiment already exists"),
     ],
 )

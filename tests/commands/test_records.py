@@ -379,6 +379,8 @@ def test_rerun_repeats_the_recorded_run_after_the_source_changed(
     add_job(experiment, "echo changed", extra="inputs:\n  x: 1\n")
     write(experiment / "src" / "beta" / "__init__.py", "raise RuntimeError('changed')\n")
     write(original / "code" / "outputs" / "model.bin", "written by the first run\n")
+    outside = write(workspace.parent / "outside.txt", "not the repository's\n")
+    (original / "code" / "src" / "leak.txt").symlink_to(outside)  # placed there by hand
 
     again = cli(rerun.main, workspace, str(original.relative_to(workspace)))
 
@@ -393,6 +395,8 @@ def test_rerun_repeats_the_recorded_run_after_the_source_changed(
     assert manifest["run_name"] == rerun_folder.name
     assert manifest["command"] == manifest_of(original)["command"]
     assert "changed" not in (rerun_folder / "code" / "src" / "beta" / "__init__.py").read_text()
+    assert not (rerun_folder / "code" / "src" / "leak.txt").exists()  # nothing from outside
+    assert "not copied, a symbolic link: code/src/leak.txt" in again.err
 
 
 def test_secrets_in_environment_variables_reach_the_job_but_not_the_record(
