@@ -101,7 +101,13 @@ def create_run_folder(source: Source) -> Path:
 def new_run_folder(project: Project, experiment: str) -> Iterator[Path]:
     """A new, uniquely named, empty folder in runs/EXPERIMENT/ for the block to fill; if the
     block fails (Ctrl-C included), the folder is removed: nothing half-made is left."""
-    run_dir = _new_empty_folder(project.runs / experiment)
+    parent = project.runs / experiment
+    if parent.is_symlink() or not project.reached_without_links(parent):
+        raise UsageError(
+            f"{parent} is a symbolic link: run folders are made only inside "
+            f"{project.runs}; remove the link (rm {parent})"
+        )
+    run_dir = _new_empty_folder(parent)
     try:
         yield run_dir
     except BaseException:

@@ -305,9 +305,10 @@ def _prepare(
         manifest.docker_image = container.image if container else None
         for made in (OUTPUTS, LOGS, *manifest.output_folders):  # as Azure ML makes them
             (folder / CODE / made).mkdir(parents=True, exist_ok=True)
-        store, artifacts = _store(project, folder, manifest)
-        assert manifest.tracking_run_id is not None
-        tracking = tracking_variables(store, manifest.mlflow_experiment, manifest.tracking_run_id)
+        store, artifacts = _store(project, folder, manifest.mlflow_experiment)
+        run_id = new_run_id()  # its MLflow run is made when it starts (run.py)
+        manifest.tracking_store, manifest.tracking_run_id = str(store), run_id
+        tracking = tracking_variables(store, manifest.mlflow_experiment, run_id)
         debug = debug_variables(debugging, variables, folder) if debugging else {}
         environment = (
             payload_environment(venv, variables | tracking | debug)
@@ -346,15 +347,13 @@ def _environment_of(project: Project, venv: Path | None, container: "JobContaine
     return str(venv.relative_to(project.root))
 
 
-def _store(project: Project, folder: Path, manifest: Manifest) -> tuple[Path, Path]:
+def _store(project: Project, folder: Path, experiment: str) -> tuple[Path, Path]:
     """The store the run is tracked in (the project's or, when that cannot be used, one of
-    the run's own) with the run's MLflow experiment in it, and its artifact folder; the
-    run's id is chosen now (its MLflow run is made when it starts, see run.py)."""
+    the run's own) with MLflow experiment `experiment` in it, and its artifact folder."""
     store = choose_store(project, folder / FALLBACK_STORE)
     artifacts = project.artifacts if store == project.store else folder / FALLBACK_ARTIFACTS
     check_schema(project, store)  # before anything is written into it
-    ensure_experiment(store, artifacts, manifest.mlflow_experiment)
-    manifest.tracking_store, manifest.tracking_run_id = str(store), new_run_id()
+    ensure_experiment(store, artifacts, experiment)
     return store, artifacts
 
 

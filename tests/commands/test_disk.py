@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts import clean, local, rm, runs
+from scripts import clean, iso, local, rm, runs
 from scripts.runner.orphans import identity
 from tests.helpers import Outcome, newest_folder
 
@@ -155,3 +155,17 @@ def test_clean_keeps_a_run_whose_job_outlived_its_runner(
     finally:
         job.kill()
         job.wait()
+
+
+def test_no_run_folder_is_made_through_a_link(
+    workspace: Path, tmp_path: Path, cli: Callable[..., Outcome]
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (workspace / "runs" / "alpha").symlink_to(elsewhere)
+
+    outcome = cli(iso.main, workspace, "alpha")
+
+    assert outcome.code == 2
+    assert "runs/alpha is a symbolic link: run folders are made only inside" in outcome.error_line
+    assert not list(elsewhere.iterdir())
