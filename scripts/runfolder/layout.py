@@ -100,34 +100,35 @@ def find_run_folders(runs: Path, experiment: str | None = None) -> RunFolders:
     a link in place of an experiment's folder, a run folder, or its ENVIRONMENT or MANIFEST
     is listed in `links` instead. Hidden names (runs/.venvs, .cache, .removing) are not
     experiments."""
-    folders: list[Path] = []
-    links: list[Path] = []
+    folders: list[str] = []
+    links: list[str] = []
 
-    def wanted(entry: Path) -> bool:
-        return not entry.name.startswith(".") and experiment in (None, entry.name)
+    def wanted(name: str) -> bool:
+        return not name.startswith(".") and experiment in (None, name)
 
-    for experiment_folder in _subfolders(Path(runs), links, wanted):
+    for experiment_folder in _subfolders(str(runs), links, wanted):
         for folder in _subfolders(experiment_folder, links):
-            if any((folder / name).is_symlink() for name in (ENVIRONMENT, MANIFEST)):
+            marks = [os.path.join(folder, name) for name in (ENVIRONMENT, MANIFEST)]
+            if any(os.path.islink(mark) for mark in marks):
                 links.append(folder)
-            elif any(os.path.lexists(folder / name) for name in (ENVIRONMENT, MANIFEST)):
+            elif any(os.path.lexists(mark) for mark in marks):
                 folders.append(folder)
-    return RunFolders(sorted(folders), sorted(links))
+    return RunFolders(sorted(map(Path, folders)), sorted(map(Path, links)))
 
 
 def _subfolders(
-    folder: Path, links: list[Path], wanted: Callable[[Path], bool] = lambda entry: True
-) -> list[Path]:
+    folder: str, links: list[str], wanted: Callable[[str], bool] = lambda name: True
+) -> list[str]:
     """The wanted sub-folders of `folder` (none if it is missing); wanted links among its
     entries go to `links` instead."""
     try:
         with os.scandir(folder) as scan:
-            entries = [entry for entry in scan if wanted(Path(entry.path))]
+            entries = [entry for entry in scan if wanted(entry.name)]
     except (FileNotFoundError, NotADirectoryError):
         return []
-    links += [Path(entry.path) for entry in entries if entry.is_symlink()]
+    links += [entry.path for entry in entries if entry.is_symlink()]
     return [
-        Path(entry.path)
+        entry.path
         for entry in entries
         if not entry.is_symlink() and entry.is_dir(follow_symlinks=False)
     ]

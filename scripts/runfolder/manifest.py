@@ -10,8 +10,10 @@ import errno
 import json
 import os
 import types
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -103,34 +105,43 @@ def read_manifest(folder: Path) -> Manifest:
     data = json.loads((folder / MANIFEST).read_text())
     if not isinstance(data, dict):
         raise ValueError(f"{MANIFEST} is not an object")
-    types_of = get_type_hints(Manifest)
+    checks = _field_checks()
     for name, value in data.items():
-        if name in types_of and not _conforms(value, types_of[name]):
-            raise ValueError(f"{MANIFEST}: {name} is not a {types_of[name]}")
+        if name in checks and not checks[name](value):
+            raise ValueError(f"{MANIFEST}: {name} is not of the type run.json gives it")
     return Manifest(**{f.name: data[f.name] for f in fields(Manifest) if f.name in data})
 
 
-def _conforms(value: Any, kind: Any) -> bool:
+@cache
+def _field_checks() -> dict[str, Callable[[Any], bool]]:
+    """For each field of Manifest, whether a JSON value has its type (made once: `just runs`
+    reads hundreds of manifests)."""
+    return {name: _check(kind) for name, kind in get_type_hints(Manifest).items()}
+
+
+def _check(kind: Any) -> Callable[[Any], bool]:
     """Whether a JSON value has the type `kind` (str, int, float, None, Any, unions, and
     dict or list of those)."""
     origin, arguments = get_origin(kind), get_args(kind)
     if kind is Any:
-        return True
+        return lambda value: True
     if origin in (Union, types.UnionType):
-        return any(_conforms(value, argument) for argument in arguments)
+        alternatives = [_check(argument) for argument in arguments]
+        return lambda value: any(check(value) for check in alternatives)
     if origin is dict:
-        return isinstance(value, dict) and all(
-            _conforms(k, arguments[0]) and _conforms(v, arguments[1]) for k, v in value.items()
+        key, item = _check(arguments[0]), _check(arguments[1])
+        return lambda value: (
+            isinstance(value, dict) and all(key(k) and item(v) for k, v in value.items())
         )
     if origin is list:
-        return isinstance(value, list) and all(_conforms(item, arguments[0]) for item in value)
+        element = _check(arguments[0])
+        return lambda value: isinstance(value, list) and all(element(v) for v in value)
     if kind is type(None):
-        return value is None
-    if kind is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, kind)
+        return lambda value: value is None
+    if kind in (int, float):  # JSON's numbers; a boolean is not one
+        number = (int, float) if kind is float else int
+        return lambda value: isinstance(value, number) and not isinstance(value, bool)
+    return lambda value: isinstance(value, kind)
 
 
 @dataclass(frozen=True)
