@@ -6,7 +6,10 @@
   (±0.3 s here); as a cross-check the bench also runs the resolved command by itself,
   interleaved, and prints both medians.
 - no-op local: the median wall time of `uv run just local example_experiment` with a job
-  that does nothing (`--set command=true`), warm: what a user waits for beyond their job.
+  that does nothing (`--set command=true`), warm: what a user waits for beyond their job;
+  `uv run python -c pass`, timed alternately with it, and the ratio of the two (absolute
+  times drift between machines, the ratio less); "new literal input value": the same run
+  with `--set inputs.epochs=N` of an N never used before (the SDK's verdict is kept).
 - metric logging: 10 000 values logged with shared.metrics.MetricBuffer (batched
   `log_batch`), in the example's environment, against runs/mlflow.db.
 - log_metric call: the mean time of one plain `mlflow.log_metric` over 200 calls, likewise.
@@ -139,23 +142,36 @@ def bench_local(project: Project, repeats: int) -> tuple[dict[str, str], LocalRu
 
 
 def bench_no_op_local(project: Project, repeats: int) -> dict[str, str]:
-    """`uv run just local` as a user types it, with a job that does nothing."""
+    """`uv run just local` as a user types it, with a job that does nothing; interleaved
+    with `uv run python -c pass` (the floor any `uv run` command pays) and with runs given a
+    literal input's value never used before."""
     no_op = [*OVERRIDES, "command=true"]
-    command = [uv_binary(), "run", "just", "local", EXPERIMENT, *set_options(no_op)]
     environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}  # as typed
-    timed(command, cwd=project.root, env=environment)  # warm
-    elapsed = median_of(
-        repeats, "no-op local", lambda: timed(command, cwd=project.root, env=environment)
-    )
+
+    def uv_run(*args: str) -> Callable[[], float]:
+        return lambda: timed([uv_binary(), "run", *args], cwd=project.root, env=environment)
+
+    def local_with(*overrides: str) -> float:
+        return uv_run("just", "local", EXPERIMENT, *set_options([*no_op, *overrides]))()
+
+    local_with()  # warm
+    samples: dict[str, list[float]] = {"repeat": [], "python": [], "new value": []}
+    for index in range(repeats):
+        report.note(f"  no-op local {index + 1}/{repeats}")
+        samples["repeat"].append(local_with())
+        samples["python"].append(uv_run("python", "-c", "pass")())
+        samples["new value"].append(local_with(f"inputs.epochs={time.time_ns()}"))
+    repeat, python, new_value = (statistics.median(samples[key]) for key in samples)
 
     def new_job() -> float:  # --set values never seen: azure-ai-ml checks the job again
-        unseen = [*no_op, f"display_name=bench-{time.time_ns()}"]
-        local = [uv_binary(), "run", "just", "local", EXPERIMENT, *set_options(unseen)]
-        return timed(local, cwd=project.root, env=environment)
+        return local_with(f"display_name=bench-{time.time_ns()}")
 
     checked = median_of(repeats, "no-op local of a new job", new_job)
     return {
-        "no-op local": seconds(elapsed),
+        "no-op local": seconds(repeat),
+        "uv run python -c pass": seconds(python),
+        "no-op local against uv run python -c pass": f"{repeat / python:.1f} x",
+        "no-op local, new literal input value": seconds(new_value),
         "no-op local, job not seen before (schema check)": seconds(checked),
     }
 

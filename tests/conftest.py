@@ -1,5 +1,8 @@
 """Fixtures: real projects in temporary folders (see tests/helpers.py), and `cli`, which runs
-a command in-process against one of them."""
+a command in-process against one of them. Tests that need a Docker engine or Azurite are
+marked `docker` or `azurite` from the fixtures they use, as are those sharing the example's
+end-to-end run (`slow`; other slow tests are marked by hand), so `just test --fast` leaves
+them out; the run ends with what each test module cost."""
 
 import shutil
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +26,37 @@ from tests.helpers import (
 )
 
 Main = Callable[[Sequence[str], Project], int]
+# A fixture that makes a test need a service or seconds, and the marker that says so.
+FIXTURE_MARKERS = {
+    "engine": "docker",
+    "azurite": "azurite",
+    "example_run": "slow",  # the example run end to end
+    "store": "slow",  # the project's store, made by a run of the example if need be
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
+_MODULE_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    module = report.nodeid.split("::")[0]
+    _MODULE_SECONDS[module] = _MODULE_SECONDS.get(module, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What each test module cost (set-up and tear-down included), the costliest first."""
+    if not _MODULE_SECONDS:
+        return
+    terminalreporter.section("seconds per test module")
+    for module, seconds in sorted(_MODULE_SECONDS.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{seconds:7.1f}  {module}")
 
 
 @pytest.fixture(scope="session")

@@ -21,14 +21,16 @@ def interpreter(member_dir: Path) -> Path:
 def sync_member(project: Project, member_dir: Path, package: str) -> Path:
     """Bring the member's environment in line with uv.lock (creating it if need be, locking
     first if pyproject.toml changed, as `uv run` does); its interpreter."""
-    report.note(f"syncing {member_environment(member_dir).relative_to(project.root)}")
+    environment = member_environment(member_dir)
+    report.note(f"syncing {environment.relative_to(project.root)}")
     run_uv(
         project,
         "sync",
         "--package",
         package,
         show_progress=True,
-        # uv's own way to put a project's environment elsewhere than the root's .venv.
-        variables={"UV_PROJECT_ENVIRONMENT": str(member_environment(member_dir))},
+        # uv's own way to put a project's environment elsewhere than the root's .venv; the
+        # same as the active one, so that `uv run just …`'s VIRTUAL_ENV draws no warning.
+        variables={"UV_PROJECT_ENVIRONMENT": str(environment), "VIRTUAL_ENV": str(environment)},
     )
     return interpreter(member_dir)

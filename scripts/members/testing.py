@@ -16,6 +16,11 @@ from scripts.project.layout import Project
 
 TOOLING = "tooling"
 TESTS = "tests"
+# `just test --fast`: what needs seconds each, a Docker engine or Azurite is left out (each
+# member registers `slow` in its own pyproject.toml; the tooling all three).
+FAST = "not slow and not docker and not azurite"
+FAST_IN_MEMBERS = "not slow"
+_NOTHING_SELECTED = 5  # pytest's exit code when every test is deselected
 
 
 def member_dir(project: Project, name: str) -> Path:
@@ -38,16 +43,22 @@ def check_target(project: Project, name: str) -> None:
         )
 
 
-def run_tests(project: Project, name: str, pytest_args: Sequence[str]) -> int:
-    """pytest's exit code for target `name`; its output goes straight to the terminal."""
-    report.note(f"=== {name}")
+def run_tests(project: Project, name: str, pytest_args: Sequence[str], fast: bool = False) -> int:
+    """pytest's exit code for target `name`; its output goes straight to the terminal. With
+    `fast`, the tests marked as needing seconds or a service are left out (a set with
+    nothing left passes)."""
+    report.note(f"=== {name}{' (fast)' if fast else ''}")
     if name == TOOLING:
-        command = [sys.executable, "-m", "pytest", *pytest_args]
+        selected = ["-m", FAST, "-n", "auto"] if fast else []  # on every core (pytest-xdist)
+        command = [sys.executable, "-m", "pytest", *selected, *pytest_args]
     else:
         folder = member_dir(project, name)
         python = sync_member(project, folder, read_package(project, folder).name)
         # The member's own pyproject.toml as pytest's configuration: the root's belongs
         # to the tooling (its warning filters name packages a member need not have).
         config = ["-c", str(folder / "pyproject.toml"), "--rootdir", str(folder)]
-        command = [str(python), "-m", "pytest", *config, str(folder / TESTS), *pytest_args]
-    return run_passing_stops(command, project.root)
+        selected = ["-m", FAST_IN_MEMBERS] if fast else []
+        command = [str(python), "-m", "pytest", *config, *selected, str(folder / TESTS)]
+        command += pytest_args
+    code = run_passing_stops(command, project.root)
+    return 0 if fast and code == _NOTHING_SELECTED else code

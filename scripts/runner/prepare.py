@@ -33,7 +33,7 @@ from scripts.jobspec.parity import (
     read_only_inputs,
     time_limit,
 )
-from scripts.jobspec.schema import relocated, sdk_version, typed_overrides
+from scripts.jobspec.schema import literal_input_keys, relocated, sdk_version, typed_overrides
 from scripts.project.cache import derived
 from scripts.project.experiments import JobImage
 from scripts.project.layout import JOB_FILE_NAME, Project
@@ -192,17 +192,24 @@ def _check_as_aml_does(
     """azure-ai-ml's own schema check of the job file with the `--set`s, as `just aml` makes
     it: what the cloud would refuse is refused here too, and the `--set`s come back typed as
     the SDK types them. The verdict is kept for the same job-file bytes, `--set`s and SDK
-    version, so only a changed job pays the SDK's import."""
+    version, so only a changed job pays the SDK's import; the text of a literal input's
+    `--set` is not part of the verdict (see literal_input_keys), so trying values is free."""
     here = source.folder / code if code is not None else source.folder
     placed = relocated(job, here, project.dockerfile.parent)
-    salt = json.dumps([sdk_version(), [[o.key, o.value] for o in [*overrides, *placed]]])
+    literal = literal_input_keys(source.job, overrides)
+    given = [[o.key, "<literal>" if o.key in literal else o.value] for o in overrides]
+    salt = json.dumps([sdk_version(), given, [[o.key, o.value] for o in placed]])
 
     def check() -> list[list[Value]]:
         typed = typed_overrides(source.job_file, overrides, placed)
         return [[override.key, override.value] for override in typed]
 
     kept = derived(project, "sdk-typed", source.job_file, check, salt)
-    return [Override(tuple(str(key).split(".")), value) for key, value in kept]
+    typed = [Override(tuple(str(key).split(".")), value) for key, value in kept]
+    return [
+        given if given.key in literal else checked
+        for given, checked in zip(overrides, typed, strict=True)
+    ]
 
 
 def _say_what_differs(job: JobDict, in_image: bool) -> None:

@@ -11,6 +11,7 @@ def test_same_seed_same_draws() -> None:
     assert first.integers(0, 1000, 5).tolist() == second.integers(0, 1000, 5).tolist()
 
 
+@pytest.mark.slow  # makes an MLflow store
 def test_metric_buffer_logs_every_value_in_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

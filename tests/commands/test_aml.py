@@ -59,6 +59,7 @@ def dry_run(project: Path, cli: Callable[..., Outcome]) -> DryRun:
     return call
 
 
+@pytest.mark.slow
 def test_dry_run_through_just_prints_the_resolved_job(project: Path) -> None:
     before = run_folders(project)
     result = run(
@@ -317,6 +318,7 @@ def test_a_bug_is_not_taken_for_azures_refusal(run_folder: Path) -> None:
         submit(job, FakeClient(FakeJobs(raises=TypeError("a bug"))), WORKSPACE)
 
 
+@pytest.mark.slow
 def test_without_the_azure_cli_the_real_credential_fails_in_one_line(
     workspace: Path, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
 ) -> None:

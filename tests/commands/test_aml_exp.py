@@ -284,6 +284,7 @@ def test_a_failed_or_interrupted_submission_leaves_the_branch_where_it_was(
     assert folder.is_dir()
 
 
+@pytest.mark.slow
 def test_dry_run_through_just_creates_the_commit_and_pushes_nothing(repo: Path) -> None:
     result = run(["just", "aml", "alpha", "--dry-run", "--exp", "just looking"], repo)
 

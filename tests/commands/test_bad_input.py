@@ -166,6 +166,7 @@ BROKEN_JOB_FILES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BROKEN_JOB_FILES))
 @pytest.mark.parametrize("command", [local, aml], ids=["local", "aml"])
 def test_a_job_file_that_cannot_be_read_is_one_line(

@@ -63,6 +63,7 @@ def public_example(folder: Path, environment: list[str], conda: str | None = Non
     return job
 
 
+@pytest.mark.slow
 def test_a_curated_environment_job_is_imported_then_runs_and_submits(
     fresh: Path,
     tmp_path: Path,
@@ -88,6 +89,7 @@ def test_a_curated_environment_job_is_imported_then_runs_and_submits(
     just(fresh, "lint")  # the imported code is left as it came, and lint passes
 
 
+@pytest.mark.slow
 def test_a_conda_file_becomes_the_members_dependencies(
     fresh: Path,
     tmp_path: Path,
@@ -130,6 +132,7 @@ def test_a_conda_file_becomes_the_members_dependencies(
     assert "environment:\n  build:\n    path: environment\n" in written
 
 
+@pytest.mark.slow
 def test_a_failed_import_leaves_the_workspace_as_it_was(
     fresh: Path,
     tmp_path: Path,
@@ -162,6 +165,7 @@ JOB_FILE_SHAPES = {
 }
 
 
+@pytest.mark.slow
 def test_job_files_of_any_yaml_shape_are_imported_as_valid_job_files(
     fresh: Path, tmp_path: Path, cli: Callable[..., Outcome]
 ) -> None:
@@ -189,6 +193,7 @@ from helpers import load
 """
 
 
+@pytest.mark.slow
 def test_what_is_left_to_do_names_what_the_job_needs_and_nothing_else(
     fresh: Path, tmp_path: Path, cli: Callable[..., Outcome]
 ) -> None:
@@ -273,6 +278,7 @@ train, test = split(pd.read_csv(args.iris_csv))
 """
 
 
+@pytest.mark.slow
 def test_a_lightgbm_job_is_imported_with_what_its_code_imports_named(
     fresh: Path, tmp_path: Path, cli: Callable[..., Outcome]
 ) -> None:

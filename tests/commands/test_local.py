@@ -142,6 +142,7 @@ def test_inputs_and_overrides_reach_the_command(
     assert outcome.out.strip() == "epochs=3"
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_the_run_folder(workspace: Path) -> None:
     process, folder = start_slow_job(workspace)
 
@@ -269,6 +270,7 @@ def attach(port: int, breakpoint_file: Path, line: int) -> list[str]:
     return seen
 
 
+@pytest.mark.slow
 def test_debug_waits_on_localhost_for_an_ide_then_runs_the_job(project: Path) -> None:
     """A breakpoint set in the experiment's own source (not the run folder's copy) stops."""
     main = project / "experiments" / "example_experiment" / "src" / "example_experiment" / "main.py"
@@ -284,6 +286,7 @@ def test_debug_waits_on_localhost_for_an_ide_then_runs_the_job(project: Path) ->
     assert "test accuracy" in out
 
 
+@pytest.mark.slow
 def test_debug_ends_cleanly_when_nothing_attaches(project: Path) -> None:
     """After --debug-timeout seconds the job stops without running; the run is recorded,
     the port released."""
@@ -300,6 +303,7 @@ def test_debug_ends_cleanly_when_nothing_attaches(project: Path) -> None:
     assert not answers(port)
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_waiting_for_a_debugger_ends_the_run_killed(project: Path) -> None:
     before = run_folders(project)
     process, _ = start_debug_run(project, 60, "command=python -c 'print(\"the job ran\")'")
@@ -314,6 +318,7 @@ def test_ctrl_c_while_waiting_for_a_debugger_ends_the_run_killed(project: Path) 
     assert json.loads((folder / "run.json").read_text())["status"] == "KILLED"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_a_job_past_its_time_limit_is_stopped_with_all_its_processes(
     workspace: Path, cli: Callable[..., Outcome], shape: str
@@ -356,6 +361,7 @@ def test_pip_in_the_command_never_reaches_outside_the_jobs_environment(
     assert not (only_run_folder(workspace) / "code" / "outputs" / "installed").exists()
 
 
+@pytest.mark.slow
 def test_a_package_from_another_index_is_installed_from_it(
     workspace: Path, package_index: str, cli: Callable[..., Outcome]
 ) -> None:
@@ -375,6 +381,7 @@ def test_a_package_from_another_index_is_installed_from_it(
     assert "localpkg==1.0+cpu" in requirements.splitlines()
 
 
+@pytest.mark.slow
 def test_processes_a_job_leaves_behind_end_with_it(
     workspace: Path, cli: Callable[..., Outcome]
 ) -> None:
@@ -505,8 +512,9 @@ def test_what_the_dry_run_refuses_local_refuses_alike(
 def test_the_sdks_verdict_is_kept_per_job_file_and_sets(
     workspace: Path, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A repeated run does not check again (azure-ai-ml takes ~2 s to import); an edited job
-    file or other `--set`s are checked anew."""
+    """A repeated run does not check again (azure-ai-ml takes seconds to import), nor does a
+    new value of a literal input (the SDK keeps any text there: tests/core/test_jobspec.py);
+    an edited job file or other `--set`s are checked anew."""
     experiment = workspace / "experiments" / "beta"
     add_job(experiment, "echo ${{inputs.epochs}}", extra="inputs:\n  epochs: 1\n")
     assert cli(local.main, workspace, "beta").code == 0
@@ -522,6 +530,8 @@ def test_the_sdks_verdict_is_kept_per_job_file_and_sets(
     assert checked == []
     assert cli(local.main, workspace, "beta", "--set", "inputs.epochs=2").code == 0
     assert checked == [experiment / "azure-ml-job.yaml"]
+    new_value = cli(local.main, workspace, "beta", "--set", "inputs.epochs=3 or more")
+    assert (new_value.code, new_value.out, len(checked)) == (0, "3 or more\n", 1)
     add_job(experiment, "echo ${{inputs.epochs}}!", extra="inputs:\n  epochs: 1\n")
     assert cli(local.main, workspace, "beta").code == 0
     assert len(checked) == 2
@@ -658,6 +668,7 @@ def test_the_first_failing_rank_stops_the_others(
             os.kill(int((folder / "code" / f"pid_{rank}").read_text()), 0)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_every_rank(workspace: Path) -> None:
     experiment = workspace / "experiments" / "beta"
     write(
@@ -688,6 +699,7 @@ def test_ctrl_c_stops_every_rank(workspace: Path) -> None:
             os.kill(int(pid_file.read_text()), 0)
 
 
+@pytest.mark.slow
 def test_every_rank_logs_into_the_one_mlflow_run(
     project: Path, cli: Callable[..., Outcome]
 ) -> None:

@@ -26,6 +26,7 @@ def locked(root: Path) -> set[tuple[str, str]]:
     return {(package["name"], package["version"]) for package in lock["package"]}
 
 
+@pytest.mark.slow
 def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_trace(
     fresh: Path,
 ) -> None:
@@ -43,6 +44,11 @@ def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_t
     )
     tested = just(fresh, "test", "lifecycle_probe")
     just(fresh, "lint")
+    write(
+        fresh / "experiments" / "lifecycle_probe" / "tests" / "test_slow.py",
+        "import pytest\n\n\n@pytest.mark.slow\ndef test_left_out() -> None:\n    assert False\n",
+    )
+    tested_fast = just(fresh, "test", "--fast", "lifecycle_probe")
 
     probe_requirements = next(
         (fresh / "runs" / "lifecycle_probe").glob("*/environment/requirements.txt")
@@ -56,6 +62,7 @@ def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_t
     assert "test accuracy" in example.stdout
     assert "experiment_name: lifecycle_probe" in dry_run.stdout
     assert " passed" in tested.stdout
+    assert "1 deselected" in tested_fast.stdout  # the template registers `slow`
     assert (fresh / "experiments" / "lifecycle_probe" / ".venv" / "bin" / "python").exists()
 
     removed = run(["just", "rm", "lifecycle_probe", "--yes"], fresh)
@@ -69,6 +76,7 @@ def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_t
     assert not (fresh / "runs" / ".removing").exists()
 
 
+@pytest.mark.slow
 def test_new_from_an_experiment_copies_its_layout_under_the_new_name(
     fresh: Path, cli: Callable[..., Outcome]
 ) -> None:
@@ -114,6 +122,7 @@ def test_new_refuses_a_name_in_one_line_and_changes_nothing(
     assert workspace_state(project) == before
 
 
+@pytest.mark.slow
 def test_a_lock_that_cannot_be_updated_leaves_nothing(
     fresh: Path, cli: Callable[..., Outcome]
 ) -> None:
@@ -143,6 +152,7 @@ def slow_uv(folder: Path) -> tuple[Path, Path]:
     return script, started
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_new_leaves_nothing(fresh: Path, tmp_path: Path, stop: int) -> None:
     before = workspace_state(fresh)
@@ -185,6 +195,7 @@ def test_rm_refuses_without_a_terminal_and_for_what_is_not_an_experiment(
     assert workspace_state(project) == before
 
 
+@pytest.mark.slow
 def test_sigterm_to_just_test_stops_its_pytest(fresh: Path) -> None:
     """What an IDE's stop button or `timeout` sends: the tests stop with the command, none
     runs on orphaned."""
@@ -231,6 +242,7 @@ def test_sigterm_to_just_test_stops_its_pytest(fresh: Path) -> None:
     assert not (fresh / "finished").exists()
 
 
+@pytest.mark.slow
 def test_changes_of_the_workspace_take_turns(fresh: Path, tmp_path: Path) -> None:
     """Two `just new` at once: the second waits for the first (which fails here and puts
     everything back), then makes its own change on what the first left."""

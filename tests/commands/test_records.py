@@ -229,6 +229,7 @@ def test_the_runs_table() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_sigint_to_the_job_records_killed(workspace: Path) -> None:
     process, folder = start_slow_job(workspace)
 
@@ -241,6 +242,7 @@ def test_sigint_to_the_job_records_killed(workspace: Path) -> None:
     assert "started" in (folder / "user_logs" / "std_log.txt").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_or_sighup_to_the_runner_stops_the_whole_job(workspace: Path, stop: int) -> None:
     add_job(
@@ -260,6 +262,7 @@ def test_sigterm_or_sighup_to_the_runner_stops_the_whole_job(workspace: Path, st
     assert not (folder / "code" / "finished").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("ignored", "trap", "presses", "code"),
     [
@@ -290,6 +293,7 @@ def test_ctrl_c_again_terminates_then_kills_a_job_that_ignores_it(
     assert not (folder / "code" / "finished").exists()
 
 
+@pytest.mark.slow
 def test_sigterm_to_just_reaches_the_job_and_leaves_no_orphan(workspace: Path) -> None:
     """What `timeout`, CI cancellation and IDEs send. just passes SIGTERM to its child, which
     is the runner itself (recipes `exec` it): no shell in between to die and orphan it."""
@@ -317,6 +321,7 @@ def test_sigterm_to_just_reaches_the_job_and_leaves_no_orphan(workspace: Path) -
         os.kill(job, 0)  # the job is gone too
 
 
+@pytest.mark.slow
 def test_a_run_whose_runner_was_killed_is_recorded_killed_by_the_next_listing(
     workspace: Path, cli: Callable[..., Outcome]
 ) -> None:
@@ -342,6 +347,7 @@ def test_a_run_whose_runner_was_killed_is_recorded_killed_by_the_next_listing(
     assert "recorded KILLED" not in cli(runs.main, workspace).err  # recorded once
 
 
+@pytest.mark.slow
 def test_manifest_says_running_and_the_log_grows_while_the_job_runs(workspace: Path) -> None:
     process, folder = start_slow_job(workspace)
     try:
@@ -452,6 +458,7 @@ def test_rerun_of_a_folder_that_is_not_a_run(workspace: Path, cli: Callable[...,
     assert "runs/beta/not-a-run is not a run folder (no readable run.json)" in outcome.error_line
 
 
+@pytest.mark.slow
 def test_a_closed_terminal_does_not_stall_the_job(workspace: Path) -> None:
     add_job(workspace / "experiments" / "beta", "python -c 'print(*range(200000), sep=chr(10))'")
     process = start_script(workspace, "local", "beta")
@@ -547,6 +554,7 @@ def mlflow_end(workspace: Path, folder: Path) -> tuple[str, int | None]:
     return row[0], row[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stderr", ["/dev/full", "closed pipe"])
 def test_a_full_or_closed_stderr_never_leaves_a_run_unsettled(workspace: Path, stderr: str) -> None:
     """`just local beta 2>/dev/full`, `just local beta 2>&1 | true`: nothing can be said,

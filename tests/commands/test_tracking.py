@@ -70,6 +70,7 @@ def tracked(project: Path, folder: Path) -> Run:
     return client(project).get_run(run_id)
 
 
+@pytest.mark.slow
 def test_outputs_and_logs_are_attached_as_artifacts(project: Path, local: Local) -> None:
     outcome, folder = local("inputs.epochs=1")
     assert outcome.code == 0, outcome.err
@@ -84,6 +85,7 @@ def test_outputs_and_logs_are_attached_as_artifacts(project: Path, local: Local)
     assert json.loads((folder / "run.json").read_text())["metrics"]["test_accuracy"] > 0.5
 
 
+@pytest.mark.slow
 def test_a_failing_job_is_failed_in_mlflow(project: Path, local: Local) -> None:
     outcome, folder = local("inputs.hidden_units=0")  # scikit-learn rejects it
 
@@ -91,6 +93,7 @@ def test_a_failing_job_is_failed_in_mlflow(project: Path, local: Local) -> None:
     assert tracked(project, folder).info.status == "FAILED"
 
 
+@pytest.mark.slow
 def test_a_stopped_run_is_killed_in_mlflow_and_keeps_what_was_logged(project: Path) -> None:
     before = run_folders(project)
     process = subprocess.Popen(
@@ -134,6 +137,7 @@ def test_a_stopped_run_is_killed_in_mlflow_and_keeps_what_was_logged(project: Pa
     assert json.loads((folder / "run.json").read_text())["status"] == "KILLED"
 
 
+@pytest.mark.slow
 def test_rerun_reproduces_params_and_metrics(
     project: Path, local: Local, cli: Callable[..., Outcome]
 ) -> None:
@@ -152,6 +156,7 @@ def test_rerun_reproduces_params_and_metrics(
     assert second.data.metrics == pytest.approx(first.data.metrics)
 
 
+@pytest.mark.slow
 def test_concurrent_runs_are_both_recorded(project: Path) -> None:
     before = run_folders(project)
     command = [sys.executable, "-m", "scripts.local", EXPERIMENT, "--set", "inputs.epochs=2"]
@@ -191,6 +196,7 @@ def broken_store(store: Path, tmp_path: Path) -> Iterator[Path]:
             (tmp_path / part.name).rename(part)
 
 
+@pytest.mark.slow
 def test_a_broken_store_does_not_lose_the_run(broken_store: Path, local: Local) -> None:
     outcome, folder = local("inputs.epochs=1")
 
@@ -220,6 +226,7 @@ def locked_store(store: Path) -> Iterator[Path]:
     holder.close()
 
 
+@pytest.mark.slow
 def test_a_locked_store_does_not_lose_the_run(
     locked_store: Path, short_lock_timeout: None, local: Local
 ) -> None:
@@ -248,6 +255,7 @@ def read_only_store(store: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(store)], check=True)
 
 
+@pytest.mark.slow
 def test_a_read_only_store_does_not_lose_the_run(read_only_store: Path, local: Local) -> None:
     outcome, folder = local("inputs.epochs=1")
 
@@ -280,6 +288,7 @@ def free_port() -> int:
         return port
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", ["Ctrl-C", "SIGTERM"])
 def test_ui_serves_the_store_and_stops_on_ctrl_c_or_sigterm(
     store: Path, project: Path, stop: str
@@ -445,6 +454,7 @@ def skewed_run(workspace: Path, folder: Path) -> Run:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mlflow_pin", ["mlflow-skinny==2.22.5", "mlflow-skinny==3.17.2"])
 def test_a_job_of_another_mlflow_version_is_tracked_through_a_server(
     workspace: Path, mlflow_pin: str, cli: Callable[..., Outcome]
@@ -469,6 +479,7 @@ def test_a_job_of_another_mlflow_version_is_tracked_through_a_server(
     assert not list(venv.glob("*/lib/python*/site-packages/sqlalchemy"))
 
 
+@pytest.mark.slow
 def test_ctrl_c_reaches_a_served_job_and_not_its_server(workspace: Path) -> None:
     """The terminal's Ctrl-C goes to the runner's process group; the server is out of it,
     so a job that handles Ctrl-C still logs afterwards."""
@@ -494,6 +505,7 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="the server dies with its runner on Linux")
 def test_a_served_jobs_server_dies_with_a_killed_runner(workspace: Path) -> None:
     add_skewed_experiment(workspace, "mlflow-skinny==2.22.5", "--wait-for-ctrl-c")

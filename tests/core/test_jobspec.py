@@ -1,5 +1,6 @@
 """The job spec in-process: `--set` parsing and applying, inputs resolved to local values,
-and the command rendered with `${{ }}` references and `$[[ ]]` optional parts."""
+the command rendered with `${{ }}` references and `$[[ ]]` optional parts, and what the SDK
+keeps of a literal input's text."""
 
 import json
 import re
@@ -15,13 +16,14 @@ from scripts.jobspec.command import render_command
 from scripts.jobspec.distribution import Distribution, process_variables, read_distribution
 from scripts.jobspec.inputs import resolve_inputs
 from scripts.jobspec.job import MASK, JobDict, environment_variables, load_job, masked
-from scripts.jobspec.overrides import apply_overrides, parse_override
+from scripts.jobspec.overrides import Override, apply_overrides, parse_override
 from scripts.jobspec.parity import (
     cloud_environment,
     not_applied_locally,
     read_only_inputs,
     time_limit,
 )
+from scripts.jobspec.schema import literal_input_keys, typed_overrides
 from tests.helpers import write
 
 JOB_FILE = Path("experiments/beta/azure-ml-job.yaml")
@@ -412,3 +414,48 @@ def test_secret_looking_variables_are_recorded_masked(name: str, value: str) -> 
 )
 def test_plain_variables_are_recorded_as_they_are(name: str, value: str) -> None:
     assert masked({name: value}) == {name: value}
+
+
+LITERAL_INPUTS_JOB = """
+type: command
+command: echo ${{inputs.count}} ${{inputs.rate}} ${{inputs.flag}} ${{inputs.name}}
+inputs:
+  count: 20
+  rate: 0.01
+  flag: true
+  name: digits
+environment: azureml:AzureML-sklearn-1.5@latest
+"""
+# Text of every shape a user might try: numbers YAML or Python would read otherwise, YAML
+# syntax, Azure ML's own references and URIs, JSON, blanks, non-ASCII and length.
+LITERAL_VALUES = [
+    *["", " ", "\n", "20", "-3", "+5", ".5", "5.", "1e400", "0x10", "1_000", "nan", "inf"],
+    *["true", "False", "null", "None", "~", "---", "#x", "*alias", "&anchor x", "!!int 5"],
+    *["${{inputs.rate}}", "${{inputs.nope}}", "${{parent.inputs.x}}", "$[[x]]", "'quoted'"],
+    *["azureml:data:1", "azureml://datastores/d/paths/p", "https://host/x", "./local", "a b"],
+    *["{}", "[1,2]", '{"type": "uri_folder", "path": "x"}', "é∑", "x" * 20_000],
+]
+
+
+def test_the_sdk_keeps_any_text_given_to_a_literal_input(tmp_path: Path) -> None:
+    """What lets `just local` reuse the SDK's verdict when only a literal input's value
+    changes (literal_input_keys): azure-ai-ml's own load and validation take each text, for
+    inputs declared as an integer, a number, a boolean and a string, and keep it as it is."""
+    job_file = write(tmp_path / "azure-ml-job.yaml", LITERAL_INPUTS_JOB)
+    names = ("count", "rate", "flag", "name")
+
+    for value in LITERAL_VALUES:
+        sets = [Override(("inputs", name), value) for name in names]
+        assert literal_input_keys(load_job(job_file), sets) == {f"inputs.{n}" for n in names}
+        assert typed_overrides(job_file, sets, []) == sets, value
+
+
+def test_only_a_literal_inputs_own_text_is_left_out_of_the_verdict() -> None:
+    job: JobDict = {"inputs": {"count": 20, "data": {"type": "uri_folder", "path": "./d"}}}
+    sets = [
+        parse_override(text) for text in ("inputs.count=3", "inputs.data=./e", "limits.timeout=5")
+    ]
+
+    assert literal_input_keys(job, sets) == {"inputs.count"}
+    twice = [parse_override("inputs.count=3"), parse_override("inputs.count.type=integer")]
+    assert literal_input_keys(job, twice) == set()

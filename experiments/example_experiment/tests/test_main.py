@@ -19,6 +19,7 @@ def test_job_arguments_are_parsed() -> None:
     assert (args.epochs, args.learning_rate, args.hidden_units) == (3, 0.1, 8)
 
 
+@pytest.mark.slow  # trains, and makes an MLflow store
 def test_training_logs_and_writes_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # MLflow puts a new experiment's artifacts under ./mlruns
     tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
