@@ -119,7 +119,13 @@ lint *ARGS:
 fmt:
     @exec {{python}} -m scripts.lint --fix
 
-# `just test [TARGET] [PYTEST_ARGS]`: tests/ and each experiment's tests/, each in its own environment
+# `just docs [--serve [--port N]]`: build the documentation strictly (or preview it on 127.0.0.1)
+[no-exit-message]
+[group('check')]
+docs *ARGS:
+    @exec {{python}} -m scripts.docs "$@"
+
+# `just test [--fast] [TARGET] [PYTEST_ARGS]`: tests/ and each experiment's tests/, each in its own environment
 [no-exit-message]
 [group('check')]
 test *ARGS:

@@ -43,7 +43,9 @@ base images, no Azurite) prints `NAME: not measured (why)` and the bench goes on
 log to their own MLflow experiment and their run folders are removed afterwards.
 """
 
+import datetime
 import os
+import platform
 import shutil
 import socket
 import statistics
@@ -60,6 +62,7 @@ from scripts.console.cli import ArgumentParser, free_port, run_cli
 from scripts.console.errors import CommandError, ToolingError, from_os_error
 from scripts.containers.engine import docker
 from scripts.containers.images import missing_base_images
+from scripts.docsite.benchmarks import record_text
 from scripts.project.layout import Project
 from scripts.project.uv import uv_binary
 from scripts.runfolder.layout import CODE, ENVIRONMENT, TRACKING_SERVER_LOG
@@ -453,20 +456,44 @@ def parser() -> ArgumentParser:
         prog="just bench", description=__doc__, formatter_class=RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeats", type=int, default=7, help="samples per figure (default 7)")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="also write the figures, with the commit and date, to docs/benchmarks.txt: the "
+        "source of the docs' benchmarks page (commit it)",
+    )
     return parser
 
 
-def take(label: str, measure: Callable[[], dict[str, str]]) -> None:
-    """Take one measurement and print its figures at once; if it cannot be taken, one line
-    saying why, and the bench goes on with the next."""
+def take(label: str, measure: Callable[[], dict[str, str]], taken: list[str]) -> None:
+    """Take one measurement and print its figures at once (adding their lines to `taken`);
+    if it cannot be taken, one line saying why, and the bench goes on with the next."""
     try:
         figures = measure()
     except (ToolingError, OSError) as error:
         why = str(from_os_error(error) if isinstance(error, OSError) else error)
-        report.result(f"{label}: not measured ({why})")
-        return
+        figures = {label: f"not measured ({why})"}
     for name, figure in figures.items():
-        report.result(f"{name}: {figure}")
+        taken.append(f"{name}: {figure}")
+        report.result(taken[-1])
+
+
+def record(project: Project, taken: list[str]) -> None:
+    """docs/benchmarks.txt: the figures, under the commit, date and machine they come from."""
+    state = project.git.state()
+    commit = "none" if state is None else state.commit[:7]
+    if state and state.dirty:
+        commit += " (with uncommitted changes)"
+    header = {
+        "commit": commit,
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+    }
+    staging = project.bench_record.with_name(f".{project.bench_record.name}.partial")
+    staging.write_text(record_text(header, taken))
+    os.replace(staging, project.bench_record)
+    report.note(f"figures recorded in {project.bench_record.relative_to(project.root)}")
 
 
 def main(argv: Sequence[str], project: Project) -> int:
@@ -477,6 +504,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     repeats = args.repeats
     before = run_folders(project)
     prepared: list[LocalRun] = []
+    taken: list[str] = []
 
     def local() -> dict[str, str]:
         figures, run = bench_local(project, repeats)
@@ -494,21 +522,25 @@ def main(argv: Sequence[str], project: Project) -> int:
         return measured
 
     try:
-        take("local overhead", local)
-        take("no-op local", lambda: bench_no_op_local(project, repeats))
-        take("metric logging", in_prepared(lambda run: bench_metric_logging(run, run.environment)))
-        take("tracking server", in_prepared(lambda run: bench_tracking_server(run, repeats)))
+        take("local overhead", local, taken)
+        take("no-op local", lambda: bench_no_op_local(project, repeats), taken)
+        take(
+            "metric logging",
+            in_prepared(lambda run: bench_metric_logging(run, run.environment)),
+            taken,
+        )
+        take("tracking server", in_prepared(lambda run: bench_tracking_server(run, repeats)), taken)
         if prepared:
             assert prepared[0].manifest.tracking_run_id is not None
             finish_run(
                 prepared[0].store, prepared[0].manifest.tracking_run_id, "FINISHED", time.time()
             )
-        take("just runs", lambda: bench_runs_table(project, repeats))
-        take("iso", lambda: bench_iso(project, repeats))
-        take("aml dry run", lambda: bench_aml_dry_run(project, repeats))
-        take("uv lock", lambda: bench_lock(project, repeats))
-        take("data download", lambda: bench_data_download(project))
-        take("docker overhead", lambda: bench_docker_overhead(project, repeats))
+        take("just runs", lambda: bench_runs_table(project, repeats), taken)
+        take("iso", lambda: bench_iso(project, repeats), taken)
+        take("aml dry run", lambda: bench_aml_dry_run(project, repeats), taken)
+        take("uv lock", lambda: bench_lock(project, repeats), taken)
+        take("data download", lambda: bench_data_download(project), taken)
+        take("docker overhead", lambda: bench_docker_overhead(project, repeats), taken)
         ignored_folder = Path(IGNORED_DATA).parent
         leaked = [p for p in run_folders(project) - before if (p / ignored_folder).exists()]
         if leaked:
@@ -516,6 +548,8 @@ def main(argv: Sequence[str], project: Project) -> int:
     finally:
         for folder in run_folders(project) - before:
             shutil.rmtree(folder)
+    if args.record:
+        record(project, taken)
     return 0
 
 

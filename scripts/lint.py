@@ -32,12 +32,21 @@ def checks(project: Project, fix: bool) -> dict[str, list[str]]:
         for path in sources
         if path.is_dir() and path.name not in _left_to_itself(path.parent)
     ]
-    return {
+    found = {
         "ruff format --check": ["ruff", "format", "--check", ruff_target],
         "ruff check": ["ruff", "check", ruff_target],
         "mypy --strict scripts": ["mypy", f"--python-version={version}", "--strict", *STRICT],
         "mypy": ["mypy", f"--python-version={version}", *packages],
     }
+    workflows = sorted(str(path.relative_to(project.root)) for path in _workflows(project))
+    if workflows:  # against GitHub's workflow schema, as SchemaStore publishes it (vendored)
+        schema = ["--builtin-schema", "vendor.github-workflows"]
+        found["workflow schema"] = ["check_jsonschema", *schema, *workflows]
+    return found
+
+
+def _workflows(project: Project) -> list[Path]:
+    return [*project.workflows.glob("*.yml"), *project.workflows.glob("*.yaml")]
 
 
 def _left_to_itself(member: Path) -> list[str]:
@@ -56,7 +65,8 @@ def _left_to_itself(member: Path) -> list[str]:
 def parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="just lint",
-        description="ruff format --check, ruff check and mypy (strict on scripts/). "
+        description="ruff format --check, ruff check, mypy (strict on scripts/) and the "
+        "GitHub workflows against GitHub's workflow schema (check-jsonschema). "
         "With --fix (`just fmt`): apply ruff's formatting and fixes instead.",
     )
     parser.add_argument("--fix", action="store_true", help="apply fixes instead of checking")

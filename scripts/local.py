@@ -18,6 +18,7 @@ from scripts.console.cli import (
     add_set_option,
     check_port_free,
     experiment_parser,
+    port_number,
     run_cli,
     stop_signals_as_ctrl_c,
 )
@@ -63,7 +64,7 @@ def parser() -> ArgumentParser:
     )
     parser.add_argument(
         "--debug-port",
-        type=int,
+        type=port_number,
         default=DEFAULT_PORT,
         metavar="N",
         help=f"with --debug (default {DEFAULT_PORT})",
@@ -82,8 +83,6 @@ def parser() -> ArgumentParser:
 def main(argv: Sequence[str], project: Project) -> int:
     arguments = parser()
     args = arguments.parse_args(argv)
-    if not 0 < args.debug_port < 65536:
-        arguments.error("--debug-port must be between 1 and 65535")
     if not 1 <= args.debug_timeout <= MAX_TIMEOUT_SECONDS:
         arguments.error(f"--debug-timeout must be between 1 and {MAX_TIMEOUT_SECONDS} seconds")
     if args.gpus and not args.docker:

@@ -7,6 +7,7 @@ from scripts.console.cli import (
     ArgumentParser,
     check_port_free,
     nearby_free_port,
+    port_number,
     run_cli,
     stop_signals_as_ctrl_c,
 )
@@ -20,15 +21,15 @@ def parser() -> ArgumentParser:
         prog="just ui",
         description=f"Serve the MLflow UI over runs/mlflow.db on {HOST}; Ctrl-C stops it.",
     )
-    parser.add_argument("--port", type=int, default=5000, help="port to listen on (default 5000)")
+    parser.add_argument(
+        "--port", type=port_number, default=5000, help="port to listen on (default 5000)"
+    )
     return parser
 
 
 def main(argv: Sequence[str], project: Project) -> int:
     arguments = parser()
     args = arguments.parse_args(argv)
-    if not 0 < args.port < 65536:
-        arguments.error("--port must be between 1 and 65535")
     if not project.store.exists():
         raise UsageError(f"no local runs yet ({project.store} is missing): run `just local EXP`")
     check_port_free(

@@ -69,6 +69,17 @@ def _is_free(port: int) -> bool:
     return True
 
 
+def port_number(text: str) -> int:
+    """argparse's `type` for a TCP port: an integer from 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port between 1 and 65535, not {text!r}")
+    return port
+
+
 def check_port_free(port: int, remedy: str) -> None:
     """A UsageError ending in `remedy` if something already listens on LOCALHOST:`port`."""
     if not _is_free(port):  # the socket module: only the commands that listen pay for it

@@ -67,6 +67,26 @@ class Project:
         return self.root / "templates" / "experiment"
 
     @property
+    def workflows(self) -> Path:
+        """The project's GitHub Actions workflows (`just lint` checks them)."""
+        return self.root / ".github" / "workflows"
+
+    @property
+    def docs(self) -> Path:
+        """The documentation's sources (mkdocs.yml at the root); the site goes to docs_site."""
+        return self.root / "docs"
+
+    @property
+    def docs_site(self) -> Path:
+        return self.runs / "docs-site"
+
+    @property
+    def bench_record(self) -> Path:
+        """The figures of `just bench --record`, with the commit and date they were taken on:
+        the source of the docs' benchmarks page."""
+        return self.docs / "benchmarks.txt"
+
+    @property
     def runs(self) -> Path:
         """Run folders (runs/EXP/RUN/) and everything the tooling keeps between runs."""
         return self.root / "runs"

@@ -154,9 +154,11 @@ def _build(project: Project, folder: Path, python: str, requirements: str, extra
         (folder / "local-tracking.txt").write_text(extra)
         files += ["-r", str(folder / "local-tracking.txt")]
     interpreter = str(folder / "bin" / "python")
+    # Not compiled to bytecode here (uv's default): the job compiles what it imports, once,
+    # rather than every module of every package waiting for it.
     run_uv(
         project,
-        "pip", "install", "--compile-bytecode", "--python", interpreter, *files,
+        "pip", "install", "--python", interpreter, *files,
         "--index-strategy", INDEX_STRATEGY,
         show_progress=True,
     )  # fmt: skip

@@ -60,7 +60,12 @@ from scripts.runner.environments import (
 )
 from scripts.runner.orphans import identity
 from scripts.runner.process import payload_environment
-from scripts.tracking.project_store import choose_store, ensure_experiment, tracking_variables
+from scripts.tracking.project_store import (
+    choose_store,
+    ensure_experiment,
+    store_made_alongside,
+    tracking_variables,
+)
 from scripts.tracking.schema import check_schema, tooling_mlflow_version
 from scripts.tracking.store import MAX_PARAM_LENGTH, new_run_id
 
@@ -95,7 +100,20 @@ def prepare_experiment(
     docker: "Docker | None" = None,
 ) -> LocalRun:
     """A run of the experiment's job (`job_file`) as it is now, with `--set` overrides;
-    waiting for a debugger first with `debugging`; in the job's image with `docker`."""
+    waiting for a debugger first with `debugging`; in the job's image with `docker`. A
+    project's first run makes its MLflow store meanwhile."""
+    with store_made_alongside(project.store, project.artifacts):
+        return _experiment_run(project, experiment, overrides, debugging, job_file, docker)
+
+
+def _experiment_run(
+    project: Project,
+    experiment: str,
+    overrides: Sequence[str],
+    debugging: Debugging | None,
+    job_file: str,
+    docker: "Docker | None",
+) -> LocalRun:
     if docker:
         from scripts.containers.engine import require_engine
 

@@ -9,6 +9,8 @@ import fcntl
 import getpass
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,37 +71,88 @@ def ensure_experiment(store: Path, artifacts: Path, name: str) -> None:
     artifacts under `artifacts`/NAME.
 
     Left to the job, MLflow would put the artifact root inside the first run's folder (its
-    working directory). Only a new store needs MLflow itself (its schema comes from MLflow's
-    migrations; importing mlflow takes seconds); an experiment is one row. Runs starting
-    together take turns (a lock on the store's folder), so each is created once.
+    working directory). Only a new store needs MLflow itself (see make_store); an experiment
+    is one row. Runs starting together take turns (a lock on the store's folder), so each is
+    created once.
     """
     if _experiment_exists(store, name):
         return
+    report.note(f"creating MLflow experiment {name!r} in {store}")
     with _exclusive(store.parent):
         if _experiment_exists(store, name):
             return
-        report.note(f"creating MLflow experiment {name!r} in {store}")
-        location = (artifacts / name).as_uri()
-        if store.exists():
-            create_experiment(store, name, location)
-        else:
-            _create_store(store, name, location)
+        if not store.exists():
+            _make_store(store, artifacts)
+        create_experiment(store, name, (artifacts / name).as_uri())
 
 
-def _create_store(store: Path, experiment: str, artifact_location: str) -> None:
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
+def make_store(store: Path, artifacts: Path) -> None:
+    """A new, empty MLflow store at `store`, unless there is one (taking turns as
+    ensure_experiment does)."""
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(store.parent):
+        if not store.exists():
+            _make_store(store, artifacts)
 
+
+@contextmanager
+def store_made_alongside(store: Path, artifacts: Path) -> Iterator[None]:
+    """If there is no store yet, another process makes it while the body runs: MLflow's
+    migrations cost seconds, most of them importing mlflow, which then overlaps the body's
+    own work (azure-ai-ml's check, the environment's build). Whoever needs the store first
+    waits for it (ensure_experiment's lock). On leaving, that process is waited for, or
+    stopped if the body failed; a store it did not make, ensure_experiment makes."""
+    if store.exists():
+        yield
+        return
+    maker = subprocess.Popen(
+        [sys.executable, "-m", "scripts.tracking.project_store", str(store), str(artifacts)],
+        cwd=Path(__file__).resolve().parents[2],  # where `scripts` is
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # its failure is said by ensure_experiment, which retries
+    )
     try:
-        MlflowClient(tracking_uri(store)).create_experiment(
-            experiment, artifact_location=artifact_location
-        )
-        with sqlite3.connect(store) as connection:
+        yield
+    except BaseException:
+        maker.terminate()
+        raise
+    finally:
+        maker.wait()
+        _remove_staging(store, maker.pid)  # what a stopped maker leaves
+
+
+def _make_store(store: Path, artifacts: Path) -> None:
+    """MLflow's own schema (its migrations) on a staging file, put in place whole once
+    complete; MLflow's Default experiment keeps its artifacts under `artifacts` too. The
+    caller holds the lock."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    staging = _staging(store, os.getpid())
+    try:
+        store_schema = SqlAlchemyStore(tracking_uri(staging), artifacts.as_uri())  # type: ignore[no-untyped-call]
+        store_schema.engine.dispose()
+        with sqlite3.connect(staging) as connection:
             # Concurrent runs: readers no longer block the writer, nor it them.
             connection.execute("PRAGMA journal_mode=WAL")
+        connection.close()
+        staging.rename(store)
     except (MlflowException, sqlite3.Error) as error:
         message = " ".join(str(error).split())[:200]
         raise StoreError(f"{store}: cannot create an MLflow store: {message}") from None
+    finally:
+        _remove_staging(store, os.getpid())
+
+
+def _staging(store: Path, pid: int) -> Path:
+    return store.with_name(f".{store.name}.{pid}.partial")
+
+
+def _remove_staging(store: Path, pid: int) -> None:
+    staging = _staging(store, pid)
+    for leftover in (staging, *(Path(f"{staging}{end}") for end in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -121,3 +174,8 @@ def _experiment_exists(store: Path, name: str) -> bool:
     except StoreError:
         return False
     return row is not None
+
+
+if __name__ == "__main__":  # store_made_alongside's process: STORE ARTIFACTS
+    make_store(Path(sys.argv[1]), Path(sys.argv[2]))
+    os._exit(0)  # the store is closed and in place: skip tearing MLflow's modules down

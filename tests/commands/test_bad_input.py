@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from scripts import aml, clean, iso, local, rerun, runs
+from scripts import aml, clean, iso, local, rerun, runs, ui
 from tests.helpers import Outcome, write
 
 
@@ -127,6 +127,7 @@ def test_unknown_option(usage_error: Callable[..., str]) -> None:
         (runs.main, ["../x"], "invalid experiment name '../x'"),
         (rerun.main, ["runs/beta/absent"], "runs/beta/absent is not a folder"),
         (clean.main, ["--runs-older-than", "nan"], "--runs-older-than must be a number of days"),
+        (ui.main, ["--port", "70000"], "--port: must be a port between 1 and 65535, not '70000'"),
         (clean.main, ["--runs-older-than", "-1"], "--runs-older-than must be a number of days"),
         (local.main, ["beta", "-f", "src"], "src is a folder: give a job YAML file inside it"),
         (

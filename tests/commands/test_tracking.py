@@ -27,6 +27,7 @@ from scripts import rerun, ui
 from scripts import runs as runs_command
 from scripts.console.errors import StoreError
 from scripts.tracking import store as store_module
+from scripts.tracking.project_store import ensure_experiment, store_made_alongside
 from scripts.tracking.store import check_writable, connect
 from tests.helpers import (
     Outcome,
@@ -525,3 +526,33 @@ def test_a_served_jobs_server_dies_with_a_killed_runner(workspace: Path) -> None
     while running(server) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not running(server)
+
+
+def test_a_first_run_has_its_store_made_alongside(tmp_path: Path) -> None:
+    """The store a first run needs is made by another process while the run is prepared
+    (or by the run itself, whichever comes first): MLflow's own schema, in WAL mode, with
+    the experiment's artifacts (and MLflow's Default experiment's) under runs/mlartifacts."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    store, artifacts = runs / "mlflow.db", runs / "mlartifacts"
+
+    with store_made_alongside(store, artifacts):
+        ensure_experiment(store, artifacts, "first")
+
+    client = MlflowClient(f"sqlite:///{store}")
+    experiment = client.get_experiment_by_name("first")
+    assert experiment and experiment.artifact_location == (artifacts / "first").as_uri()
+    assert client.get_experiment("0").artifact_location.startswith(artifacts.as_uri())
+    with sqlite3.connect(store) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert not [path for path in runs.iterdir() if ".partial" in path.name]
+
+
+def test_a_refused_run_stops_the_store_being_made_and_leaves_nothing(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+
+    with pytest.raises(ValueError), store_made_alongside(runs / "mlflow.db", runs / "art"):
+        raise ValueError("refused")  # at once: MLflow's import takes longer than this
+
+    assert list(runs.iterdir()) == []

@@ -30,6 +30,7 @@ COMMANDS = {
     "data_register",
     "docker_base",
     "docker_build",
+    "docs",
 }
 # Each core package and the core packages it may import (besides itself).
 MAY_IMPORT = {
@@ -42,6 +43,7 @@ MAY_IMPORT = {
     "runner": {"console", "project", "jobspec", "runfolder", "tracking", "containers"},
     "containers": {"console", "project"},
     "cloud": {"console", "project", "jobspec", "runfolder"},
+    "docsite": {"console", "project"},
 }
 MAX_MODULES = 12
 
