@@ -5,7 +5,6 @@ with it; `just local` checks with it first, so that a run starts only from a job
 azure-ai-ml takes ~2 s to import: callers that run often keep the verdict (runs/.cache).
 """
 
-import logging
 import re
 from importlib.util import find_spec
 from pathlib import Path
@@ -139,6 +138,8 @@ def validate(job: "AmlJob", job_file: str) -> None:
 def quiet_sdk() -> None:
     """The SDK announces its experimental classes on every load (its logger is set to INFO
     when it is imported); they are not the user's news."""
+    import logging  # with the SDK only: a cached verdict needs neither
+
     logging.getLogger("azure.ai.ml").setLevel(logging.ERROR)
 
 
