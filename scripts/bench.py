@@ -148,14 +148,15 @@ def bench_no_op_local(project: Project, repeats: int) -> dict[str, str]:
     """`uv run just local` as a user types it, with a job that does nothing; interleaved
     with `uv run python -c pass` (the floor any `uv run` command pays) and with runs given a
     literal input's value never used before."""
-    no_op = [*OVERRIDES, "command=true"]
+    no_op = [f"experiment_name=bench-{EXPERIMENT}", "command=true"]
     environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}  # as typed
 
     def uv_run(*args: str) -> Callable[[], float]:
         return lambda: timed([uv_binary(), "run", *args], cwd=project.root, env=environment)
 
-    def local_with(*overrides: str) -> float:
-        return uv_run("just", "local", EXPERIMENT, *set_options([*no_op, *overrides]))()
+    def local_with(*overrides: str, epochs: int = 1) -> float:
+        overrides = (*no_op, f"inputs.epochs={epochs}", *overrides)
+        return uv_run("just", "local", EXPERIMENT, *set_options(overrides))()
 
     local_with()  # warm
     samples: dict[str, list[float]] = {"repeat": [], "python": [], "new value": []}
@@ -163,7 +164,7 @@ def bench_no_op_local(project: Project, repeats: int) -> dict[str, str]:
         report.note(f"  no-op local {index + 1}/{repeats}")
         samples["repeat"].append(local_with())
         samples["python"].append(uv_run("python", "-c", "pass")())
-        samples["new value"].append(local_with(f"inputs.epochs={time.time_ns()}"))
+        samples["new value"].append(local_with(epochs=time.time_ns()))
     repeat, python, new_value = (statistics.median(samples[key]) for key in samples)
 
     def new_job() -> float:  # --set values never seen: azure-ai-ml checks the job again

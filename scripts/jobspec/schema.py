@@ -46,21 +46,20 @@ def typed_overrides(
 
 def literal_input_keys(job: JobDict, overrides: list[Override]) -> set[str]:
     """The keys of `overrides` that give text to an input the job file declares as a
-    literal value (`inputs: {epochs: 20}`), touched by no other override. The SDK keeps
+    literal value (`inputs: {epochs: 20}`), with no override reaching inside it. The SDK keeps
     any such text as it is (its PrimitiveValueField ends in a plain Str; tests/core/
     test_jobspec.py holds this against the SDK for values of every shape), so its verdict
     on the job does not depend on that text, and a new value needs no new check."""
     declared = job.get("inputs") or {}
     literal = {name for name, value in declared.items() if isinstance(value, str | int | float)}
-    touched = [override.path[1] for override in overrides if override.path[0] == "inputs"]
+    inside = {o.path[1] for o in overrides if o.path[0] == "inputs" and len(o.path) > 2}
     return {
         override.key
         for override in overrides
         if len(override.path) == 2
         and override.path[0] == "inputs"
-        and override.path[1] in literal
+        and override.path[1] in literal - inside
         and isinstance(override.value, str)
-        and touched.count(override.path[1]) == 1
     }
 
 

@@ -9,6 +9,9 @@ import contextlib
 import hashlib
 import os
 import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from scripts.console import report
@@ -25,6 +28,7 @@ _IMAGE_PACKAGES = "# for a job image"  # what tells their folder from an environ
 # best match across them is the locked version (the job image installs so too, see
 # docker/Dockerfile's UV_INDEX_STRATEGY).
 INDEX_STRATEGY = "unsafe-best-match"
+_COMPILED = ".bytecode-compiled"  # in an environment whose every module was compiled once
 
 
 def requirement_names(requirements: str) -> set[str]:
@@ -154,11 +158,53 @@ def _build(project: Project, folder: Path, python: str, requirements: str, extra
         (folder / "local-tracking.txt").write_text(extra)
         files += ["-r", str(folder / "local-tracking.txt")]
     interpreter = str(folder / "bin" / "python")
-    # Not compiled to bytecode here (uv's default): the job compiles what it imports, once,
-    # rather than every module of every package waiting for it.
+    # Not compiled to bytecode (uv's default, unless UV_COMPILE_BYTECODE asks): Python
+    # compiles what the job imports, once, and keeps it; see bytecode_compiled_alongside.
     run_uv(
         project,
         "pip", "install", "--python", interpreter, *files,
         "--index-strategy", INDEX_STRATEGY,
         show_progress=True,
     )  # fmt: skip
+
+
+@contextlib.contextmanager
+def bytecode_compiled_alongside(environment: Path, variables: dict[str, str]) -> Iterator[None]:
+    """While the body (the job) runs, the environment's modules compiled to bytecode at the
+    lowest priority, if the job cannot keep what it compiles itself (PYTHONDONTWRITEBYTECODE
+    in its `variables`: every run would compile its imports again) and no run finished
+    this before. Stopped when the body ends, done or not: the next run goes on with it.
+    Compiling at build instead would hold up the first run for every module of every
+    package; the job image's build does that (docker/Dockerfile)."""
+    done = environment / _COMPILED
+    if not variables.get("PYTHONDONTWRITEBYTECODE") or done.exists():
+        yield
+        return
+    python = environment / "bin" / "python"
+    site_packages = sorted(environment.glob("lib/python*/site-packages"))
+    compiler = subprocess.Popen(
+        [
+            "nice",
+            "-n",
+            "19",
+            str(python),
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            *map(str, site_packages),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        process_group=0,  # its workers stop with it
+    )
+    try:
+        yield
+    finally:
+        if compiler.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(compiler.pid, signal.SIGTERM)
+        if compiler.wait() == 0:
+            done.touch()

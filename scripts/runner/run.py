@@ -8,7 +8,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -28,6 +28,7 @@ from scripts.runfolder.layout import (
 )
 from scripts.runfolder.manifest import timestamp
 from scripts.runner.debugging import SETTING as DEBUG_SETTING
+from scripts.runner.environments import bytecode_compiled_alongside
 from scripts.runner.orphans import identity
 from scripts.runner.prepare import LocalRun
 from scripts.runner.process import STOP_SIGNALS, JobProcess, execute, shell_command
@@ -105,7 +106,7 @@ def _execute_job(run: LocalRun) -> tuple[int, bool, float]:
 
     guarded = _read_only_inputs(run)
     try:
-        with _job_environment(run) as environment:
+        with _job_environment(run) as environment, _compiling(run, environment):
             started = time.perf_counter()  # the job's time, not its tracking server's
             try:
                 code, stopped = execute(
@@ -127,6 +128,14 @@ def _execute_job(run: LocalRun) -> tuple[int, bool, float]:
         return 1, False, 0.0
     _report_writes(guarded)
     return code, stopped, seconds
+
+
+def _compiling(run: LocalRun, environment: dict[str, str]) -> AbstractContextManager[None]:
+    """The local environment's bytecode compiled alongside the job if need be (not an
+    image's: its build compiled it)."""
+    if run.venv is None:
+        return contextlib.nullcontext()
+    return bytecode_compiled_alongside(run.venv, environment)
 
 
 def _too_long(command: str, error: OSError) -> str:

@@ -100,8 +100,8 @@ def store_made_alongside(store: Path, artifacts: Path) -> Iterator[None]:
     """If there is no store yet, another process makes it while the body runs: MLflow's
     migrations cost seconds, most of them importing mlflow, which then overlaps the body's
     own work (azure-ai-ml's check, the environment's build). Whoever needs the store first
-    waits for it (ensure_experiment's lock). On leaving, that process is waited for, or
-    stopped if the body failed; a store it did not make, ensure_experiment makes."""
+    waits for it (ensure_experiment's lock); a store the process did not make by then,
+    ensure_experiment makes. On leaving, the process is stopped."""
     if store.exists():
         yield
         return
@@ -114,12 +114,12 @@ def store_made_alongside(store: Path, artifacts: Path) -> Iterator[None]:
     )
     try:
         yield
-    except BaseException:
-        maker.terminate()
-        raise
     finally:
+        # The body got its store, made by either, or failed: what the maker still does is
+        # of no use (at most it waits for the lock, or exits).
+        maker.terminate()
         maker.wait()
-        _remove_staging(store, maker.pid)  # what a stopped maker leaves
+        _remove_staging(store, maker.pid)
 
 
 def _make_store(store: Path, artifacts: Path) -> None:

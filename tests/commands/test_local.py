@@ -82,6 +82,57 @@ def test_environment_is_reused_while_requirements_are_unchanged(
     assert len(environments) == 1 and not environments[0].name.startswith(".")
 
 
+def test_an_environment_is_built_without_bytecode_python_keeps_what_a_job_compiles(
+    workspace: Path, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    add_job(workspace / "experiments" / "beta", "exit 0")
+
+    assert cli(local.main, workspace, "beta").code == 0
+
+    (environment,) = (workspace / "runs" / ".venvs").iterdir()
+    assert not list(environment.glob("lib/python*/site-packages/*/__pycache__/*.pyc"))
+
+
+WAIT_FOR_THE_COMPILER = """
+import os, time
+environment = os.environ["VIRTUAL_ENV"].encode()
+
+def compiling():
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                parts = file.read().split(b"\\0")
+        except OSError:
+            continue
+        if b"compileall" in parts and any(environment in part for part in parts):
+            return True
+    return False
+
+deadline = time.monotonic() + 120
+while compiling() and time.monotonic() < deadline:
+    time.sleep(0.05)
+"""
+
+
+def test_where_a_job_cannot_keep_bytecode_its_environment_is_compiled_alongside_it(
+    workspace: Path, cli: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PYTHONDONTWRITEBYTECODE, which the job inherits, keeps Python from keeping what a job
+    compiles: the environment's modules are compiled while the job runs (here it waits for
+    that), once; the build compiles none, which would hold up the first run."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    experiment = workspace / "experiments" / "beta"
+    write(experiment / "wait.py", WAIT_FOR_THE_COMPILER)
+    add_job(experiment, "python wait.py")
+
+    assert cli(local.main, workspace, "beta").code == 0
+
+    (environment,) = (workspace / "runs" / ".venvs").iterdir()
+    assert (environment / ".bytecode-compiled").exists()
+    assert list(environment.glob("lib/python*/site-packages/*/__pycache__/*.pyc"))
+
+
 def test_a_damaged_environment_is_rebuilt(workspace: Path, cli: Callable[..., Outcome]) -> None:
     assert cli(local.main, workspace, "beta").code == 0
     (environment,) = (workspace / "runs" / ".venvs").iterdir()

@@ -457,5 +457,7 @@ def test_only_a_literal_inputs_own_text_is_left_out_of_the_verdict() -> None:
     ]
 
     assert literal_input_keys(job, sets) == {"inputs.count"}
-    twice = [parse_override("inputs.count=3"), parse_override("inputs.count.type=integer")]
-    assert literal_input_keys(job, twice) == set()
+    twice = [parse_override("inputs.count=3"), parse_override("inputs.count=4")]
+    assert literal_input_keys(job, twice) == {"inputs.count"}  # the last one wins, as in az ml
+    inside = [parse_override("inputs.count=3"), parse_override("inputs.count.type=integer")]
+    assert literal_input_keys(job, inside) == set()
