@@ -2,6 +2,7 @@
 or previewed on 127.0.0.1 while you edit docs/."""
 
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 
@@ -14,7 +15,9 @@ from scripts.console.cli import (
     run_cli,
     run_passing_stops,
 )
+from scripts.console.errors import CommandError
 from scripts.project.layout import Project
+from scripts.project.parking import remove
 
 
 def parser() -> ArgumentParser:
@@ -42,17 +45,29 @@ def main(argv: Sequence[str], project: Project) -> int:
     os.environ["NO_MKDOCS_2_WARNING"] = "1"
     mkdocs = [sys.executable, "-m", "mkdocs"]
     config = ["--config-file", str(project.root / "mkdocs.yml"), "--strict"]
-    config += ["--site-dir", str(project.docs_site)]
-    if args.serve:
+    if args.serve:  # built in memory, into a folder of its own
         check_port_free(args.port, "choose another with --port")
         report.note(f"serving the docs on http://{LOCALHOST}:{args.port} (Ctrl-C stops it)")
         return run_passing_stops(
             [*mkdocs, "serve", *config, "--dev-addr", f"{LOCALHOST}:{args.port}"], project.root
         )
-    code = run_passing_stops([*mkdocs, "build", *config], project.root)
-    if code == 0:
-        report.result(f"docs built: {project.docs_site / 'index.html'}")
-    return code
+    # Built beside the site, which it replaces whole once built: MkDocs' --strict fails
+    # after writing the pages.
+    site = project.docs_site
+    staging = site.with_name(f".{site.name}.{os.getpid()}.partial")
+    try:
+        if run_passing_stops([*mkdocs, "build", *config, "--site-dir", str(staging)], project.root):
+            raise CommandError(
+                "the docs did not build: fix what MkDocs names above (a broken link or "
+                "anchor, a page missing from mkdocs.yml's nav)"
+            )
+        if site.exists():
+            remove(project, site)
+        staging.rename(site)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report.result(f"docs built: {site / 'index.html'}")
+    return 0
 
 
 if __name__ == "__main__":

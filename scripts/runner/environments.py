@@ -180,21 +180,10 @@ def bytecode_compiled_alongside(environment: Path, variables: dict[str, str]) ->
     if not variables.get("PYTHONDONTWRITEBYTECODE") or done.exists():
         yield
         return
-    python = environment / "bin" / "python"
-    site_packages = sorted(environment.glob("lib/python*/site-packages"))
+    python = str(environment / "bin" / "python")
+    site_packages = [str(path) for path in environment.glob("lib/python*/site-packages")]
     compiler = subprocess.Popen(
-        [
-            "nice",
-            "-n",
-            "19",
-            str(python),
-            "-m",
-            "compileall",
-            "-q",
-            "-j",
-            "0",
-            *map(str, site_packages),
-        ],
+        ["nice", "-n", "19", python, "-m", "compileall", "-q", "-j", "0", *site_packages],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -215,8 +215,8 @@ def _check_as_aml_does(
     here = source.folder / code if code is not None else source.folder
     placed = relocated(job, here, project.dockerfile.parent)
     literal = literal_input_keys(source.job, overrides)
-    given = [[o.key, "<literal>" if o.key in literal else o.value] for o in overrides]
-    salt = json.dumps([sdk_version(), given, [[o.key, o.value] for o in placed]])
+    salted = [[o.key, "<literal>" if o.key in literal else o.value] for o in overrides]
+    salt = json.dumps([sdk_version(), salted, [[o.key, o.value] for o in placed]])
 
     def check() -> list[list[Value]]:
         typed = typed_overrides(source.job_file, overrides, placed)
