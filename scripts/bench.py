@@ -64,7 +64,7 @@ from scripts.containers.engine import docker
 from scripts.containers.images import missing_base_images
 from scripts.docsite.benchmarks import record_text
 from scripts.project.layout import Project
-from scripts.project.uv import uv_binary
+from scripts.project.uv import UI_GROUP, ensure_groups, uv_binary
 from scripts.runfolder.layout import CODE, ENVIRONMENT, TRACKING_SERVER_LOG
 from scripts.runfolder.manifest import Manifest, read_manifest
 from scripts.runner.prepare import LocalRun, prepare_experiment
@@ -503,6 +503,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     if args.repeats < 1:
         arguments.error("--repeats must be at least 1")
     repeats = args.repeats
+    ensure_groups(project, [UI_GROUP], "the MLflow server (its figures)")
     before = run_folders(project)
     prepared: list[LocalRun] = []
     taken: list[str] = []

@@ -18,6 +18,7 @@ from scripts.console.cli import (
 from scripts.console.errors import CommandError
 from scripts.project.layout import Project
 from scripts.project.parking import remove
+from scripts.project.uv import CHECK_GROUP, ensure_groups
 
 
 def parser() -> ArgumentParser:
@@ -41,6 +42,7 @@ def parser() -> ArgumentParser:
 
 def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
+    ensure_groups(project, [CHECK_GROUP], "MkDocs")
     # Material for MkDocs prints a notice of its end of life (2027-05-05; pyproject.toml).
     os.environ["NO_MKDOCS_2_WARNING"] = "1"
     mkdocs = [sys.executable, "-m", "mkdocs"]

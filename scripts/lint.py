@@ -9,6 +9,7 @@ from scripts.console.cli import ArgumentParser, run_cli, run_passing_stops
 from scripts.console.errors import CommandError
 from scripts.project.experiments import experiment_names
 from scripts.project.layout import Project
+from scripts.project.uv import CHECK_GROUP, ensure_groups
 
 STRICT = ["scripts"]  # the tooling is typed strictly; experiment code as its authors choose
 
@@ -75,6 +76,7 @@ def parser() -> ArgumentParser:
 
 def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
+    ensure_groups(project, [CHECK_GROUP], "ruff, mypy and check-jsonschema")
     failed = []
     for name, command in checks(project, args.fix).items():
         report.note(f"$ {' '.join(command)}")

@@ -13,6 +13,7 @@ from scripts.console.cli import (
 )
 from scripts.console.errors import UsageError
 from scripts.project.layout import Project
+from scripts.project.uv import UI_GROUP, ensure_groups
 from scripts.tracking.server import HOST, serving
 
 
@@ -35,6 +36,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     check_port_free(
         args.port, f"choose another, e.g. `just ui --port {nearby_free_port(args.port)}`"
     )
+    ensure_groups(project, [UI_GROUP], "the MLflow server")
     report.note(f"starting the MLflow UI on http://{HOST}:{args.port} ...")
     try:
         with (

@@ -37,6 +37,8 @@ PROJECT_FILES = [
     ".python-version",
     ".gitignore",
     ".env",
+    "docs",
+    "mkdocs.yml",
 ]
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test",

@@ -45,10 +45,10 @@ def tooling_mlflow_requirement(project: Project) -> str:
     root dev group's version range, so a new experiment logs straight into the store."""
     pyproject = tomllib.loads(project.pyproject.read_text())
     for requirement in pyproject.get("dependency-groups", {}).get("dev", []):
-        found = re.fullmatch(r"mlflow\s*([<>=!~].*)", str(requirement))
+        found = re.fullmatch(r"mlflow(?:-skinny)?\s*([<>=!~].*)", str(requirement))
         if found:
             return f"mlflow-skinny{found[1]}"
-    raise UsageError(f"{project.pyproject} has no mlflow in its dev group: add it back")
+    raise UsageError(f"{project.pyproject} has no mlflow-skinny in its dev group: add it back")
 
 
 def _copy(source: Path, target: Path, replacements: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from scripts.console import report
 from scripts.console.errors import CommandError
 from scripts.project.cache import derived
 from scripts.project.experiments import normalise
@@ -142,3 +143,38 @@ def _declared_indexes(declarations: list[Path]) -> list[dict[str, object]]:
             indexes = tool.get("uv", {}).get("index", []) if isinstance(tool, dict) else []
             found += [index for index in indexes if isinstance(index, dict)]
     return found
+
+
+UI_GROUP = "ui"  # the tooling's groups besides dev, installed when first needed (pyproject.toml)
+CHECK_GROUP = "check"
+
+
+def ensure_groups(project: Project, groups: list[str], purpose: str) -> None:
+    """The tooling's dependency groups `groups` installed in its environment (the running
+    interpreter's), synced from uv.lock if a package of theirs is missing or at another
+    version: what only some recipes need is installed when one of them first runs."""
+    if not _missing_from_environment(project, groups):
+        return
+    report.note(f"installing {purpose} into the tooling's environment (once): {', '.join(groups)}")
+    selection = [f"--group={group}" for group in groups]
+    run_uv(project, "sync", "--frozen", "--inexact", *selection, show_progress=True)
+
+
+def _missing_from_environment(project: Project, groups: list[str]) -> list[str]:
+    from importlib.metadata import distributions  # of the running interpreter
+
+    from packaging.requirements import Requirement
+
+    installed = {normalise(dist.metadata["Name"]): dist.version for dist in distributions()}
+    wanted = export_requirements(project, *(f"--only-group={group}" for group in groups))
+    missing = []
+    for line in wanted.splitlines():
+        if not line.strip() or line.startswith(("-", "#")):
+            continue
+        requirement = Requirement(line)
+        if requirement.marker and not requirement.marker.evaluate():
+            continue  # not for this platform
+        pinned = next(iter(requirement.specifier)).version
+        if installed.get(normalise(requirement.name)) != pinned:
+            missing.append(requirement.name)
+    return missing

@@ -37,6 +37,7 @@ from scripts.jobspec.schema import literal_input_keys, relocated, sdk_version, t
 from scripts.project.cache import derived
 from scripts.project.experiments import JobImage
 from scripts.project.layout import JOB_FILE_NAME, Project
+from scripts.project.uv import UI_GROUP, ensure_groups
 from scripts.runfolder.isolate import Source, check_source, fill_run_folder, new_run_folder
 from scripts.runfolder.layout import (
     CODE,
@@ -317,6 +318,8 @@ def _prepare(
         debug_extra = debug_requirements(project) if debugging else ""
         venv, built = ensure_environment(project, requirements, extra + debug_extra)
     served = served_tracking(requirements)
+    if served:
+        ensure_groups(project, [UI_GROUP], "the MLflow server the job logs through")
     with new_run_folder(project, experiment) as folder:
         fill(folder)
         if in_image:

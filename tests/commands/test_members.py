@@ -65,6 +65,11 @@ def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_t
     assert "1 deselected" in tested_fast.stdout  # the template registers `slow`
     assert (fresh / "experiments" / "lifecycle_probe" / ".venv" / "bin" / "python").exists()
 
+    declared = tomllib.loads((fresh / "pyproject.toml").read_text())["tool"]["uv"]["conflicts"]
+    groups = {entry["group"] for conflicts in declared for entry in conflicts if "group" in entry}
+    assert groups == {"dev", "ui", "check"}  # each tooling group's set names it
+    assert all({"package": "lifecycle-probe"} in conflicts for conflicts in declared)
+
     removed = run(["just", "rm", "lifecycle_probe", "--yes"], fresh)
 
     assert removed.returncode == 0, removed.stderr
