@@ -152,8 +152,13 @@ CHECK_GROUP = "check"
 def ensure_groups(project: Project, groups: list[str], purpose: str) -> None:
     """The tooling's dependency groups `groups` installed in its environment (the running
     interpreter's), synced from uv.lock if a package of theirs is missing or at another
-    version: what only some recipes need is installed when one of them first runs."""
-    if not _missing_from_environment(project, groups):
+    version: what only some recipes need is installed when one of them first runs. A group
+    the project does not declare is left out (a project made otherwise than this one)."""
+    import tomllib
+
+    declared = tomllib.loads(project.pyproject.read_text()).get("dependency-groups", {})
+    groups = [group for group in groups if group in declared]
+    if not groups or not _missing_from_environment(project, groups):
         return
     report.note(f"installing {purpose} into the tooling's environment (once): {', '.join(groups)}")
     selection = [f"--group={group}" for group in groups]
