@@ -84,16 +84,8 @@ def recipes_page(root: Path) -> str:
         if recipe.group != group:
             group = recipe.group
             lines += ["", f"## {group or 'other'}"]
-        lines += [
-            "",
-            f"### just {recipe.name}",
-            "",
-            recipe.doc,
-            "",
-            "```text",
-            command_help(root, recipe.module),
-            "```",
-        ]
+        lines += ["", f"### just {recipe.name}", "", recipe.doc]
         if recipe.fixed_arguments:  # `just fmt`: another command's help, with what it adds
-            lines[-4:-4] = ["", f"It runs `{recipe.module} {recipe.fixed_arguments}`:"]
+            lines += ["", f"It runs `{recipe.module} {recipe.fixed_arguments}`:"]
+        lines += ["", "```text", command_help(root, recipe.module), "```"]
     return "\n".join(lines) + "\n"

@@ -157,21 +157,22 @@ def ensure_groups(project: Project, groups: list[str], purpose: str) -> None:
     import tomllib
 
     declared = tomllib.loads(project.pyproject.read_text()).get("dependency-groups", {})
-    groups = [group for group in groups if group in declared]
-    if not groups or not _missing_from_environment(project, groups):
+    groups = [group for group in groups if group in declared and _missing(project, group)]
+    if not groups:
         return
     report.note(f"installing {purpose} into the tooling's environment (once): {', '.join(groups)}")
     selection = [f"--group={group}" for group in groups]
     run_uv(project, "sync", "--frozen", "--inexact", *selection, show_progress=True)
 
 
-def _missing_from_environment(project: Project, groups: list[str]) -> list[str]:
+def _missing(project: Project, group: str) -> list[str]:
+    """The packages of `group` that the running interpreter lacks, or has at another version."""
     from importlib.metadata import distributions  # of the running interpreter
 
     from packaging.requirements import Requirement
 
     installed = {normalise(dist.metadata["Name"]): dist.version for dist in distributions()}
-    wanted = export_requirements(project, *(f"--only-group={group}" for group in groups))
+    wanted = export_requirements(project, f"--only-group={group}")
     missing = []
     for line in wanted.splitlines():
         if not line.strip() or line.startswith(("-", "#")):
