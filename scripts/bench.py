@@ -63,7 +63,7 @@ from scripts.console.errors import CommandError, ToolingError, from_os_error
 from scripts.containers.engine import docker
 from scripts.containers.images import missing_base_images
 from scripts.docsite.benchmarks import record_text
-from scripts.project.layout import Project
+from scripts.project.layout import Project, write_whole
 from scripts.project.uv import UI_GROUP, ensure_groups, uv_binary
 from scripts.runfolder.layout import CODE, ENVIRONMENT, TRACKING_SERVER_LOG
 from scripts.runfolder.manifest import Manifest, read_manifest
@@ -491,9 +491,7 @@ def record(project: Project, taken: list[str]) -> None:
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
     }
-    staging = project.bench_record.with_name(f".{project.bench_record.name}.partial")
-    staging.write_text(record_text(header, taken))
-    os.replace(staging, project.bench_record)
+    write_whole(project.bench_record, record_text(header, taken))
     report.note(f"figures recorded in {project.bench_record.relative_to(project.root)}")
 
 

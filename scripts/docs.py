@@ -16,7 +16,7 @@ from scripts.console.cli import (
     run_passing_stops,
 )
 from scripts.console.errors import CommandError
-from scripts.project.layout import Project
+from scripts.project.layout import Project, staging_path
 from scripts.project.parking import remove
 from scripts.project.uv import CHECK_GROUP, ensure_groups
 
@@ -56,7 +56,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     # Built beside the site, which it replaces whole once built: MkDocs' --strict fails
     # after writing the pages.
     site = project.docs_site
-    staging = site.with_name(f".{site.name}.{os.getpid()}.partial")
+    staging = staging_path(site)
     try:
         if run_passing_stops([*mkdocs, "build", *config, "--site-dir", str(staging)], project.root):
             raise CommandError(

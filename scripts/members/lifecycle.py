@@ -20,7 +20,7 @@ from scripts.console.errors import UsageError
 from scripts.members.declarations import declare_independent, withdraw
 from scripts.members.template import copy_experiment, package_name, render_template
 from scripts.project.experiments import experiment_dir, experiment_names, normalise, read_package
-from scripts.project.layout import Project
+from scripts.project.layout import Project, write_whole
 from scripts.project.parking import delete_parked, park
 from scripts.project.uv import run_uv
 
@@ -149,11 +149,5 @@ def workspace_change(project: Project, undo: Callable[[], None]) -> Iterator[Non
         with stop_signals_ignored():
             undo()
             for path, content in saved.items():
-                _replace(path, content)
+                write_whole(path, content)
         raise
-
-
-def _replace(path: Path, content: bytes) -> None:
-    staging = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    staging.write_bytes(content)
-    os.replace(staging, path)

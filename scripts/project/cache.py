@@ -6,12 +6,11 @@ bytes. A warm run then neither starts uv (~20 ms a call) nor imports a YAML or T
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar, cast
 
-from scripts.project.layout import Project
+from scripts.project.layout import Project, write_whole
 
 T = TypeVar("T")
 # A larger source is not hashed, and not read here at all: derive() bounds what it reads
@@ -44,7 +43,5 @@ def derived(
         return value
     if json.loads(text) == value:
         kept.parent.mkdir(parents=True, exist_ok=True)
-        staging = kept.with_name(f".{kept.name}.{os.getpid()}.partial")
-        staging.write_text(text)
-        os.replace(staging, kept)
+        write_whole(kept, text)
     return value

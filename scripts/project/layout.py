@@ -16,6 +16,23 @@ JOB_FILE_NAME = "azure-ml-job.yaml"  # each experiment's Azure ML job spec
 MEMBER_ENVIRONMENT = ".venv"  # in each member's folder: its own development environment
 
 
+def staging_path(path: Path, pid: int | None = None) -> Path:
+    """Where `path` is made before it is put in place whole (a rename): beside it, hidden,
+    named after the process making it (this one unless `pid`), so that two never share one
+    and a leftover tells whose it was."""
+    return path.with_name(f".{path.name}.{os.getpid() if pid is None else pid}.partial")
+
+
+def write_whole(path: Path, data: str | bytes) -> None:
+    """`data` into `path`, which is never seen half-written: staged, then renamed over it."""
+    staging = staging_path(path)
+    if isinstance(data, bytes):
+        staging.write_bytes(data)
+    else:
+        staging.write_text(data)
+    os.replace(staging, path)
+
+
 @dataclass(frozen=True)
 class Project:
     root: Path

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from scripts.console import report
 from scripts.project.experiments import requirement_name
-from scripts.project.layout import Project
+from scripts.project.layout import Project, staging_path
 from scripts.project.uv import export_requirements, run_uv
 from scripts.tracking.schema import tooling_mlflow_version
 
@@ -90,7 +90,7 @@ def ensure_environment(project: Project, requirements: str, extra: str) -> tuple
     else:
         report.note(f"building local environment {target.name} (once per set of requirements)")
     project.environments.mkdir(parents=True, exist_ok=True)
-    staging = project.environments / f".{target.name}.{os.getpid()}.partial"
+    staging = staging_path(target)
     try:
         _build(project, staging, python_version, requirements, extra)
         try:
@@ -117,7 +117,7 @@ def ensure_image_packages(project: Project, extra: str) -> Path:
     if target.is_dir():  # renamed into place whole
         return target
     project.environments.mkdir(parents=True, exist_ok=True)
-    staging = project.environments / f".{target.name}.{os.getpid()}.partial"
+    staging = staging_path(target)
     try:
         staging.mkdir()
         (staging / REQUIREMENTS_FILE).write_text(extra)

@@ -18,7 +18,7 @@ from typing import Any
 
 from scripts.console import report
 from scripts.console.errors import StoreError
-from scripts.project.layout import Project
+from scripts.project.layout import Project, staging_path
 from scripts.tracking.store import check_writable, connect, create_experiment
 
 
@@ -129,7 +129,7 @@ def _make_store(store: Path, artifacts: Path) -> None:
     from mlflow.exceptions import MlflowException
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    staging = _staging(store, os.getpid())
+    staging = staging_path(store)
     try:
         store_schema = SqlAlchemyStore(tracking_uri(staging), artifacts.as_uri())  # type: ignore[no-untyped-call]
         store_schema.engine.dispose()
@@ -145,12 +145,8 @@ def _make_store(store: Path, artifacts: Path) -> None:
         _remove_staging(store, os.getpid())
 
 
-def _staging(store: Path, pid: int) -> Path:
-    return store.with_name(f".{store.name}.{pid}.partial")
-
-
 def _remove_staging(store: Path, pid: int) -> None:
-    staging = _staging(store, pid)
+    staging = staging_path(store, pid)
     for leftover in (staging, *(Path(f"{staging}{end}") for end in ("-wal", "-shm"))):
         leftover.unlink(missing_ok=True)
 
