@@ -41,7 +41,7 @@ import *ARGS:
 iso *ARGS:
     @exec {{python}} -m scripts.iso "$@"
 
-# `just local EXP [--set inputs.NAME=VALUE]... [--docker [--gpus all]]`: run EXP as Azure ML would, tracked locally
+# `just local EXP [-f FILE] [--set K=V]... [--docker]`: run EXP's job or pipeline as Azure ML would, tracked locally
 [no-exit-message]
 [group('run')]
 local *ARGS:

@@ -24,6 +24,12 @@
 - just runs (500 runs): `just runs` over 500 run folders' run.json files.
 - iso / iso with 500 MB ignored: `just iso` wall time without and with a 500 MB file in an
   ignored folder of the experiment (ignored data must be neither read nor copied).
+- pipeline overhead per step: `just local` of a pipeline of 4 no-op steps (`true`), one after
+  the other, warm: the median of (wall time - the steps' own durations, its longest path) / 4.
+- pipeline parallel: `just local` of a pipeline of two independent steps that each sleep
+  2 s: the median wall time (the target is at most 2.5 s: they run at the same time).
+- pipeline reused: `just local` of the example's pipeline again, unchanged: the median wall
+  time, every step reused (the two figures above force every step to run).
 - aml dry run: `just aml example_experiment --dry-run` wall time: isolation plus loading,
   validating and printing the job with azure-ai-ml (whose import is most of it).
 - no-op local, job not seen before: the no-op local run with `--set` values never used
@@ -44,6 +50,7 @@ log to their own MLflow experiment and their run folders are removed afterwards.
 """
 
 import datetime
+import json
 import os
 import platform
 import shutil
@@ -120,7 +127,9 @@ def bench_local(project: Project, repeats: int) -> tuple[dict[str, str], LocalRu
     report.note("warming up (the first run may build the environment)")
     timed(through_just, cwd=project.root)
     direct = prepare_experiment(project, EXPERIMENT, OVERRIDES)
-    start_tracking(direct)  # the direct runs and the metric logging go into its MLflow run
+    start_tracking(
+        direct.store, direct.manifest
+    )  # the direct runs and the metric logging go into its MLflow run
     just_times: list[float] = []
     overheads: list[float] = []
     direct_times: list[float] = []
@@ -364,6 +373,81 @@ def bench_aml_dry_run(project: Project, repeats: int) -> dict[str, str]:
     return {"aml dry run": seconds(elapsed)}
 
 
+BENCH_PIPELINE = "bench-pipeline.yaml"  # written into the experiment while measured
+EXAMPLE_PIPELINE = "azure-ml-pipeline.yaml"
+
+
+def pipeline_document(commands: dict[str, str], chained: bool) -> str:
+    """A pipeline of inline steps running `commands` (step name -> command), each bound to
+    the one before when `chained`."""
+    lines = [
+        "type: pipeline",
+        f"experiment_name: bench-{EXPERIMENT}",
+        "settings: {default_compute: azureml:bench}",
+        "jobs:",
+    ]
+    previous = None
+    for name, command in commands.items():
+        lines += [
+            f"  {name}:",
+            f"    command: {json.dumps(command)}",
+            "    environment: {build: {path: environment}}",
+            "    outputs: {out: {type: uri_folder}}",
+        ]
+        if chained and previous:
+            lines += ["    inputs:", f"      after: ${{{{parent.jobs.{previous}.outputs.out}}}}"]
+        previous = name
+    return "\n".join(lines) + "\n"
+
+
+def bench_pipeline(project: Project, repeats: int) -> dict[str, str]:
+    job_file = project.experiments / EXPERIMENT / BENCH_PIPELINE
+    local = just_command(
+        "local", EXPERIMENT, "-f", BENCH_PIPELINE, "--set", "settings.force_rerun=true"
+    )
+
+    def overhead() -> float:
+        before = run_folders(project)
+        elapsed = timed(local, cwd=project.root)
+        (folder,) = run_folders(project) - before
+        steps = [read_manifest(folder / "steps" / name) for name in read_manifest(folder).steps]
+        return (elapsed - sum(step.duration_seconds or 0.0 for step in steps)) / len(steps)
+
+    try:
+        job_file.write_text(pipeline_document({f"s{i}": "true" for i in range(4)}, True))
+        timed(local, cwd=project.root)  # warm: the SDK's verdict on it is kept
+        per_step = median_of(repeats, "pipeline of 4 steps", overhead)
+        job_file.write_text(pipeline_document({"a": "sleep 2", "b": "sleep 2"}, False))
+        timed(local, cwd=project.root)
+        parallel = median_of(repeats, "two 2 s steps", lambda: timed(local, cwd=project.root))
+    finally:
+        job_file.unlink(missing_ok=True)
+    return {
+        "pipeline overhead per step": seconds(per_step),
+        "pipeline parallel": seconds(parallel),
+        "pipeline reused": bench_pipeline_reused(project, repeats),
+    }
+
+
+def bench_pipeline_reused(project: Project, repeats: int) -> str:
+    """The example pipeline run again unchanged: its wall time, every step reused."""
+    local = just_command("local", EXPERIMENT, "-f", EXAMPLE_PIPELINE, *set_options(OVERRIDES))
+    timed(local, cwd=project.root)  # the run the others reuse
+
+    def reused() -> float:
+        before = run_folders(project)
+        elapsed = timed(local, cwd=project.root)
+        (folder,) = run_folders(project) - before
+        names = read_manifest(folder).steps
+        if not all(read_manifest(folder / "steps" / name).reused_from for name in names):
+            raise CommandError("a step of the unchanged example pipeline was not reused")
+        return elapsed
+
+    return (
+        f"{seconds(median_of(repeats, 'example pipeline, unchanged', reused))}, every step reused"
+    )
+
+
 AZURITE_ACCOUNT = "devstoreaccount1"  # the emulator's documented development account
 AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -537,6 +621,7 @@ def main(argv: Sequence[str], project: Project) -> int:
             )
         take("just runs", lambda: bench_runs_table(project, repeats), taken)
         take("iso", lambda: bench_iso(project, repeats), taken)
+        take("pipeline", lambda: bench_pipeline(project, repeats), taken)
         take("aml dry run", lambda: bench_aml_dry_run(project, repeats), taken)
         take("uv lock", lambda: bench_lock(project, repeats), taken)
         take("data download", lambda: bench_data_download(project), taken)

@@ -4,8 +4,10 @@ from collections.abc import Sequence
 
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, add_job_file_option, experiment_parser, run_cli
+from scripts.jobspec.pipeline import is_pipeline
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import check_source, create_run_folder
+from scripts.runfolder.pipeline import create_pipeline_folder
 
 
 def parser() -> ArgumentParser:
@@ -13,15 +15,20 @@ def parser() -> ArgumentParser:
         "iso",
         "Copy the code root of EXP's job (its `code:` folder, honouring .amlignore) with "
         "shared code into runs/EXP/<run>/code/, next to the Docker build context in "
-        "environment/: exactly what an Azure ML job receives. Prints the run folder last.",
+        "environment/: exactly what an Azure ML job receives; a pipeline's steps each in "
+        "steps/STEP/ of one run folder. Prints the run folder last.",
     )
-    add_job_file_option(parser, JOB_FILE_NAME, "command job")
+    add_job_file_option(parser, JOB_FILE_NAME, "command or pipeline job")
     return parser
 
 
 def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
-    report.result(str(create_run_folder(check_source(project, args.experiment, args.file))))
+    source = check_source(project, args.experiment, args.file, any_job=True)
+    if is_pipeline(source.job):
+        report.result(str(create_pipeline_folder(project, args.experiment, args.file)))
+    else:
+        report.result(str(create_run_folder(check_source(project, args.experiment, args.file))))
     return 0
 
 

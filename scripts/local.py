@@ -1,4 +1,5 @@
 """`just local EXP`: run an experiment the way Azure ML would, tracked in runs/mlflow.db.
+A pipeline job (`-f`, `type: pipeline`) is run by scripts/pipelines/ instead.
 
 The run folder's code root (the job's `code:`, see `just iso`) is the working directory;
 the job's command runs with `${{inputs.*}}` resolved locally, the job's environment
@@ -10,6 +11,7 @@ in the image Azure ML builds from the run folder's environment/ instead
 (scripts/runner/in_container.py).
 """
 
+import os
 from collections.abc import Sequence
 
 from scripts.console.cli import (
@@ -19,10 +21,15 @@ from scripts.console.cli import (
     check_port_free,
     experiment_parser,
     port_number,
+    positive_count,
     run_cli,
     stop_signals_as_ctrl_c,
 )
+from scripts.jobspec.pipeline import is_pipeline
+from scripts.pipelines.prepare import prepare_pipeline
+from scripts.pipelines.run import run_pipeline
 from scripts.project.layout import JOB_FILE_NAME, Project
+from scripts.runfolder.isolate import check_source
 from scripts.runner.debugging import (
     DEFAULT_PORT,
     DEFAULT_TIMEOUT_SECONDS,
@@ -38,11 +45,29 @@ def parser() -> ArgumentParser:
         "local",
         "Isolate EXP (see `just iso`) and run its azure-ml-job.yaml command locally, as Azure "
         "ML would: same command, only the declared dependencies, tracked in runs/mlflow.db. "
-        "Exits with the command's exit code.",
+        "Exits with the command's exit code. A pipeline job (-f) runs its steps in the order "
+        "of their bindings, each as a command job in its own experiment's environment, and "
+        "exits with the first failed step's exit code.",
     )
-    add_job_file_option(parser, JOB_FILE_NAME, "command job")
+    add_job_file_option(parser, JOB_FILE_NAME, "command or pipeline job")
     add_set_option(
-        parser, "inputs.epochs=5 or inputs.NAME.path=PATH (relative: from the job file's folder)"
+        parser,
+        "inputs.epochs=5, inputs.NAME.path=PATH (relative: from the job file's folder), or a "
+        "pipeline's jobs.STEP.inputs.NAME=VALUE",
+    )
+    parser.add_argument(
+        "--max-parallel",
+        type=positive_count,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="a pipeline's independent steps run at the same time, at most N (default: this "
+        f"machine's {os.cpu_count() or 1} cores)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="a pipeline: say which steps would be reused and, for each that would run, what "
+        "changed; run nothing, make nothing",
     )
     parser.add_argument(
         "--docker",
@@ -97,6 +122,19 @@ def main(argv: Sequence[str], project: Project) -> int:
         from scripts.runner.in_container import Docker
 
         docker = Docker(args.gpus)
+    pipeline_job = is_pipeline(check_source(project, args.experiment, args.file, any_job=True).job)
+    if args.dry_run and not pipeline_job:
+        arguments.error("--dry-run is for pipelines: `just iso` makes a command job's run folder")
+    if pipeline_job:
+        if debugging:
+            arguments.error(
+                "--debug is for command jobs: a pipeline's steps run without a debugger"
+            )
+        with stop_signals_as_ctrl_c():
+            pipeline = prepare_pipeline(
+                project, args.experiment, args.file, args.overrides, args.dry_run, docker
+            )
+        return 0 if args.dry_run else run_pipeline(pipeline, args.max_parallel)
     with stop_signals_as_ctrl_c():
         run = prepare_experiment(
             project, args.experiment, args.overrides, debugging, args.file, docker

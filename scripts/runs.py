@@ -9,13 +9,14 @@ from scripts.console import report
 from scripts.console.cli import ArgumentParser, run_cli
 from scripts.project.experiments import check_name
 from scripts.project.layout import Project
-from scripts.runfolder.layout import MANIFEST
-from scripts.runfolder.manifest import Manifest, read_manifests
+from scripts.runfolder.layout import MANIFEST, step_folder
+from scripts.runfolder.manifest import PIPELINE, Manifest, Recorded, read_manifest, read_manifests
 from scripts.runner.disk import Survey, environment_size, megabytes, size_of, survey
 from scripts.runner.orphans import settle_orphans
 
 METRICS_SHOWN = 3
 HEADER = ["RUN", "EXPERIMENT", "STATUS", "DURATION", "METRICS"]
+STEP_MARK = "└"  # before each step of a pipeline, under the pipeline's row
 
 
 def duration(seconds: float | None) -> str:
@@ -30,14 +31,31 @@ def metrics(values: dict[str, float]) -> str:
     return "  ".join(f"{name}={values[name]:.4g}" for name in shown)
 
 
-def row(manifest: Manifest) -> list[str]:
+def row(manifest: Manifest, name: str | None = None) -> list[str]:
     return [
-        manifest.run_name,
+        name or manifest.run_name,
         manifest.experiment,
         manifest.status,
-        duration(manifest.duration_seconds),
+        "reused" if manifest.reused_from else duration(manifest.duration_seconds),
         metrics(manifest.metrics),
     ]
+
+
+def rows(run: Recorded) -> list[list[str]]:
+    """A run's row; a pipeline's, then one per step, in the order they started (a step
+    that never started: SKIPPED)."""
+    if run.manifest.kind != PIPELINE:
+        return [row(run.manifest)]
+    found = [row(run.manifest)]
+    for step in run.manifest.steps:
+        name = f"  {STEP_MARK} {step}"
+        try:
+            found.append(row(read_manifest(run.folder / step_folder(step)), name))
+        except FileNotFoundError:
+            found.append([name, run.manifest.experiment, "SKIPPED", "-", ""])
+        except (OSError, ValueError, TypeError):
+            found.append([name, run.manifest.experiment, f"(no readable {MANIFEST})", "-", ""])
+    return found
 
 
 def parser() -> ArgumentParser:
@@ -63,7 +81,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     if not recorded:
         report.note("no local runs yet: start one with `just local EXP`")
         return 0
-    report.result(report.table([HEADER, *(row(run.manifest) for run in recorded)]))
+    report.result(report.table([HEADER, *(line for run in recorded for line in rows(run))]))
     report.note(disk_use(project, found))
     return 0
 

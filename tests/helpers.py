@@ -268,3 +268,70 @@ def start_slow_job(workspace: Path) -> tuple[subprocess.Popen[str], Path]:
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "started"
     return process, newest_folder(workspace)
+
+
+PIPELINE = "pipeline.yml"  # the pipeline file tests write into an experiment
+
+
+def wired_pipeline(workspace: Path) -> None:
+    """alpha's pipeline: `make` (alpha's component: idna) writes words, `use` (beta's
+    component: certifi, no idna) reads them; written in the file after the step it uses."""
+    alpha, beta = workspace / "experiments" / "alpha", workspace / "experiments" / "beta"
+    write(
+        alpha / "make.yml",
+        """
+        type: command
+        inputs:
+          greeting: {type: string}
+          suffix: {type: string, optional: true}
+        outputs:
+          words: {type: uri_folder}
+        code: .
+        command: >-
+          python -c "import idna, sys; open(sys.argv[1] + '/words.txt', 'w').write(sys.argv[2])"
+          ${{outputs.words}} ${{inputs.greeting}}$[[-${{inputs.suffix}}]]
+        environment: {build: {path: environment}}
+        """,
+    )
+    write(
+        beta / "use.yml",
+        """
+        type: command
+        inputs:
+          words: {type: uri_folder}
+        outputs:
+          result: {type: uri_folder}
+        code: .
+        command: >-
+          python -c "import certifi, sys, importlib.util;
+          assert importlib.util.find_spec('idna') is None, 'idna belongs to alpha';
+          text = open(sys.argv[1] + '/words.txt').read();
+          open(sys.argv[2] + '/result.txt', 'w').write(text.upper())"
+          ${{inputs.words}} ${{outputs.result}}
+        environment: {build: {path: environment}}
+        """,
+    )
+    write(
+        alpha / PIPELINE,
+        """
+        type: pipeline
+        experiment_name: wired
+        settings: {default_compute: azureml:cpu-cluster}
+        inputs:
+          greeting: hello
+        outputs:
+          final: {type: uri_folder}
+        jobs:
+          use:
+            type: command
+            component: ../beta/use.yml
+            inputs:
+              words: ${{parent.jobs.make.outputs.words}}
+            outputs:
+              result: ${{parent.outputs.final}}
+          make:
+            component: ./make.yml
+            inputs:
+              greeting: ${{parent.inputs.greeting}}
+        """,
+    )

@@ -9,12 +9,14 @@ from scripts.console.errors import UsageError
 from scripts.jobspec.inputs import is_remote, local_input_path
 from scripts.jobspec.job import JobDict
 from scripts.jobspec.overrides import Override
-from scripts.jobspec.schema import job_document, load, relocated, validate
+from scripts.jobspec.schema import job_document, load, load_pipeline, relocated, validate
 from scripts.project.git import GitState
 from scripts.project.settings import is_placeholder
-from scripts.runfolder.layout import CODE, ENVIRONMENT
+from scripts.runfolder.layout import CODE, ENVIRONMENT, PIPELINE_SPEC
 
 if TYPE_CHECKING:
+    from azure.ai.ml.entities import PipelineJob
+
     from scripts.jobspec.schema import AmlJob
 
 
@@ -40,14 +42,34 @@ def build_job(
         job.description = description
     validate(job, job_file.name)
     _check_local_inputs(document, job_file)
+    _refuse_placeholders(job, job_file.name)
+    return job
+
+
+def build_pipeline_job(
+    run_folder: Path, git: GitState | None, description: str | None = None
+) -> "PipelineJob":
+    """The pipeline job of a pipeline's run folder as the SDK loads it from there (every
+    step's code and build context in the run folder: runfolder/pipeline.py), named after
+    the folder, tagged, described, validated, and refused with a placeholder left."""
+    job = load_pipeline(run_folder / PIPELINE_SPEC)
+    job.name = run_folder.name
+    job.tags = {**(job.tags or {}), **job_tags(run_folder.name, git)}
+    if description:
+        job.description = description
+    validate(job, "the pipeline")
+    _refuse_placeholders(job, "the pipeline file")
+    return job
+
+
+def _refuse_placeholders(job: "AmlJob", written_in: str) -> None:
     placeholder = find_placeholder(job_document(job))
     if placeholder:
         field, value = placeholder
         raise UsageError(
-            f"{field} is still a placeholder ({value}): set it in {job_file.name} "
+            f"{field} is still a placeholder ({value}): set it in {written_in} "
             f"or with --set {field}=..."
         )
-    return job
 
 
 def _check_local_inputs(document: JobDict, job_file: Path) -> None:

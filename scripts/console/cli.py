@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,6 +81,13 @@ def port_number(text: str) -> int:
     return port
 
 
+def positive_count(text: str) -> int:
+    """argparse's `type` for a count: a whole number, at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number, at least 1, not {text!r}")
+    return int(text)
+
+
 def check_port_free(port: int, remedy: str) -> None:
     """A UsageError ending in `remedy` if something already listens on LOCALHOST:`port`."""
     if not _is_free(port):  # the socket module: only the commands that listen pay for it
@@ -112,7 +120,12 @@ def add_set_option(parser: ArgumentParser, example: str) -> None:
 @contextmanager
 def stop_signals_as_ctrl_c() -> Iterator[None]:
     """Within the block, SIGTERM (`kill`, `timeout`, an IDE's stop button) and SIGHUP (the
-    terminal closed) stop the command as Ctrl-C does: it cleans up and exits 130."""
+    terminal closed) stop the command as Ctrl-C does: it cleans up and exits 130. Off the
+    main thread (a pipeline's steps), where Python delivers no signal, it does nothing: the
+    runner's Supervisor has them there."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

@@ -15,10 +15,10 @@ from scripts.jobspec.job import BUILD_CONTEXT, JobDict
 from scripts.jobspec.overrides import Override, Value
 
 if TYPE_CHECKING:
-    from azure.ai.ml.entities import Command
+    from azure.ai.ml.entities import Command, PipelineJob
     from azure.ai.ml.sweep import SweepJob
 
-    AmlJob: TypeAlias = Command | SweepJob
+    AmlJob: TypeAlias = Command | SweepJob | PipelineJob
 
 
 def sdk_version() -> str:
@@ -102,8 +102,32 @@ def load(path: Path, overrides: list[Override]) -> "AmlJob":
         raise UsageError(f"{path.name} is not a valid Azure ML job: {problem}") from None
     if not isinstance(job, Command | SweepJob):
         raise UsageError(
-            f"{path.name} is a {job.type!r} job: just aml submits command and sweep jobs"
+            f"{path.name} is a {job.type!r} job: just aml submits command, sweep and pipeline jobs"
         )
+    return job
+
+
+def check_pipeline(path: Path) -> bool:
+    """Whether azure-ai-ml loads and validates the pipeline job `path` (every component in
+    it); a UsageError in the SDK's words otherwise. True, so that the verdict can be kept."""
+    validate(load_pipeline(path), "the pipeline")
+    return True
+
+
+def load_pipeline(path: Path) -> "PipelineJob":
+    """The pipeline job `path` as azure-ai-ml loads it; a UsageError in its words otherwise."""
+    from azure.ai.ml import load_job
+    from azure.ai.ml.entities import PipelineJob
+    from azure.ai.ml.exceptions import ValidationException
+    from marshmallow import ValidationError
+
+    quiet_sdk()
+    try:
+        job = load_job(source=path)
+    except (ValidationException, ValidationError) as error:
+        problem = _field_problem(error) or one_line(error)
+        raise UsageError(f"the pipeline is not a valid Azure ML job: {problem}") from None
+    assert isinstance(job, PipelineJob), "read_pipeline read a pipeline"
     return job
 
 
@@ -126,12 +150,21 @@ def relocated(document: JobDict, code: Path, build_context: Path) -> list[Overri
 def validate(job: "AmlJob", job_file: str) -> None:
     """The SDK's own offline validation. A sweep job has none beyond the schema checked by
     load_job (the SDK validates sweeps only when it submits them)."""
-    from azure.ai.ml.entities import Command
+    from azure.ai.ml.entities import Command, PipelineJob
 
-    if isinstance(job, Command):
+    if isinstance(job, Command | PipelineJob):
         result = job._validate()
         if not result.passed:
-            raise UsageError(f"{job_file} does not validate: {one_line(result.error_messages)}")
+            raise UsageError(f"{job_file} does not validate: {_problems(result.error_messages)}")
+
+
+def _problems(messages: dict[str, str]) -> str:
+    """The SDK's validation messages ({yaml path: message}) as one line, with what to do
+    about the one every new pipeline meets."""
+    text = one_line("; ".join(f"{path}: {message}" for path, message in messages.items()))
+    if any(message == "Compute not set" for message in messages.values()):
+        text += " (set settings.default_compute, e.g. azureml:cpu-cluster, or each step's compute)"
+    return text
 
 
 def quiet_sdk() -> None:

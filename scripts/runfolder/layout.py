@@ -21,6 +21,14 @@ runs/<experiment>/<run name>/
     mlflow.db, mlartifacts/       the run's own MLflow store and its artifacts, only when
                                   the project's store could not be used
 
+A pipeline's run folder holds job.yaml (the pipeline file), environment/ (its experiment's
+build context), run.json, and:
+    pipeline.yaml                 the pipeline as azure-ai-ml loads it from here: each step's
+                                  component inlined, its code and build context in steps/
+    steps/<step>/                 one per step, laid out as a command job's run folder above
+                                  (job.yaml: the file its component is written in); its
+                                  outputs are in code/outputs/<output>
+
 Run folders are found by `find_run_folders` alone, which never follows a symbolic link.
 """
 
@@ -47,6 +55,8 @@ JOB_LOG = f"{USER_LOGS}/std_log.txt"
 TRACKING_SERVER_LOG = f"{SYSTEM_LOGS}/local_mlflow_server.txt"
 DOCKER_BUILD_LOG = f"{SYSTEM_LOGS}/docker_build.txt"
 MANIFEST = "run.json"
+PIPELINE_SPEC = "pipeline.yaml"
+STEPS = "steps"
 MANIFEST_STAGING = f".{MANIFEST}.partial"  # written, then renamed over run.json
 FALLBACK_STORE = "mlflow.db"
 FALLBACK_ARTIFACTS = "mlartifacts"
@@ -72,6 +82,11 @@ def process_log(rank: int | str) -> str:
 def output_folder(name: str) -> str:
     """Where the job's declared output `name` goes, relative to the code root."""
     return f"{OUTPUTS}/{name}"
+
+
+def step_folder(name: str) -> str:
+    """A pipeline step's run folder, relative to its pipeline's."""
+    return f"{STEPS}/{name}"
 
 
 def shared_folder(code: str) -> str:

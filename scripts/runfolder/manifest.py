@@ -3,6 +3,10 @@
 Written when the job starts (status RUNNING) and again when it ends, atomically, so a
 folder always has a complete manifest. `just runs` lists runs from these files and
 `just rerun` repeats a run from one, without the project's sources.
+
+A run.json says its `version`: MANIFEST_VERSION for what this tooling writes, 1 for one
+written before versions (no `version` field). Every older version is read (the fields it
+lacks take their defaults); a newer one is refused, never misread.
 """
 
 import contextlib
@@ -19,6 +23,10 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from scripts.project.layout import JOB_FILE_NAME
 from scripts.runfolder.layout import MANIFEST, MANIFEST_STAGING
+
+MANIFEST_VERSION = 2  # 2: `version`, `kind`, `parent_run_id`, `steps`, `pipeline_outputs`,
+# `reuse_key`, `reuse_parts`, `reused_from`
+COMMAND, PIPELINE, STEP = "command", "pipeline", "step"  # the kinds of run a run.json records
 
 
 @dataclass
@@ -51,6 +59,17 @@ class Manifest:
     # was killed before it could record anything is found and recorded KILLED later.
     runner: dict[str, int | str] | None = None
     job: dict[str, int | str] | None = None
+    version: int = MANIFEST_VERSION
+    kind: str = COMMAND  # a command job's run, a pipeline's, or one of a pipeline's steps
+    parent_run_id: str | None = None  # a step's: its pipeline's MLflow run
+    steps: list[str] = field(default_factory=list)  # a pipeline's, in the order they start
+    # A pipeline's outputs: each the output folder of the step output it is bound to.
+    pipeline_outputs: dict[str, str] = field(default_factory=dict)
+    # A step's: what Azure ML compares to reuse it (scripts/pipelines/reuse.py), the digest
+    # of those parts, and the run folder of the step it was reused from.
+    reuse_key: str | None = None
+    reuse_parts: dict[str, str] = field(default_factory=dict)
+    reused_from: str | None = None
 
     def for_rerun(self, run_name: str, rerun_of: str) -> "Manifest":
         """A new run's manifest: what this run was given, nothing that running it recorded."""
@@ -105,6 +124,12 @@ def read_manifest(folder: Path) -> Manifest:
     data = json.loads((folder / MANIFEST).read_text())
     if not isinstance(data, dict):
         raise ValueError(f"{MANIFEST} is not an object")
+    data.setdefault("version", 1)
+    if isinstance(data["version"], int) and data["version"] > MANIFEST_VERSION:
+        raise ValueError(
+            f"{MANIFEST} is version {data['version']}, newer than this tooling reads "
+            f"({MANIFEST_VERSION}): update the scaffolding's scripts"
+        )
     checks = _field_checks()
     for name, value in data.items():
         if name in checks and not checks[name](value):

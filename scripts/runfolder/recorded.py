@@ -8,8 +8,15 @@ from scripts.console import report
 from scripts.console.errors import UsageError
 from scripts.project.experiments import check_name
 from scripts.project.layout import Project
-from scripts.runfolder.layout import CODE, MANIFEST, PRODUCED, PRODUCED_IN_CODE, REQUIREMENTS
-from scripts.runfolder.manifest import Manifest, read_manifest
+from scripts.runfolder.layout import (
+    CODE,
+    MANIFEST,
+    PRODUCED,
+    PRODUCED_IN_CODE,
+    REQUIREMENTS,
+    step_folder,
+)
+from scripts.runfolder.manifest import PIPELINE, Manifest, read_manifest
 
 
 def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
@@ -30,6 +37,12 @@ def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
         raise UsageError(
             f"{argument} is not a run folder (no readable {MANIFEST}): {hint}"
         ) from None
+    if manifest.kind == PIPELINE:
+        raise UsageError(
+            f"{argument} is a pipeline's run: `just rerun` repeats command jobs and single "
+            f"steps (e.g. {argument.rstrip('/')}/{step_folder(manifest.steps[0])}); run the "
+            f"pipeline again with `just local {manifest.experiment} -f {manifest.job_file}`"
+        )
     if not (folder / REQUIREMENTS).is_file():
         raise UsageError(f"{argument} has no {REQUIREMENTS}: {hint}")
     check_name(manifest.experiment)  # it names the folder the new run goes in

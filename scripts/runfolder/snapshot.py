@@ -7,6 +7,7 @@ Ignored folders are pruned before they are entered, so ignored data costs nothin
 negation (`!data/keep.csv`) could bring back a file inside them.
 """
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -134,3 +135,27 @@ class _Walk:
 
 def _within(path: str, folder: str) -> bool:
     return os.path.commonpath([path, folder]) == folder
+
+
+def content_hash(folder: Path) -> str:
+    """The code snapshot hash Azure ML gives an uploaded folder (azure-ai-ml's
+    `get_content_hash`): SHA-256 over the number of files, then `#relative path#` and the
+    size of each, then the bytes of each, in the order of their lower-cased paths. Run over
+    a run folder's copy, which the ignore file has already filtered."""
+    files = sorted(
+        (
+            (Path(root, name), Path(root, name).relative_to(folder).as_posix())
+            for root, _, names in os.walk(folder, followlinks=True)
+            for name in names
+        ),
+        key=lambda file: file[1].lower(),
+    )
+    digest = hashlib.sha256(str(len(files)).encode())
+    for path, relative in files:
+        digest.update(f"#{relative}#".encode())
+        digest.update(str(path.stat().st_size).encode())
+    for path, _ in files:
+        with path.open("rb") as file:
+            while chunk := file.read(1024 * 1024):
+                digest.update(chunk)
+    return digest.hexdigest()

@@ -36,11 +36,11 @@ def job_container(
     declared: JobImage,
     inputs: list[Path],
     extra: str,
+    experiment: str,
 ) -> tuple[JobContainer, Image]:
-    """The container of run folder `folder`'s job, and its image (built now or reused;
-    `declared`: the experiment's [tool.job-image]); `inputs` are the local inputs' paths,
-    `extra` the local-tracking packages to add."""
-    experiment = folder.parent.name
+    """The container of run folder `folder`'s job (a pipeline step's folder too), and its
+    image (built now or reused; `experiment`'s, whose [tool.job-image] is `declared`);
+    `inputs` are the local inputs' paths, `extra` the local-tracking packages to add."""
     image = job_image(
         project, folder / ENVIRONMENT, experiment, declared, folder / DOCKER_BUILD_LOG
     )
@@ -50,7 +50,7 @@ def job_container(
         mounts += _added_packages(ensure_image_packages(project, extra), image, project)
     container = JobContainer(
         image=image.tag,
-        name=f"just-local-{experiment}-{folder.name}",
+        name=f"just-local-{'-'.join(folder.relative_to(project.runs).parts)}",
         workdir=folder / CODE,
         mounts=tuple(mounts),
         gpus=request.gpus,

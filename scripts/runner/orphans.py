@@ -11,8 +11,8 @@ from pathlib import Path
 from scripts.console import report
 from scripts.console.errors import ToolingError, from_os_error
 from scripts.project.layout import Project
-from scripts.runfolder.layout import FALLBACK_STORE
-from scripts.runfolder.manifest import Recorded, timestamp
+from scripts.runfolder.layout import FALLBACK_STORE, step_folder
+from scripts.runfolder.manifest import PIPELINE, Recorded, read_manifest, timestamp
 from scripts.tracking.store import ended_run, finish_run
 
 Identity = dict[str, int | str]  # {"pid": ..., "start": ...}, as run.json records a process
@@ -70,11 +70,25 @@ def settle_orphans(project: Project, recorded: list[Recorded]) -> None:
 
 def _settle(project: Project, run: Recorded) -> str:
     """The run's outcome recorded, from what exists: MLflow's end if the runner recorded it
-    there before it died, else KILLED."""
+    there before it died, else KILLED; a pipeline's steps that were running too."""
+    store = _store_of(project, run.folder)
+    if run.manifest.kind == PIPELINE:
+        for step in run.manifest.steps:
+            folder = run.folder / step_folder(step)
+            try:
+                manifest = read_manifest(folder)
+            except FileNotFoundError:  # it never started
+                continue
+            if manifest.status == "RUNNING":
+                _settle_in(store, Recorded(folder, manifest))
+    return _settle_in(store, run)
+
+
+def _settle_in(store: Path, run: Recorded) -> str:
+    """`run`, tracked in `store`, settled."""
     manifest = run.manifest
     if manifest.job is not None and alive(manifest.job):
         stop_job(manifest.job)
-    store = _store_of(project, run.folder)
     ended = ended_run(store, manifest.tracking_run_id) if manifest.tracking_run_id else None
     if ended is not None:
         manifest.status = ended.status

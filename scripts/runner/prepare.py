@@ -10,11 +10,9 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scripts.console import report
-from scripts.jobspec.command import render_command
-from scripts.jobspec.distribution import read_distribution
 from scripts.jobspec.inputs import local_paths, resolve_inputs
 from scripts.jobspec.job import (
     MASK,
@@ -31,8 +29,8 @@ from scripts.jobspec.parity import (
     cloud_environment,
     not_applied_locally,
     read_only_inputs,
-    time_limit,
 )
+from scripts.jobspec.resolved import ResolvedJob, resolve_job
 from scripts.jobspec.schema import literal_input_keys, relocated, sdk_version, typed_overrides
 from scripts.project.cache import derived
 from scripts.project.experiments import JobImage
@@ -90,6 +88,7 @@ class LocalRun:
     served: bool  # the job's MLflow logs through a tracking server (another version)
     manifest: Manifest  # run.json as written; it names the MLflow run the job attaches to
     container: "JobContainer | None" = None  # `--docker`: where the job runs
+    shown: bool = True  # its output on the terminal (a pipeline step's: in its log only)
 
 
 def prepare_experiment(
@@ -129,45 +128,18 @@ def _experiment_run(
     typed = _check_as_aml_does(project, source, given, parsed, code)
     job = apply_overrides(source.job, typed, source.job_file)
     check_names(job, source.job_file)
-    variables = environment_variables(job, source.job_file)
-    for name in secret_names(variables):
-        report.warning(
-            f"environment variable {name} looks like a secret: run.json records it masked; "
-            "keep secrets out of the job spec, which is committed and uploaded (use "
-            ".env.local or a key vault)"
-        )
-    timeout = time_limit(job, source.job_file)
-    distribution = read_distribution(job, source.job_file)
     inputs = resolve_inputs(job, source.job_file.parent, project.data)
-    for name, value in inputs.items():
-        if value is not None and len(value) > MAX_PARAM_LENGTH:
-            report.warning(
-                f"input {name!r} is {len(value):,} characters: its MLflow parameter keeps the "
-                f"first {MAX_PARAM_LENGTH:,} (MLflow's limit); the job gets it whole"
-            )
-    in_image = _InImage(docker, source.image, local_paths(job, inputs)) if docker else None
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
-    command = render_command(job, inputs, outputs)
+    resolved = resolve_job(job, source.job_file, inputs, outputs, read_only_inputs(job))
+    warn_about(resolved)
+    in_image = _InImage(docker, source.image, local_paths(job, inputs)) if docker else None
     extra = tracking_requirements(project, source.requirements)
     git = git_record()
 
     def manifest(run_name: str) -> Manifest:
-        return Manifest(
-            experiment=experiment,
-            mlflow_experiment=str(job.get("experiment_name") or experiment),
-            run_name=run_name,
-            command=command,
-            inputs=inputs,
-            environment_variables=masked(variables),
-            output_folders=list(outputs.values()),
-            timeout_seconds=timeout,
-            distribution=distribution,
-            read_only_inputs=read_only_inputs(job),
-            job_file=job_file,
-            requirements_sha256=hashlib.sha256(source.requirements.encode()).hexdigest(),
-            local_tracking_requirements=extra,
-            git=git,
-        )
+        mlflow_experiment = str(job.get("experiment_name") or experiment)
+        names = RunNames(experiment, mlflow_experiment, run_name, job_file)
+        return job_manifest(resolved, names, source.requirements, extra, git)
 
     # The debugger's breakpoints are set in the sources; the job runs the run folder's copy.
     sources = [(source.folder / code, Path(CODE))] if code is not None else []
@@ -180,13 +152,64 @@ def _experiment_run(
         extra,
         lambda folder: fill_run_folder(folder, source, code),
         manifest,
-        variables,
+        resolved.variables,
         dataclasses.replace(debugging, sources=tuple(sources)) if debugging else None,
         in_image,
     )
     # Once the run is ready: a refused run says one line only.
     _say_what_differs(job, docker is not None)
     return run
+
+
+def warn_about(job: ResolvedJob) -> None:
+    """A warning for each variable that looks like a secret, and each input too long for
+    an MLflow parameter."""
+    for name in secret_names(job.variables):
+        report.warning(
+            f"environment variable {name} looks like a secret: run.json records it masked; "
+            "keep secrets out of the job spec, which is committed and uploaded (use "
+            ".env.local or a key vault)"
+        )
+    for name, value in job.inputs.items():
+        if value is not None and len(value) > MAX_PARAM_LENGTH:
+            report.warning(
+                f"input {name!r} is {len(value):,} characters: its MLflow parameter keeps the "
+                f"first {MAX_PARAM_LENGTH:,} (MLflow's limit); the job gets it whole"
+            )
+
+
+@dataclass(frozen=True)
+class RunNames:
+    """Where a run belongs: its experiment (folder), its MLflow experiment and run name, the
+    job file it was made from (inside the experiment)."""
+
+    experiment: str
+    mlflow_experiment: str
+    run_name: str
+    job_file: str
+
+
+def job_manifest(
+    job: ResolvedJob, names: RunNames, requirements: str, extra: str, git: dict[str, Any] | None
+) -> Manifest:
+    """run.json as a run of `job` starts it, in an environment of `requirements` and the
+    local-tracking packages `extra`, from the git state `git`."""
+    return Manifest(
+        experiment=names.experiment,
+        mlflow_experiment=names.mlflow_experiment,
+        run_name=names.run_name,
+        job_file=names.job_file,
+        local_tracking_requirements=extra,
+        git=git,
+        command=job.command,
+        inputs=job.inputs,
+        environment_variables=masked(job.variables),
+        output_folders=job.output_folders,
+        timeout_seconds=job.timeout_seconds,
+        distribution=job.distribution,
+        read_only_inputs=job.read_only_inputs,
+        requirements_sha256=hashlib.sha256(requirements.encode()).hexdigest(),
+    )
 
 
 def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
@@ -326,24 +349,23 @@ def _prepare(
             from scripts.runner.in_container import job_container
 
             container, image = job_container(
-                project, folder, in_image.request, in_image.declared, in_image.inputs, extra
+                project,
+                folder,
+                in_image.request,
+                in_image.declared,
+                in_image.inputs,
+                extra,
+                experiment,
             )
             built = image.built
         manifest = manifest_for(folder.name)
         manifest.docker_image = container.image if container else None
-        for made in (OUTPUTS, LOGS, *manifest.output_folders):  # as Azure ML makes them
-            (folder / CODE / made).mkdir(parents=True, exist_ok=True)
-        store, artifacts = _store(project, folder, manifest.mlflow_experiment)
-        run_id = new_run_id()  # its MLflow run is made when it starts (run.py)
-        manifest.tracking_store, manifest.tracking_run_id = str(store), run_id
-        tracking = tracking_variables(store, manifest.mlflow_experiment, run_id)
+        store, artifacts = run_store(project, folder, manifest.mlflow_experiment)
         debug = debug_variables(debugging, variables, folder) if debugging else {}
-        environment = (
-            payload_environment(venv, variables | tracking | debug)
-            if venv
-            else variables | tracking
+        run = assembled_run(
+            folder, manifest, venv, variables | debug, (store, artifacts), served, container
         )
-        _recorded_as_started(folder, manifest)  # the last step: nothing can fail after it
+        record_started(folder, manifest)  # the last step: nothing can fail after it
     through = (
         f", through a local MLflow server (the job's MLflow {mlflow_version(requirements)}"
         f" is not the tooling's {tooling_mlflow_version()})"
@@ -363,9 +385,33 @@ def _prepare(
         f"tracking:    {store}, experiment {manifest.mlflow_experiment!r}{through}\n"
         f"command:     {manifest.command}"
     )
+    return run
+
+
+def assembled_run(
+    folder: Path,
+    manifest: Manifest,
+    venv: Path | None,
+    variables: dict[str, str],
+    tracking: tuple[Path, Path],
+    served: bool,
+    container: "JobContainer | None" = None,
+    shown: bool = True,
+) -> LocalRun:
+    """The run `manifest` describes, in `folder`, ready to start: its output and log
+    folders made as Azure ML makes them, the id of its MLflow run (in the store and artifact
+    folder `tracking`) chosen, and the job's environment: `variables` and MLflow's."""
+    for made in (OUTPUTS, LOGS, *manifest.output_folders):
+        (folder / CODE / made).mkdir(parents=True, exist_ok=True)
+    store, artifacts = tracking
+    run_id = new_run_id()  # its MLflow run is made when it starts (run.py)
+    manifest.tracking_store, manifest.tracking_run_id = str(store), run_id
+    variables = variables | tracking_variables(store, manifest.mlflow_experiment, run_id)
+    environment = payload_environment(venv, variables) if venv else variables
     return LocalRun(
-        folder, manifest.command, environment, venv, store, artifacts, served, manifest, container
-    )
+        folder, manifest.command, environment, venv, store, artifacts, served, manifest,
+        container, shown,
+    )  # fmt: skip
 
 
 def _environment_of(project: Project, venv: Path | None, container: "JobContainer | None") -> str:
@@ -375,7 +421,7 @@ def _environment_of(project: Project, venv: Path | None, container: "JobContaine
     return str(venv.relative_to(project.root))
 
 
-def _store(project: Project, folder: Path, experiment: str) -> tuple[Path, Path]:
+def run_store(project: Project, folder: Path, experiment: str) -> tuple[Path, Path]:
     """The store the run is tracked in (the project's or, when that cannot be used, one of
     the run's own) with MLflow experiment `experiment` in it, and its artifact folder."""
     store = choose_store(project, folder / FALLBACK_STORE)
@@ -385,7 +431,7 @@ def _store(project: Project, folder: Path, experiment: str) -> tuple[Path, Path]
     return store, artifacts
 
 
-def _recorded_as_started(folder: Path, manifest: Manifest) -> None:
+def record_started(folder: Path, manifest: Manifest) -> None:
     """run.json, RUNNING and naming this process and the MLflow run to come: from here on,
     whatever stops the run (this process killed included), it is found and settled."""
     manifest.started = timestamp()

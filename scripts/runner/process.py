@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from scripts.console import report
-from scripts.console.cli import shell_exit_code
+from scripts.console.cli import INTERRUPTED, shell_exit_code
 from scripts.console.errors import from_os_error
 
 # The project's own environment must not leak into the job's, nor MLflow settings of the
@@ -77,75 +77,125 @@ class JobProcess:
 
 
 class _Group(list[subprocess.Popen[bytes]]):
-    """The job's processes, started in the order of `specs`."""
+    """One job's processes, started in the order of `specs`; `stopped` once the runner
+    stopped it (its time limit, another process's failure, `Supervisor.stop_all`), and
+    `kill_at`, when they get SIGKILL if they have not ended by then. `events` wakes the
+    wait: (index, exit status) as each process ends, WAKE when it must look again."""
 
     def __init__(self, specs: Sequence[JobProcess]) -> None:
         super().__init__()
         self.specs = specs
+        self.stopped = False
+        self.kill_at: float | None = None
+        self.events: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
+
+    def stop(self, told: bool = True) -> None:
+        """SIGTERM to every process still running, SIGKILL after the grace period; `told`:
+        the job counts as told to stop (not for the others of a failed process)."""
+        self.stopped = self.stopped or told
+        _send(self, signal.SIGTERM)
+        self.kill_at = time.monotonic() + TIMEOUT_GRACE_SECONDS
+        self.events.put(_WAKE)
 
 
-def execute(
-    folder: Path,
-    processes: Sequence[JobProcess],
-    started: Callable[[int], None],
-    timeout_seconds: int | None = None,
-) -> tuple[int, bool]:
-    """Run each of `processes` in `folder` (`started` is told the first one's pid),
-    each one's output streaming into its log and, if shown, to the terminal; the job's exit
-    code (128+N for signal N), and whether the runner was told to stop.
+_WAKE = (-1, 0)
 
-    While the job runs, stop signals are recorded, not raised, and passed on to the job's
-    process groups: a terminal's Ctrl-C as Ctrl-C, a second one within a few seconds
-    terminates the job, a third kills it (a job may catch Ctrl-C and go on); SIGTERM and
-    SIGHUP as they came. The runner waits for the job to end either way.
 
-    The first process to fail stops the others, and its exit code is the job's, as Azure ML
-    ends a distributed job. A job still running after `timeout_seconds` (limits.timeout)
-    is stopped as Azure ML cancels one. Stopping is SIGTERM, then SIGKILL after a grace
-    period; a timeout counts as told to stop.
-    """
-    stops: list[float] = []  # when each stop signal came
-    group = _Group(processes)
+class Supervisor:
+    """The one owner of Ctrl-C, SIGTERM and SIGHUP while jobs run: one job, or many at once
+    (the steps of a pipeline), each its own process groups, folder, logs and time limit.
 
-    def stop(signum: int, frame: FrameType | None) -> None:
+    Entered on the main thread (Python delivers signals there), it records each stop signal
+    and passes it on to every running job, never raising: each job ends, and is recorded,
+    as its processes end. A terminal's Ctrl-C goes on as Ctrl-C; a second one within a few
+    seconds terminates the jobs, a third kills them (a job may catch Ctrl-C and go on);
+    SIGTERM and SIGHUP go on as they came. `execute` may be called from any thread."""
+
+    def __init__(self) -> None:
+        self._stops: list[float] = []  # when each stop signal came
+        self._running: list[_Group] = []
+        self._lock = threading.Lock()
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "Supervisor":
+        self._previous = {signum: signal.signal(signum, self._stop) for signum in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler or signal.SIG_DFL)
+
+    @property
+    def signalled(self) -> bool:
+        """Whether a stop signal came: no job should start any more."""
+        return bool(self._stops)
+
+    def stop_all(self) -> None:
+        """Stop every running job (SIGTERM, SIGKILL after the grace period): each ends told
+        to stop."""
+        for group in list(self._running):
+            group.stop()
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
         now = time.monotonic()
-        recent = [moment for moment in stops if now - moment <= CTRL_C_WINDOW_SECONDS]
-        stops.append(now)
-        if signum != signal.SIGINT:
-            _send(group, signum)
-        elif not recent:
-            _send(group, signum)
+        recent = [moment for moment in self._stops if now - moment <= CTRL_C_WINDOW_SECONDS]
+        self._stops.append(now)
+        if signum == signal.SIGINT and recent:
+            signum = signal.SIGTERM if len(recent) == 1 else signal.SIGKILL
+        elif signum == signal.SIGINT:
             report.note(
                 f"stopping: the job got Ctrl-C; press it again within {CTRL_C_WINDOW_SECONDS} s "
                 "to terminate it (SIGTERM), a third time to kill it (SIGKILL)"
             )
-        else:
-            _send(group, signal.SIGTERM if len(recent) == 1 else signal.SIGKILL)
+        for group in list(self._running):  # a copy: jobs start and end meanwhile
+            _send(group, signum)
 
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, stop)
-    with contextlib.ExitStack() as logs:
-        pumps: list[threading.Thread] = []
-        job_logs: list[tuple[Path, _Log]] = []
-        try:
-            for spec in processes:
-                spec.log.parent.mkdir(exist_ok=True)
-                job_log = _Log(spec.log.open("wb", buffering=0))
-                logs.callback(job_log.close)
-                job_logs.append((spec.log, job_log))
-                group.append(_start(spec, folder))
-                pumps += _pumps(group[-1], job_log, spec.shown)
-        except BaseException:  # the processes started so far must not run on alone
-            _send(group, signal.SIGKILL)
-            raise
-        started(group[0].pid)
-        code = _wait(group, timeout_seconds, stops)
-        _end_leftovers(group)
-        _join(pumps)
-    for path, job_log in job_logs:
-        if job_log.failure:
-            report.warning(f"{path.name} is incomplete: {from_os_error(job_log.failure)}")
-    return code, bool(stops)
+    def execute(
+        self,
+        folder: Path,
+        processes: Sequence[JobProcess],
+        started: Callable[[int], None],
+        timeout_seconds: int | None = None,
+    ) -> tuple[int, bool]:
+        """Run each of `processes` in `folder` (`started` is told the first one's pid),
+        each one's output streaming into its log and, if shown, to the terminal; the job's
+        exit code (128+N for signal N), and whether it was told to stop.
+
+        The first process to fail stops the others, and its exit code is the job's, as
+        Azure ML ends a distributed job. A job still running after `timeout_seconds`
+        (limits.timeout) is stopped as Azure ML cancels one. Stopping is SIGTERM, then
+        SIGKILL after a grace period; a timeout counts as told to stop. A job asked to run
+        after a stop signal came is not started (exit code 130, told to stop)."""
+        group = _Group(processes)
+        with contextlib.ExitStack() as logs:
+            pumps: list[threading.Thread] = []
+            job_logs: list[tuple[Path, _Log]] = []
+            with self._lock:
+                if self.signalled:
+                    return INTERRUPTED, True
+                self._running.append(group)
+            logs.callback(self._running.remove, group)
+            try:
+                for spec in processes:
+                    spec.log.parent.mkdir(exist_ok=True)
+                    job_log = _Log(spec.log.open("wb", buffering=0))
+                    logs.callback(job_log.close)
+                    job_logs.append((spec.log, job_log))
+                    group.append(_start(spec, folder))
+                    pumps += _pumps(group[-1], job_log, spec.shown)
+            except BaseException:  # the processes started so far must not run on alone
+                _send(group, signal.SIGKILL)
+                raise
+            if self.signalled:  # a signal came while it started: it missed it
+                _send(group, signal.SIGTERM)
+            started(group[0].pid)
+            code = _wait(group, timeout_seconds, self)
+            _end_leftovers(group)
+            _join(pumps)
+        for path, job_log in job_logs:
+            if job_log.failure:
+                report.warning(f"{path.name} is incomplete: {from_os_error(job_log.failure)}")
+        return code, group.stopped or self.signalled
 
 
 def _start(spec: JobProcess, folder: Path) -> subprocess.Popen[bytes]:
@@ -175,53 +225,47 @@ def _pumps(process: subprocess.Popen[bytes], log: "_Log", shown: bool) -> list[t
     return pumps
 
 
-def _wait(group: _Group, timeout_seconds: int | None, stops: list[float]) -> int:
+def _wait(group: _Group, timeout_seconds: int | None, supervisor: Supervisor) -> int:
     """Wait for every process of `group`; the job's exit code: the first failure's, else 0.
     The first failure stops the others, as does the timeout."""
-    ended: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
     for index, process in enumerate(group):
         threading.Thread(
-            target=lambda i=index, p=process: ended.put((i, p.wait())), daemon=True
+            target=lambda i=index, p=process: group.events.put((i, p.wait())), daemon=True
         ).start()
     deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
-    kill_at: float | None = None
     codes: dict[int, int] = {}
     failure: int | None = None
     while len(codes) < len(group):
-        due = min((t for t in (deadline, kill_at) if t is not None), default=None)
+        due = min((t for t in (deadline, group.kill_at) if t is not None), default=None)
         try:
-            index, code = ended.get(
+            index, code = group.events.get(
                 timeout=None if due is None else max(0.0, due - time.monotonic())
             )
         except queue.Empty:
-            if kill_at is not None and time.monotonic() >= kill_at:
+            if group.kill_at is not None and time.monotonic() >= group.kill_at:
                 _send(group, signal.SIGKILL)
-                kill_at = None
+                group.kill_at = None
             elif deadline is not None and time.monotonic() >= deadline:
                 report.warning(
                     f"the job ran past its limits.timeout ({timeout_seconds} s): stopping it "
                     f"(SIGTERM, then SIGKILL after {TIMEOUT_GRACE_SECONDS} s), as Azure ML "
                     "cancels it"
                 )
-                stops.append(time.monotonic())
-                deadline, kill_at = None, _stop(group)
+                deadline = None
+                group.stop()
+            continue
+        if (index, code) == _WAKE:
             continue
         codes[index] = shell_exit_code(code)
         if code != 0 and failure is None:
             failure = codes[index]
-            if len(codes) < len(group) and not stops:
+            if len(codes) < len(group) and not (supervisor.signalled or group.stopped):
                 report.warning(
                     f"process {index} failed (exit code {failure}): stopping the others, as "
                     "Azure ML ends a distributed job"
                 )
-                kill_at = _stop(group)
+                group.stop(told=False)
     return failure or 0
-
-
-def _stop(group: _Group) -> float:
-    """SIGTERM to every process still running; when to SIGKILL them."""
-    _send(group, signal.SIGTERM)
-    return time.monotonic() + TIMEOUT_GRACE_SECONDS
 
 
 def _send(group: _Group, signum: int) -> None:

@@ -5,7 +5,6 @@ import contextlib
 import errno
 import os
 import shutil
-import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -26,14 +25,14 @@ from scripts.runfolder.layout import (
     TRACKING_SERVER_LOG,
     process_log,
 )
-from scripts.runfolder.manifest import timestamp
+from scripts.runfolder.manifest import Manifest, timestamp
 from scripts.runner.debugging import SETTING as DEBUG_SETTING
 from scripts.runner.environments import bytecode_compiled_alongside
 from scripts.runner.orphans import identity
 from scripts.runner.prepare import LocalRun
-from scripts.runner.process import STOP_SIGNALS, JobProcess, execute, shell_command
+from scripts.runner.process import JobProcess, Supervisor, shell_command
 from scripts.runner.read_only import Snapshot, first_change, snapshot
-from scripts.tracking.project_store import TRACKING_URI_VARIABLE, run_tags
+from scripts.tracking.project_store import PARENT_RUN_TAG, TRACKING_URI_VARIABLE, run_tags
 from scripts.tracking.store import (
     TrackedRun,
     attach_artifacts,
@@ -54,49 +53,58 @@ class JobNotStarted(CommandError):
 
 
 def run_tracked(run: LocalRun) -> int:
-    """Execute the job, then record its outcome; the job's exit code (128+N for signal N).
-
-    The record is written so that it can always be completed or settled: run.json first
-    (prepare wrote it, RUNNING, naming this process), then the MLflow run, then the job;
-    at the end MLflow first, then run.json. A runner killed at any point leaves a run.json
-    that `just runs` settles from what exists."""
-    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
-    tracked: TrackedRun | None = None
-    code, stopped, seconds = 1, False, 0.0
-    failure: BaseException | None = None
-    try:
-        try:
-            tracked = start_tracking(run)
-            code, stopped, seconds = _execute_job(run)
-        except KeyboardInterrupt:  # before the job started: it never did
-            code, stopped = INTERRUPTED, True
-        except BaseException as error:  # recorded FAILED, then said
-            failure = error
-        for signum in STOP_SIGNALS:  # the outcome is recorded, come what may
-            signal.signal(signum, signal.SIG_IGN)
-        code = JobNotStarted.exit_code if isinstance(failure, JobNotStarted) else code
-        _record_outcome(run, tracked, status_of(code, stopped), code, seconds)
-    finally:
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler or signal.SIG_DFL)
-    if failure is not None:
-        raise failure
+    """Execute the job, stop signals going to it (see Supervisor), then record its
+    outcome; the job's exit code (128+N for signal N)."""
+    with Supervisor() as supervisor:
+        code = run_supervised(run, supervisor)
+    seconds = run.manifest.duration_seconds or 0.0
     report.note(f"run {run.folder.name} ended with exit code {code} after {seconds:.3f} s")
     return code
 
 
-def start_tracking(run: LocalRun) -> TrackedRun:
-    """The run's MLflow run, RUNNING under the id run.json names, before the job starts
-    (every run is one, whether or not the job uses MLflow)."""
-    manifest = run.manifest
+def run_supervised(run: LocalRun, supervisor: Supervisor) -> int:
+    """Execute the job under `supervisor` (from any thread), then record its outcome; the
+    job's exit code.
+
+    The record is written so that it can always be completed or settled: run.json first
+    (prepare wrote it, RUNNING, naming this process), then the MLflow run, then the job;
+    at the end MLflow first, then run.json. A runner killed at any point leaves a run.json
+    that `just runs` settles from what exists. Stop signals never cut the record short:
+    the supervisor passes them on to the job, it never raises them here."""
+    tracked: TrackedRun | None = None
+    code, stopped, seconds = 1, False, 0.0
+    failure: BaseException | None = None
+    try:
+        tracked = start_tracking(run.store, run.manifest)
+        code, stopped, seconds = _execute_job(run, supervisor)
+    except KeyboardInterrupt:  # a served job's tracking server, interrupted as it started
+        code, stopped = INTERRUPTED, True
+    except BaseException as error:  # recorded FAILED, then said
+        failure = error
+    code = JobNotStarted.exit_code if isinstance(failure, JobNotStarted) else code
+    _record_outcome(run, tracked, status_of(code, stopped), code, seconds)
+    if failure is not None:
+        raise failure
+    return code
+
+
+def start_tracking(
+    store: Path, manifest: Manifest, tags: dict[str, str] | None = None
+) -> TrackedRun:
+    """The MLflow run of the run `manifest` records, RUNNING in `store` under the id
+    run.json names, before the job starts (every run is one, whether or not the job uses
+    MLflow), with `tags` besides the usual ones; a pipeline step's is a child of its
+    pipeline's (`mlflow.parentRunId`, which MLflow's UI nests by)."""
     assert manifest.tracking_run_id is not None, "prepare chose the run's id"
-    tags = run_tags(run.folder.name, manifest.git)
+    tags = run_tags(manifest.run_name, manifest.git) | (tags or {})
+    if manifest.parent_run_id:
+        tags[PARENT_RUN_TAG] = manifest.parent_run_id
     return create_run(
-        run.store, manifest.mlflow_experiment, manifest.tracking_run_id, run.folder.name, tags
+        store, manifest.mlflow_experiment, manifest.tracking_run_id, manifest.run_name, tags
     )
 
 
-def _execute_job(run: LocalRun) -> tuple[int, bool, float]:
+def _execute_job(run: LocalRun, supervisor: Supervisor) -> tuple[int, bool, float]:
     """The job run: its exit code, whether it was told to stop, and its time."""
 
     def job_started(pid: int) -> None:
@@ -109,7 +117,7 @@ def _execute_job(run: LocalRun) -> tuple[int, bool, float]:
         with _job_environment(run) as environment, _compiling(run, environment):
             started = time.perf_counter()  # the job's time, not its tracking server's
             try:
-                code, stopped = execute(
+                code, stopped = supervisor.execute(
                     run.folder / CODE,
                     _processes(run, environment),
                     job_started,
@@ -197,7 +205,8 @@ def _process(run: LocalRun, rank: int, environment: dict[str, str], log: Path) -
     """Process `rank` of the job: its command through a shell here, or in a container of
     the job's image with `environment`, the job's own variables, passed in."""
     if run.container is None:
-        return JobProcess(shell_command(run.command), environment, log, shown=rank == 0)
+        shown = run.shown and rank == 0
+        return JobProcess(shell_command(run.command), environment, log, shown=shown)
     from scripts.containers.jobs import send_signal  # only --docker runs need it
 
     argv = run.container.run_argv(rank, list(environment), run.command)
@@ -206,7 +215,7 @@ def _process(run: LocalRun, rank: int, environment: dict[str, str], log: Path) -
         argv,
         os.environ | environment,
         log,
-        shown=rank == 0,
+        shown=run.shown and rank == 0,
         deliver=lambda signum: send_signal(name, signum),
     )
 
@@ -257,21 +266,21 @@ def _record_outcome(
     if tracked is not None:
         for folder, artifact_path in ATTACHED:
             if (run.folder / folder).is_dir():
-                _tracking_step(
+                tracking_step(
                     f"{folder} not attached to the MLflow run",
                     partial(attach_artifacts, tracked, run.folder / folder, artifact_path),
                 )
         inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
-        _tracking_step(
+        tracking_step(
             "inputs not logged as parameters",
             lambda: record_params(run.store, tracked.run_id, inputs),
         )
-        _tracking_step(
+        tracking_step(
             "MLflow run not ended",
             lambda: finish_run(run.store, tracked.run_id, status, time.time()),
         )
         manifest.metrics = (
-            _tracking_step(
+            tracking_step(
                 "metrics not read back", lambda: latest_metrics(run.store, tracked.run_id)
             )
             or {}
@@ -282,7 +291,7 @@ def _record_outcome(
         report.warning(f"{MANIFEST} not completed: {from_os_error(error)}")
 
 
-def _tracking_step(failed: str, step: Callable[[], T]) -> T | None:
+def tracking_step(failed: str, step: Callable[[], T]) -> T | None:
     """`step()`, or None after a one-line warning that `failed` when the store or the disk
     refuses it."""
     try:

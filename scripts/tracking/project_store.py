@@ -27,6 +27,7 @@ def tracking_uri(store: Path) -> str:
 
 
 TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
+PARENT_RUN_TAG = "mlflow.parentRunId"  # a child run's (a pipeline step's): MLflow's UI nests it
 
 
 def tracking_variables(store: Path, experiment_name: str, run_id: str) -> dict[str, str]:

@@ -126,16 +126,26 @@ def test_bad_arguments_are_one_line_errors(
 
 
 def test_other_job_types_are_refused(project: Path, cli: Callable[..., Outcome]) -> None:
-    pipeline = project / "experiments" / EXPERIMENT / "pipeline.yaml"
-    pipeline.write_text("type: pipeline\njobs: {}\n")
+    spark = project / "experiments" / EXPERIMENT / "spark.yaml"
+    write(
+        spark,
+        """
+        type: spark
+        code: src
+        entry: {file: main.py}
+        conf: {spark.driver.cores: 1, spark.driver.memory: 2g, spark.executor.cores: 2,
+               spark.executor.memory: 2g, spark.executor.instances: 2}
+        resources: {instance_type: standard_e4s_v3, runtime_version: "3.4"}
+        """,
+    )
     try:
-        outcome = cli(aml.main, project, EXPERIMENT, "-f", "pipeline.yaml", "--dry-run")
+        outcome = cli(aml.main, project, EXPERIMENT, "-f", "spark.yaml", "--dry-run")
     finally:
-        pipeline.unlink()
+        spark.unlink()
 
     assert outcome.code == 2
     assert outcome.error_line == (
-        "pipeline.yaml is a 'pipeline' job: just aml submits command and sweep jobs"
+        "spark.yaml is a 'spark' job: just aml submits command, sweep and pipeline jobs"
     )
 
 

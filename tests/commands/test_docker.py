@@ -30,6 +30,7 @@ from scripts.runner.environments import image_packages_key
 from tests.commands.test_local import DISTRIBUTED, RENDEZVOUS
 from tests.commands.test_tracking import add_skewed_experiment, skewed_run
 from tests.helpers import (
+    PIPELINE,
     REPOSITORY,
     Outcome,
     add_job,
@@ -37,6 +38,7 @@ from tests.helpers import (
     run,
     start_script,
     use_index,
+    wired_pipeline,
     write,
 )
 
@@ -130,6 +132,22 @@ def test_a_job_runs_in_its_image_with_inputs_read_only_and_outputs_written_back(
     recorded = manifest(folder)
     assert recorded["status"] == "FAILED" and recorded["exit_code"] == 3
     assert str(recorded["docker_image"]).startswith("azureml-job/alpha:")
+    assert docker("ps", "-aq", "--filter", f"name={folder.name}").stdout == ""  # removed
+
+
+def test_each_step_of_a_pipeline_runs_in_its_own_experiments_image(
+    docker_workspace: Path, cli: Cli
+) -> None:
+    wired_pipeline(docker_workspace)  # make: alpha's component, use: beta's
+
+    outcome = cli(local.main, docker_workspace, "alpha", "-f", PIPELINE, "--docker")
+
+    assert outcome.code == 0, outcome.err
+    folder = run_folder(outcome)
+    images = {step: manifest(folder / "steps" / step)["docker_image"] for step in ("make", "use")}
+    assert images["make"].startswith("azureml-job/alpha:")
+    assert images["use"].startswith("azureml-job/beta:")  # no idna there: use checks it
+    assert (folder / "steps/use/code/outputs/result/result.txt").read_text() == "HELLO"
     assert docker("ps", "-aq", "--filter", f"name={folder.name}").stdout == ""  # removed
 
 

@@ -97,3 +97,29 @@ def test_bad_input_through_just_is_one_line(project: Path) -> None:
     assert result.stderr.strip().splitlines() == [  # whatever experiments `just new` added
         f"error: unknown experiment 'no_such_experiment': choose one of {', '.join(experiments)}"
     ]
+
+
+@pytest.mark.slow
+def test_the_example_pipeline_prepares_trains_and_evaluates(project: Path) -> None:
+    before = run_folders(project)
+    result = run(
+        ["just", "local", "example_experiment", "-f", "azure-ml-pipeline.yaml", "--set",
+         "inputs.epochs=5"],
+        project,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    (folder,) = run_folders(project) - before
+    steps = folder / "steps"
+    scores = json.loads((steps / "evaluate/code/outputs/metrics/metrics.json").read_text())
+    assert scores["test_accuracy"] > 0.5  # far above chance (0.1) after 5 epochs
+    assert (steps / "train/code/outputs/model/model.joblib").is_file()
+    record = json.loads((folder / "run.json").read_text())
+    assert record["pipeline_outputs"] == {"model": "steps/train/code/outputs/model"}
+    client = MlflowClient(f"sqlite:///{project / 'runs' / 'mlflow.db'}")
+    evaluate = json.loads((steps / "evaluate/run.json").read_text())
+    tracked = client.get_run(evaluate["tracking_run_id"])
+    assert tracked.data.tags["mlflow.parentRunId"] == record["tracking_run_id"]
+    assert tracked.data.metrics["test_accuracy"] == scores["test_accuracy"]
+    train = client.get_run(json.loads((steps / "train/run.json").read_text())["tracking_run_id"])
+    assert train.data.params["epochs"] == "5"  # the pipeline input, bound to train's

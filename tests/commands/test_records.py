@@ -4,6 +4,7 @@ In-process (the `cli` fixture) but for what needs the runner as a process of its
 signals, and a terminal that goes away.
 """
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -174,6 +175,26 @@ def test_a_manifest_is_written_atomically_and_read_back(tmp_path: Path) -> None:
 
     assert read_manifest(tmp_path) == manifest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]  # no staging file left
+
+
+def test_a_manifest_of_every_older_version_is_read_and_a_newer_one_refused(
+    tmp_path: Path,
+) -> None:
+    written = a_manifest("20260101_000000_run", status="FINISHED")
+    version_1 = {  # before versions: no `version`, no pipeline fields
+        key: value
+        for key, value in dataclasses.asdict(written).items()
+        if key not in ("version", "kind", "parent_run_id", "steps", "pipeline_outputs")
+    }
+    (tmp_path / "run.json").write_text(json.dumps(version_1))
+
+    read = read_manifest(tmp_path)
+
+    assert (read.version, read.kind, read.steps) == (1, "command", [])
+    assert dataclasses.replace(read, version=written.version) == written
+    (tmp_path / "run.json").write_text(json.dumps(version_1 | {"version": 99}))
+    with pytest.raises(ValueError, match=r"run\.json is version 99, newer than this tooling"):
+        read_manifest(tmp_path)
 
 
 def test_a_rerun_manifest_keeps_what_the_run_was_given_and_nothing_it_recorded() -> None:

@@ -41,6 +41,7 @@ MAY_IMPORT = {
     "runfolder": {"console", "project", "jobspec"},
     "tracking": {"console", "project"},
     "runner": {"console", "project", "jobspec", "runfolder", "tracking", "containers"},
+    "pipelines": {"console", "project", "jobspec", "runfolder", "tracking", "runner", "containers"},
     "containers": {"console", "project"},
     "cloud": {"console", "project", "jobspec", "runfolder"},
     "docsite": {"console", "project"},

@@ -1,0 +1,213 @@
+"""Running a prepared pipeline: each step starts once every step it is bound to has
+FINISHED, as many at the same time as `max_parallel` allows, each a command job run by
+scripts.runner under one Supervisor (which passes Ctrl-C, SIGTERM and SIGHUP to every
+running step). A failed step stops the running ones and skips the rest, unless
+`settings.continue_on_step_failure`, when only the steps bound to it are skipped. The
+pipeline's MLflow run is the parent of its steps' runs."""
+
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scripts.console import report
+from scripts.console.cli import INTERRUPTED
+from scripts.console.errors import ToolingError
+from scripts.pipelines.prepare import PipelineRun
+from scripts.runfolder.layout import JOB_LOG, MANIFEST, step_folder
+from scripts.runfolder.manifest import read_manifest, timestamp
+from scripts.runner.prepare import LocalRun, record_started
+from scripts.runner.process import Supervisor
+from scripts.runner.run import run_supervised, start_tracking, tracking_step
+from scripts.tracking.store import TrackedRun, finish_run, record_params
+
+FINISHED, SKIPPED = "FINISHED", "SKIPPED"
+REUSED_TAG, REUSED_RUN_TAG = "azureml.isreused", "azureml.reusedrunid"  # Azure ML's names
+LOG_LINES_SHOWN = 10  # of a failed step's log, at the end of the output
+_POLL_SECONDS = 0.25  # how often the main thread looks up from waiting (signals run there)
+
+
+@dataclass
+class _Progress:
+    """What has happened to the steps so far."""
+
+    status: dict[str, str] = field(default_factory=dict)
+    first_failure: str | None = None
+
+
+def run_pipeline(run: PipelineRun, max_parallel: int) -> int:
+    """Run the pipeline's steps and record its outcome; the first failed step's exit code,
+    else 0."""
+    started = time.perf_counter()
+    progress = _Progress()
+    with Supervisor() as supervisor:
+        tracked = tracking_step(
+            "the pipeline's MLflow run not started",
+            lambda: start_tracking(Path(run.manifest.tracking_store), run.manifest),
+        )
+        try:
+            _run_steps(run, supervisor, max_parallel, progress)
+        finally:
+            _record(run, progress, supervisor.signalled, time.perf_counter() - started, tracked)
+    _say_outcome(run, progress)
+    return run.manifest.exit_code or 0
+
+
+def _run_steps(
+    run: PipelineRun, supervisor: Supervisor, max_parallel: int, progress: _Progress
+) -> None:
+    pipeline = run.pipeline
+    pending = deque(pipeline.order)
+    running: dict[Future[int], str] = {}
+    with ThreadPoolExecutor(max_parallel, thread_name_prefix="step") as pool:
+        try:
+            while pending or running:
+                stopping = supervisor.signalled or (
+                    progress.first_failure is not None and not pipeline.continue_on_step_failure
+                )
+                for name in [] if stopping else list(pending):
+                    upstream = pipeline.steps[name].upstream
+                    states = {progress.status.get(step) for step in upstream}
+                    if states - {None, FINISHED}:  # bound to a step that did not finish
+                        pending.remove(name)
+                        progress.status[name] = SKIPPED
+                        report.note(f"step {name}: skipped (a step it is bound to did not finish)")
+                    elif states <= {FINISHED} and run.steps[name].manifest.reused_from:
+                        pending.remove(name)
+                        progress.status[name] = _record_reused(run.steps[name])
+                        report.note(f"step {name}: {run.plans[name]}")
+                    elif states <= {FINISHED} and len(running) < max_parallel:
+                        pending.remove(name)
+                        report.note(f"step {name}: started, {run.plans[name]}")
+                        running[pool.submit(_run_step, run.steps[name], supervisor)] = name
+                if stopping and not running:
+                    break
+                done, _ = wait(running, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for future in done:
+                    _ended(run, running.pop(future), future.result(), progress, supervisor)
+        except BaseException:  # a bug: the running steps must not run on alone
+            supervisor.stop_all()
+            raise
+    for name in pending:
+        progress.status[name] = SKIPPED
+
+
+def _run_step(run: LocalRun, supervisor: Supervisor) -> int:
+    """The step's run (on a worker thread): run.json written as it starts, then run as a
+    command job is; its exit code."""
+    record_started(run.folder, run.manifest)
+    try:
+        return run_supervised(run, supervisor)
+    except ToolingError as error:  # recorded FAILED: said, and the pipeline goes on
+        report.warning(f"step {run.manifest.run_name}: {error}")
+        return run.manifest.exit_code or error.exit_code
+
+
+def _record_reused(run: LocalRun) -> str:
+    """The record of a step reused, not run: its run.json and a FINISHED child MLflow run
+    saying so (Azure ML's `azureml.isreused` and `azureml.reusedrunid`); its status."""
+    manifest = run.manifest
+    assert manifest.reused_from is not None, "reused steps only"
+    record_started(run.folder, manifest)
+    try:
+        original = read_manifest(Path(manifest.reused_from)).tracking_run_id or ""
+    except (OSError, ValueError, TypeError):  # removed since it was chosen: named by folder
+        original = manifest.reused_from
+    tags = {REUSED_TAG: "true", REUSED_RUN_TAG: original}
+    tracked = tracking_step(
+        "the reused step's MLflow run not made", lambda: start_tracking(run.store, manifest, tags)
+    )
+    if tracked is not None:
+        inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
+        tracking_step("inputs not logged", lambda: record_params(run.store, tracked.run_id, inputs))
+        tracking_step(
+            "MLflow run not ended",
+            lambda: finish_run(run.store, tracked.run_id, FINISHED, time.time()),
+        )
+    manifest.ended = timestamp()
+    manifest.write(run.folder)
+    return FINISHED
+
+
+def _ended(
+    run: PipelineRun, name: str, code: int, progress: _Progress, supervisor: Supervisor
+) -> None:
+    status = run.steps[name].manifest.status
+    progress.status[name] = status
+    seconds = run.steps[name].manifest.duration_seconds or 0.0
+    report.note(f"step {name}: {status} (exit code {code}, {seconds:.3f} s)")
+    if status == FINISHED or progress.first_failure is not None:
+        return
+    progress.first_failure = name
+    run.manifest.exit_code = code
+    if not run.pipeline.continue_on_step_failure and not supervisor.signalled:
+        report.warning(
+            f"step {name} {status.lower()}: stopping the running steps and skipping the rest, "
+            "as Azure ML does (settings.continue_on_step_failure: true lets the others go on)"
+        )
+        supervisor.stop_all()
+
+
+def _record(
+    run: PipelineRun,
+    progress: _Progress,
+    signalled: bool,
+    seconds: float,
+    tracked: TrackedRun | None,
+) -> None:
+    """The pipeline's MLflow run ended and its run.json completed, whatever happened."""
+    manifest = run.manifest
+    if signalled:
+        manifest.status = "KILLED"
+        manifest.exit_code = manifest.exit_code or INTERRUPTED
+    elif progress.first_failure is not None or len(progress.status) < len(run.steps):
+        manifest.status = "FAILED"
+        manifest.exit_code = manifest.exit_code or 1
+    else:
+        manifest.status, manifest.exit_code = FINISHED, 0
+    manifest.ended = timestamp()
+    manifest.duration_seconds = round(seconds, 3)
+    store, run_id = Path(manifest.tracking_store), manifest.tracking_run_id
+    if tracked is not None and run_id is not None:
+        inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
+        tracking_step(
+            "pipeline inputs not logged as parameters",
+            lambda: record_params(store, run_id, inputs),
+        )
+        tracking_step(
+            "the pipeline's MLflow run not ended",
+            lambda: finish_run(store, run_id, manifest.status, time.time()),
+        )
+    try:
+        manifest.write(run.folder)
+    except OSError as error:
+        report.warning(f"{MANIFEST} not completed: {error}")
+
+
+def _say_outcome(run: PipelineRun, progress: _Progress) -> None:
+    """The last lines: the failed step and the end of its log (unless the pipeline was told
+    to stop), then the pipeline's end."""
+    manifest = run.manifest
+    failed = None if manifest.status == "KILLED" else progress.first_failure  # told to stop
+    if failed is not None:
+        log = run.folder / step_folder(failed) / JOB_LOG
+        tail = _last_lines(log)
+        report.note(f"step {failed}'s log, {log}, ends:\n{tail}" if tail else f"log: {log}")
+    counts = ", ".join(
+        f"{sum(1 for s in progress.status.values() if s == status)} {status}"
+        for status in sorted(set(progress.status.values()))
+    )
+    where = f" at step {failed}" if failed else ""
+    report.note(
+        f"pipeline {run.folder.name} ended {manifest.status}{where} (exit code "
+        f"{manifest.exit_code}) after {manifest.duration_seconds:.3f} s: {counts}"
+    )
+
+
+def _last_lines(log: Path) -> str:
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(f"  {line}" for line in lines[-LOG_LINES_SHOWN:])

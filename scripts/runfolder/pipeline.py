@@ -1,0 +1,145 @@
+"""A pipeline's run folder (layout.py): the pipeline file and its experiment's build
+context, one step folder per step holding exactly what Azure ML gives that step (its
+component's code root, with shared code, and the build context of the experiment its
+component file is in), and PIPELINE_SPEC, the pipeline as azure-ai-ml loads it from there.
+`just iso`, `just local` and `just aml` all make it this way."""
+
+import copy
+import dataclasses
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from scripts.console.errors import UsageError
+from scripts.jobspec.inputs import is_remote, local_input_path
+from scripts.jobspec.job import BUILD_CONTEXT, JobDict
+from scripts.jobspec.overrides import apply_overrides, parse_override
+from scripts.jobspec.pipeline import Pipeline, Step, check_step_overrides, read_pipeline
+from scripts.project.layout import Project
+from scripts.runfolder.isolate import (
+    Source,
+    check_source,
+    fill_run_folder,
+    new_run_folder,
+    write_build_context,
+)
+from scripts.runfolder.layout import CODE, ENVIRONMENT, JOB_SPEC, PIPELINE_SPEC, step_folder
+
+
+@dataclass(frozen=True)
+class StepSource:
+    """A step's component as an experiment's job: the experiment whose folder holds its
+    component file (whose dependencies and build context the step gets), with the
+    component as its job, and the component's code root in that experiment."""
+
+    step: Step
+    source: Source
+    code: str | None
+
+
+@dataclass(frozen=True)
+class CheckedPipeline:
+    """A pipeline job file read, its `--set`s applied, and each step's source found."""
+
+    source: Source
+    pipeline: Pipeline
+    steps: dict[str, StepSource]
+
+
+def check_pipeline_source(
+    project: Project, experiment: str, job_file: str, overrides: Sequence[str]
+) -> CheckedPipeline:
+    """The pipeline job file `job_file` of `experiment` with `--set` `overrides`: read,
+    its graph and its components checked; nothing is written."""
+    parsed = [parse_override(text) for text in overrides]
+    source = check_source(project, experiment, job_file, any_job=True)
+    check_step_overrides(source.job, [override.path for override in parsed], source.job_file)
+    document = apply_overrides(source.job, parsed, source.job_file)
+    pipeline = read_pipeline(document, source.job_file, project.root)
+    return CheckedPipeline(source, pipeline, step_sources(project, source, pipeline))
+
+
+def step_sources(
+    project: Project, pipeline_source: Source, pipeline: Pipeline
+) -> dict[str, StepSource]:
+    """Each step's StepSource, in the pipeline's order; a UsageError for a component file
+    that is not in an experiment's folder, or whose code is not a folder inside it."""
+    sources = {}
+    for name in pipeline.order:
+        step = pipeline.steps[name]
+        base = (
+            pipeline_source
+            if step.component_file == pipeline_source.job_file
+            else _experiment_of(project, step)
+        )
+        source = dataclasses.replace(base, job=step.component)
+        sources[name] = StepSource(step, source, source.code(step.component))
+    return sources
+
+
+def _experiment_of(project: Project, step: Step) -> Source:
+    experiments = project.experiments.resolve()
+    if not step.component_file.is_relative_to(experiments):
+        raise UsageError(
+            f"step {step.name!r}: component {step.component_file} is not in an experiment's "
+            "folder: a step runs in the environment of the experiment that holds its component"
+        )
+    experiment, *inside = step.component_file.relative_to(experiments).parts
+    return check_source(project, experiment, Path(*inside).as_posix(), any_job=True)
+
+
+def create_pipeline_folder(project: Project, experiment: str, job_file: str) -> Path:
+    """A new run folder holding the pipeline `job_file` of `experiment`."""
+    checked = check_pipeline_source(project, experiment, job_file, [])
+    with new_run_folder(project, experiment) as folder:
+        fill_pipeline_folder(folder, checked.source, checked.pipeline, checked.steps)
+    return folder
+
+
+def fill_pipeline_folder(
+    folder: Path, pipeline_source: Source, pipeline: Pipeline, steps: dict[str, StepSource]
+) -> None:
+    """The pipeline's run folder in the new, empty `folder`."""
+    shutil.copyfile(pipeline_source.job_file, folder / JOB_SPEC)
+    write_build_context(folder / ENVIRONMENT, pipeline_source)
+    for name, step in steps.items():
+        (folder / step_folder(name)).mkdir(parents=True)
+        fill_run_folder(folder / step_folder(name), step.source, step.code)
+    placed = placed_pipeline(pipeline, steps)
+    (folder / PIPELINE_SPEC).write_text(yaml.safe_dump(placed, sort_keys=False))
+
+
+def placed_pipeline(pipeline: Pipeline, steps: dict[str, StepSource]) -> JobDict:
+    """The pipeline document with each step's component inlined, its code and the
+    scaffolding's build context pointing at the step's folder (relative to the run
+    folder): what `just aml` submits and what the SDK checks `just local` against."""
+    document = copy.deepcopy(pipeline.document)
+    _anchor_local_data(document, pipeline.file.parent)
+    for name, source in steps.items():
+        spec = document["jobs"][name]
+        _anchor_local_data(spec, pipeline.file.parent)
+        inline = source.step.component_file == pipeline.file and "component" not in spec
+        component = spec if inline else copy.deepcopy(source.step.component)
+        if source.code is not None:
+            component["code"] = f"{step_folder(name)}/{CODE}"
+        environment = component.get("environment")
+        build = environment.get("build") if isinstance(environment, dict) else None
+        if isinstance(build, dict) and str(build.get("path", "")).strip("./") == BUILD_CONTEXT:
+            build["path"] = f"{step_folder(name)}/{ENVIRONMENT}"
+        if not inline:
+            component.pop("$schema", None)
+            spec["component"] = component
+    return document
+
+
+def _anchor_local_data(job: JobDict, base: Path) -> None:
+    """Each local data input of `job` (the pipeline's or a step's) given by its absolute
+    path: the SDK takes relative ones from the file's folder, the pipeline file's `base`,
+    not the run folder's."""
+    for spec in (job.get("inputs") or {}).values():
+        path = spec.get("path") if isinstance(spec, dict) else None
+        if isinstance(path, str) and not is_remote(path) and "${{" not in path:
+            spec["path"] = str(local_input_path(base, path))
