@@ -81,7 +81,7 @@ class Given:
 
 @dataclass(frozen=True)
 class Step:
-    name: str
+    name: str  # a nested pipeline's steps: NESTED.STEP
     kind: StepKind
     component_file: Path  # where the component is written: its file, or the pipeline's
     component: JobDict  # command, code, environment, distribution, ... (as written)
@@ -90,6 +90,16 @@ class Step:
     given: dict[str, Given]  # the step's `inputs:`
     output_bindings: dict[str, Binding]  # the step's `outputs:` bound to the pipeline's
     settings: JobDict  # the step's own run settings (environment_variables, limits, ...)
+    spec: JobDict  # the step as written in its pipeline
+
+    def renamed(self, prefix: str) -> "Step":
+        """The step as a step of the nested pipeline `prefix` (its bindings to the
+        pipeline's other steps renamed alike)."""
+        given = {
+            name: dataclasses.replace(g, binding=_prefixed(g.binding, prefix))
+            for name, g in self.given.items()
+        }
+        return dataclasses.replace(self, name=f"{prefix}.{self.name}", given=given)
 
     @property
     def upstream(self) -> set[str]:
@@ -107,6 +117,8 @@ class Pipeline:
     force_rerun: bool
     steps: dict[str, Step]
     order: tuple[str, ...] = field(default=())  # every step after those it is bound to
+    # Each nested pipeline step (NAME, or OUTER.NAME): its pipeline component and its file.
+    nested: dict[str, tuple[JobDict, Path]] = field(default_factory=dict)
 
     @property
     def experiment_name(self) -> str | None:
@@ -128,7 +140,7 @@ def read_pipeline(document: JobDict, file: Path, root: Path) -> Pipeline:
     inputs = _mapping(document, "inputs", file.name)
     outputs = tuple(str(name) for name in _mapping(document, "outputs", file.name))
     settings = _mapping(document, "settings", file.name)
-    steps = {str(name): _read_step(str(name), spec, file, root) for name, spec in jobs.items()}
+    graph = _read_jobs(jobs, file, root)
     pipeline = Pipeline(
         file=file,
         document=document,
@@ -136,10 +148,115 @@ def read_pipeline(document: JobDict, file: Path, root: Path) -> Pipeline:
         outputs=outputs,
         continue_on_step_failure=_flag(settings, "continue_on_step_failure", file),
         force_rerun=_flag(settings, "force_rerun", file),
-        steps=steps,
+        steps=graph.steps,
+        nested=graph.nested,
     )
     _check_bindings(pipeline)
-    return dataclasses.replace(pipeline, order=_ordered(steps))
+    return dataclasses.replace(pipeline, order=_ordered(graph.steps))
+
+
+@dataclass
+class _Graph:
+    """A pipeline's steps, nested pipelines' steps in their place (NESTED.STEP)."""
+
+    steps: dict[str, Step] = field(default_factory=dict)
+    nested: dict[str, tuple[JobDict, Path]] = field(default_factory=dict)
+    # Each nested pipeline's outputs: the output of one of its steps each is bound to.
+    nested_outputs: dict[str, dict[str, Binding]] = field(default_factory=dict)
+
+
+def _read_jobs(jobs: JobDict, file: Path, root: Path) -> _Graph:
+    """The steps of `jobs` (of `file`), each nested pipeline replaced by its own steps, and
+    every binding to a nested pipeline's output pointed at the step that makes it."""
+    graph = _Graph()
+    for key, spec in jobs.items():
+        name = str(key)
+        _check_step(name, spec, file)
+        component, component_file = _component(name, spec, file, root)
+        if str(spec.get("type") or "command") == PIPELINE or component.get("type") == PIPELINE:
+            _read_nested(graph, name, spec, component, component_file, root)
+        else:
+            graph.steps[name] = _read_step(name, spec, file, component, component_file)
+    for name, step in list(graph.steps.items()):
+        given = {
+            input_name: _through_nested(graph, name, input_name, g)
+            for input_name, g in step.given.items()
+        }
+        graph.steps[name] = dataclasses.replace(step, given=given)
+    return graph
+
+
+def _read_nested(
+    graph: _Graph, name: str, spec: JobDict, component: JobDict, file: Path, root: Path
+) -> None:
+    """The steps of the pipeline component of step `name` into `graph`, as NAME.STEP: each
+    binding to the component's inputs replaced by what step `name` gives them (or their
+    defaults), its outputs those of the steps bound to them."""
+    jobs = component.get("jobs")
+    if not isinstance(jobs, dict) or not jobs:
+        raise UsageError(f"step {name!r}: its pipeline component {file.name} has no `jobs:`")
+    declared = _mapping(component, "inputs", file.name)
+    outputs = _mapping(component, "outputs", file.name)
+    given = _mapping(spec, "inputs", f"step {name!r}")
+    for input_name in given:
+        _check_declared(name, "gives input", str(input_name), declared)
+    bound_outputs = _output_bindings(name, spec, tuple(map(str, outputs)))
+    inner = _read_jobs(jobs, file, root)
+    graph.nested[name] = (component, file)
+    graph.nested |= {f"{name}.{inner_name}": value for inner_name, value in inner.nested.items()}
+    for step in inner.steps.values():
+        renamed = step.renamed(name)
+        values = {}
+        for input_name, g in renamed.given.items():
+            if g.binding is not None and g.binding.step is None and g.binding.side == "inputs":
+                outer = given.get(g.binding.name)
+                default = _default_of(declared.get(g.binding.name))
+                values[input_name] = (
+                    Given(value=default)
+                    if outer is None
+                    else _given_value(name, g.binding.name, outer)
+                )
+            else:
+                values[input_name] = g
+        output_bindings = {}
+        for output, binding in renamed.output_bindings.items():
+            graph.nested_outputs.setdefault(name, {})[binding.name] = Binding(
+                "outputs", output, renamed.name
+            )
+            if binding.name in bound_outputs:
+                output_bindings[output] = bound_outputs[binding.name]
+        graph.steps[renamed.name] = dataclasses.replace(
+            renamed, given=values, output_bindings=output_bindings
+        )
+    for nested, made in inner.nested_outputs.items():
+        graph.nested_outputs[f"{name}.{nested}"] = {
+            output: dataclasses.replace(binding, step=f"{name}.{binding.step}")
+            for output, binding in made.items()
+        }
+
+
+def _through_nested(graph: _Graph, step: str, name: str, given: Given) -> Given:
+    """`given`, bound to the step that makes a nested pipeline's output when it names one."""
+    binding = given.binding
+    if binding is None or binding.step not in graph.nested:
+        return given
+    made = graph.nested_outputs.get(binding.step, {})
+    if binding.side != "outputs" or binding.name not in made:
+        raise UsageError(
+            f"step {step!r}, input {name!r}: {binding}: the nested pipeline {binding.step!r} "
+            f"binds no step to such an output (bound: {', '.join(made) or 'none'})"
+        )
+    return Given(binding=made[binding.name])
+
+
+def _prefixed(binding: Binding | None, prefix: str) -> Binding | None:
+    if binding is None or binding.step is None:
+        return binding
+    return dataclasses.replace(binding, step=f"{prefix}.{binding.step}")
+
+
+def _default_of(declared: Any) -> Any:
+    return declared.get("default") if isinstance(declared, dict) else declared
 
 
 def check_step_overrides(document: JobDict, keys: Iterable[tuple[str, ...]], file: Path) -> None:
@@ -155,7 +272,8 @@ def check_step_overrides(document: JobDict, keys: Iterable[tuple[str, ...]], fil
             )
 
 
-def _read_step(name: str, spec: Any, file: Path, root: Path) -> Step:
+def _check_step(name: str, spec: Any, file: Path) -> None:
+    """A UsageError unless step `name` of `file` is a mapping of a kind that runs here."""
     if not _STEP_NAME.fullmatch(name):  # it names the step's folder in the run folder
         raise UsageError(
             f"step {name!r} in {file.name} is not a plain name: use letters, digits and '_', "
@@ -166,12 +284,15 @@ def _read_step(name: str, spec: Any, file: Path, root: Path) -> Step:
     kind = str(spec.get("type") or "command")
     if kind in _CLOUD_ONLY_KINDS:
         raise _cannot_run(name, f"a {kind!r} step: {_CLOUD_ONLY_KINDS[kind]}")
-    if kind not in ("command", "pipeline", "sweep"):
+    if kind not in ("command", PIPELINE, "sweep"):
         raise UsageError(f"step {name!r} in {file.name} has an unknown type {kind!r}")
-    component, component_file = _component(name, spec, file, root)
+
+
+def _read_step(
+    name: str, spec: JobDict, file: Path, component: JobDict, component_file: Path
+) -> Step:
+    kind = str(spec.get("type") or "command")
     component_kind = str(component.get("type") or "command")
-    if kind == "pipeline" or component_kind == "pipeline":
-        raise _cannot_run(name, "a nested pipeline component is not run locally yet")
     if kind == "sweep":
         raise _cannot_run(name, "a sweep step is not run locally yet")
     if component_kind != "command":
@@ -196,6 +317,7 @@ def _read_step(name: str, spec: Any, file: Path, root: Path) -> Step:
             for key in ("environment_variables", "limits", "distribution", "resources")
             if spec.get(key) is not None
         },
+        spec=spec,
     )
 
 

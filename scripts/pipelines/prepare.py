@@ -4,6 +4,7 @@ step's environment built, each step's inputs resolved to what they are bound to 
 command rendered. If any of it fails, the run folder is removed: nothing half-made is
 left."""
 
+import hashlib
 import os
 import shlex
 import shutil
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from scripts.console import report
 from scripts.console.errors import UsageError
+from scripts.jobspec.documents import load_yaml
 from scripts.jobspec.inputs import Inputs, input_path, resolve_inputs
 from scripts.jobspec.job import JobDict
 from scripts.jobspec.pipeline import (
@@ -22,6 +24,7 @@ from scripts.jobspec.pipeline import (
     Pipeline,
     Step,
     check_literal,
+    read_pipeline,
 )
 from scripts.jobspec.resolved import resolve_job
 from scripts.jobspec.schema import check_pipeline, sdk_version
@@ -30,14 +33,23 @@ from scripts.project.cache import derived
 from scripts.project.layout import Project
 from scripts.project.uv import UI_GROUP, ensure_groups
 from scripts.runfolder.isolate import new_run_folder
-from scripts.runfolder.layout import CODE, PIPELINE_SPEC, output_folder, step_folder
-from scripts.runfolder.manifest import PIPELINE, STEP, Manifest, Recorded
+from scripts.runfolder.layout import (
+    CODE,
+    JOB_SPEC,
+    PIPELINE_SPEC,
+    REQUIREMENTS,
+    STEPS,
+    output_folder,
+    step_folder,
+)
+from scripts.runfolder.manifest import PIPELINE, STEP, Manifest, Recorded, read_manifest
 from scripts.runfolder.pipeline import (
     CheckedPipeline,
     StepSource,
     check_pipeline_source,
     fill_pipeline_folder,
 )
+from scripts.runfolder.recorded import copy_given
 from scripts.runner.environments import (
     ensure_environment,
     environment_key,
@@ -51,6 +63,7 @@ from scripts.runner.prepare import (
     job_manifest,
     record_started,
     run_store,
+    unmasked,
     warn_about,
 )
 from scripts.tracking.project_store import store_made_alongside
@@ -126,7 +139,11 @@ def _check_as_aml_does(project: Project, folder: Path) -> None:
     component inlined): what `just aml` would refuse is refused here too. The verdict is
     kept for the same bytes and SDK version."""
     placed = folder / PIPELINE_SPEC
-    derived(project, "sdk-pipeline", placed, lambda: check_pipeline(placed), sdk_version())
+    nested = hashlib.sha256(
+        b"".join(path.read_bytes() for path in sorted((folder / STEPS).glob("*.yaml")))
+    ).hexdigest()  # the nested pipelines' documents, which the verdict depends on too
+    salt = f"{sdk_version()} {nested}"
+    derived(project, "sdk-pipeline", placed, lambda: check_pipeline(placed), salt)
 
 
 @dataclass(frozen=True)
@@ -342,3 +359,81 @@ def _read_only(step: Step, inputs: Inputs) -> list[str]:
 def _mode(given: Given | None) -> str | None:
     data: JobDict | None = given.data if given else None
     return None if data is None else data.get("mode")
+
+
+def prepare_pipeline_rerun(project: Project, source: Path, recorded: Manifest) -> PipelineRun:
+    """A new run of the pipeline run folder `source` (`recorded`: its run.json) as it
+    recorded itself: every step again (none reused), each with its recorded code, command,
+    inputs and environment, the paths of the outputs it was bound to now those of the new
+    run's steps."""
+    placed = source / PIPELINE_SPEC
+    pipeline = read_pipeline(load_yaml(placed, "a pipeline"), placed, source)
+    steps = {name: read_manifest(source / step_folder(name)) for name in recorded.steps}
+    environments = {
+        name: _recorded_environment(project, source / step_folder(name), step)
+        for name, step in steps.items()
+    }
+    with (
+        store_made_alongside(project.store, project.artifacts),
+        new_run_folder(project, recorded.experiment) as folder,
+    ):
+        copy_given(source, folder, recorded.steps)
+        manifest = recorded.for_rerun(folder.name, rerun_of=str(source))
+        tracking = run_store(project, folder, manifest.mlflow_experiment)
+        manifest.kind, manifest.steps = PIPELINE, list(recorded.steps)
+        manifest.tracking_store, manifest.tracking_run_id = str(tracking[0]), new_run_id()
+        moved = {  # each step's code root then (the original's, if it was reused): now
+            f"{Path(step.reused_from or source / step_folder(name)) / CODE}/": (
+                f"{folder / step_folder(name) / CODE}/"
+            )
+            for name, step in steps.items()
+        }
+        manifest.pipeline_outputs = {
+            output: os.path.relpath(_moved(str((source / path).resolve()), moved), folder)
+            for output, path in recorded.pipeline_outputs.items()
+        }
+        runs = {
+            name: _rerun_step(source, folder, step, manifest, moved, environments[name], tracking)
+            for name, step in steps.items()
+        }
+        record_started(folder, manifest)
+    plans = dict.fromkeys(recorded.steps, f"runs again, as {source.name} recorded it")
+    report.note(f"run folder:  {folder} (a rerun of {source})")
+    return PipelineRun(folder, pipeline, manifest, runs, plans)
+
+
+def _recorded_environment(project: Project, folder: Path, step: Manifest) -> _Environment:
+    """The local environment of the recorded step in `folder`: its requirements then."""
+    requirements = (folder / REQUIREMENTS).read_text()
+    venv, _ = ensure_environment(project, requirements, step.local_tracking_requirements)
+    return _Environment(venv, step.local_tracking_requirements, served_tracking(requirements))
+
+
+def _rerun_step(
+    source: Path,
+    folder: Path,
+    step: Manifest,
+    pipeline: Manifest,
+    moved: dict[str, str],
+    environment: _Environment,
+    tracking: tuple[Path, Path],
+) -> LocalRun:
+    """The step of `source` recorded as `step`, again in the new pipeline run `folder`."""
+    name = step.run_name
+    again = step.for_rerun(name, rerun_of=str(source / step_folder(name)))
+    again.kind, again.parent_run_id = STEP, pipeline.tracking_run_id
+    again.command = _moved(step.command, moved)
+    again.inputs = {
+        key: None if value is None else _moved(value, moved) for key, value in step.inputs.items()
+    }
+    variables = unmasked(step.environment_variables, source / step_folder(name) / JOB_SPEC)
+    return assembled_run(
+        folder / step_folder(name), again, environment.venv, variables, tracking,
+        environment.served, shown=False,
+    )  # fmt: skip
+
+
+def _moved(text: str, moved: dict[str, str]) -> str:
+    for before, after in moved.items():
+        text = text.replace(before, after)
+    return text

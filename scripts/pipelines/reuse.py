@@ -48,7 +48,7 @@ def step_key(
     runs), whose environment is the one named `environment`, whose inputs resolved to
     `inputs`, the keys of its upstream steps being `upstream`."""
     definition = {k: v for k, v in step.component.items() if k not in _NOT_PART_OF_IT}
-    run_settings = {k: v for k, v in pipeline.document["jobs"][step.name].items() if k != "inputs"}
+    run_settings = {k: v for k, v in step.spec.items() if k != "inputs"}
     parts = {
         "component": _digest({"component": definition, "step": run_settings}),
         "code": content_hash(code),

@@ -49,6 +49,7 @@ def run_pipeline(run: PipelineRun, max_parallel: int) -> int:
         try:
             _run_steps(run, supervisor, max_parallel, progress)
         finally:
+            _record_skipped(run, progress)
             _record(run, progress, supervisor.signalled, time.perf_counter() - started, tracked)
     _say_outcome(run, progress)
     return run.manifest.exit_code or 0
@@ -89,8 +90,6 @@ def _run_steps(
         except BaseException:  # a bug: the running steps must not run on alone
             supervisor.stop_all()
             raise
-    for name in pending:
-        progress.status[name] = SKIPPED
 
 
 def _run_step(run: LocalRun, supervisor: Supervisor) -> int:
@@ -128,6 +127,19 @@ def _record_reused(run: LocalRun) -> str:
     manifest.ended = timestamp()
     manifest.write(run.folder)
     return FINISHED
+
+
+def _record_skipped(run: PipelineRun, progress: _Progress) -> None:
+    """The run.json of each step that never started: SKIPPED, with what it would have run
+    (so that `just rerun` can repeat it); it has no MLflow run."""
+    for name, step in run.steps.items():
+        if progress.status.get(name, SKIPPED) == SKIPPED:
+            progress.status[name] = SKIPPED
+            step.manifest.status, step.manifest.tracking_run_id = SKIPPED, None
+            try:
+                step.manifest.write(step.folder)
+            except OSError as error:
+                report.warning(f"step {name}: {MANIFEST} not written: {error}")
 
 
 def _ended(

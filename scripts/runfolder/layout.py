@@ -27,7 +27,9 @@ build context), run.json, and:
                                   component inlined, its code and build context in steps/
     steps/<step>/                 one per step, laid out as a command job's run folder above
                                   (job.yaml: the file its component is written in); its
-                                  outputs are in code/outputs/<output>
+                                  outputs are in code/outputs/<output>; a nested pipeline's
+                                  steps are steps/<nested>.<step>/
+    steps/<nested>.yaml           a nested pipeline's component, placed as pipeline.yaml
 
 Run folders are found by `find_run_folders` alone, which never follows a symbolic link.
 """
@@ -85,8 +87,15 @@ def output_folder(name: str) -> str:
 
 
 def step_folder(name: str) -> str:
-    """A pipeline step's run folder, relative to its pipeline's."""
+    """A pipeline step's run folder, relative to its pipeline's (a nested pipeline's step
+    NESTED.STEP: steps/NESTED.STEP)."""
     return f"{STEPS}/{name}"
+
+
+def nested_spec(name: str) -> str:
+    """Where a pipeline's run folder holds its nested pipeline `name`'s component, as the
+    SDK loads it (placed like PIPELINE_SPEC)."""
+    return f"{STEPS}/{name}.yaml"
 
 
 def shared_folder(code: str) -> str:

@@ -6,10 +6,11 @@ component file is in), and PIPELINE_SPEC, the pipeline as azure-ai-ml loads it f
 
 import copy
 import dataclasses
+import posixpath
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -26,7 +27,14 @@ from scripts.runfolder.isolate import (
     new_run_folder,
     write_build_context,
 )
-from scripts.runfolder.layout import CODE, ENVIRONMENT, JOB_SPEC, PIPELINE_SPEC, step_folder
+from scripts.runfolder.layout import (
+    CODE,
+    ENVIRONMENT,
+    JOB_SPEC,
+    PIPELINE_SPEC,
+    nested_spec,
+    step_folder,
+)
 
 
 @dataclass(frozen=True)
@@ -108,31 +116,66 @@ def fill_pipeline_folder(
     for name, step in steps.items():
         (folder / step_folder(name)).mkdir(parents=True)
         fill_run_folder(folder / step_folder(name), step.source, step.code)
-    placed = placed_pipeline(pipeline, steps)
-    (folder / PIPELINE_SPEC).write_text(yaml.safe_dump(placed, sort_keys=False))
+    for name, document in placed_pipeline(pipeline, steps).items():
+        (folder / name).write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def placed_pipeline(pipeline: Pipeline, steps: dict[str, StepSource]) -> JobDict:
-    """The pipeline document with each step's component inlined, its code and the
-    scaffolding's build context pointing at the step's folder (relative to the run
-    folder): what `just aml` submits and what the SDK checks `just local` against."""
+def placed_pipeline(pipeline: Pipeline, steps: dict[str, StepSource]) -> dict[str, JobDict]:
+    """The pipeline as the SDK loads it from the run folder: PIPELINE_SPEC, each step's
+    component inlined, its code and the scaffolding's build context pointing at the step's
+    folder; and each nested pipeline's component, which the SDK takes from a file only, as
+    nested_spec(NAME), placed alike. Each document by its path in the run folder: what `just
+    aml` submits and what the SDK checks `just local` against."""
     document = copy.deepcopy(pipeline.document)
     _anchor_local_data(document, pipeline.file.parent)
-    for name, source in steps.items():
-        spec = document["jobs"][name]
-        _anchor_local_data(spec, pipeline.file.parent)
-        inline = source.step.component_file == pipeline.file and "component" not in spec
+    placed = {PIPELINE_SPEC: document}
+    _place_jobs(placed, PIPELINE_SPEC, document["jobs"], "", pipeline, steps, pipeline.file)
+    return placed
+
+
+def _place_jobs(
+    placed: dict[str, JobDict],
+    at: str,
+    jobs: JobDict,
+    prefix: str,
+    pipeline: Pipeline,
+    steps: dict[str, StepSource],
+    file: Path,
+) -> None:
+    """`jobs` (written in `file`; a nested pipeline's: their names after `prefix`) placed in
+    the document that goes to `at` in the run folder (paths in it are taken from there)."""
+    here = PurePosixPath(at).parent
+    for key, spec in jobs.items():
+        name = f"{prefix}{key}"
+        _anchor_local_data(spec, file.parent)
+        if name in pipeline.nested:
+            component, component_file = pipeline.nested[name]
+            nested = copy.deepcopy(component)
+            nested.pop("$schema", None)
+            placed[nested_spec(name)] = nested
+            jobs_of = nested["jobs"]
+            _place_jobs(
+                placed, nested_spec(name), jobs_of, f"{name}.", pipeline, steps, component_file
+            )
+            spec["component"] = _relative(nested_spec(name), here)
+            continue
+        source = steps[name]
+        inline = "component" not in spec  # the step is its own component
         component = spec if inline else copy.deepcopy(source.step.component)
         if source.code is not None:
-            component["code"] = f"{step_folder(name)}/{CODE}"
+            component["code"] = _relative(f"{step_folder(name)}/{CODE}", here)
         environment = component.get("environment")
         build = environment.get("build") if isinstance(environment, dict) else None
         if isinstance(build, dict) and str(build.get("path", "")).strip("./") == BUILD_CONTEXT:
-            build["path"] = f"{step_folder(name)}/{ENVIRONMENT}"
+            build["path"] = _relative(f"{step_folder(name)}/{ENVIRONMENT}", here)
         if not inline:
             component.pop("$schema", None)
             spec["component"] = component
-    return document
+
+
+def _relative(path: str, folder: PurePosixPath) -> str:
+    """`path` (in the run folder) as a document in `folder` of it names it."""
+    return posixpath.relpath(path, folder.as_posix() or ".")
 
 
 def _anchor_local_data(job: JobDict, base: Path) -> None:

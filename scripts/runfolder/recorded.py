@@ -2,6 +2,7 @@
 checked, and copied into a new run folder without what the earlier run produced."""
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from scripts.console import report
@@ -38,23 +39,27 @@ def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
             f"{argument} is not a run folder (no readable {MANIFEST}): {hint}"
         ) from None
     if manifest.kind == PIPELINE:
-        raise UsageError(
-            f"{argument} is a pipeline's run: `just rerun` repeats command jobs and single "
-            f"steps (e.g. {argument.rstrip('/')}/{step_folder(manifest.steps[0])}); run the "
-            f"pipeline again with `just local {manifest.experiment} -f {manifest.job_file}`"
-        )
+        for step in manifest.steps:
+            if not (folder / step_folder(step) / MANIFEST).is_file():
+                raise UsageError(
+                    f"{argument}: its step {step!r} was never recorded (its runner was killed "
+                    f"first), so it cannot be repeated: run the pipeline again with "
+                    f"`just local {manifest.experiment} -f {manifest.job_file}`"
+                )
     if not (folder / REQUIREMENTS).is_file():
         raise UsageError(f"{argument} has no {REQUIREMENTS}: {hint}")
     check_name(manifest.experiment)  # it names the folder the new run goes in
     return folder, manifest
 
 
-def copy_given(source: Path, destination: Path) -> None:
-    """What run folder `source` was given (code, shared, environment/, job.yaml) into
-    `destination`: everything but what running it produced, at the top and in the code
-    root. A run folder holds no links (isolation copies their targets): one placed there
-    since is left out, never followed."""
-    produced_in = {source: set(PRODUCED), source / CODE: set(PRODUCED_IN_CODE)}
+def copy_given(source: Path, destination: Path, steps: Sequence[str] = ()) -> None:
+    """What run folder `source` was given (code, shared, environment/, job.yaml; a
+    pipeline's: those of each of its `steps` too) into `destination`: everything but what
+    running it produced, at the top and in the code root. A run folder holds no links
+    (isolation copies their targets): one placed there since is left out, never followed."""
+    runs = [source, *(source / step_folder(step) for step in steps)]
+    produced_in = {run: set(PRODUCED) for run in runs}
+    produced_in |= {run / CODE: set(PRODUCED_IN_CODE) for run in runs}
 
     def left_out(folder: str, names: list[str]) -> set[str]:
         links = {name for name in names if (Path(folder) / name).is_symlink()}

@@ -224,7 +224,7 @@ def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
         recorded.local_tracking_requirements,
         lambda folder: copy_given(source, folder),
         lambda run_name: recorded.for_rerun(run_name, rerun_of=str(source)),
-        _unmasked(recorded.environment_variables, source / JOB_SPEC),
+        unmasked(recorded.environment_variables, source / JOB_SPEC),
     )
 
 
@@ -272,7 +272,7 @@ def _say_what_differs(job: JobDict, in_image: bool) -> None:
         )
 
 
-def _unmasked(recorded: dict[str, str], job_file: Path) -> dict[str, str]:
+def unmasked(recorded: dict[str, str], job_file: Path) -> dict[str, str]:
     """The variables run.json recorded, with each masked secret taken again from the run
     folder's copy of the job spec, `job_file` (a secret given with `--set` cannot be)."""
     if MASK not in recorded.values():

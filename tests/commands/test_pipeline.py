@@ -227,7 +227,7 @@ def test_a_failed_step_stops_the_running_ones_and_skips_the_rest(
 
     assert outcome.code == 1, outcome.err
     folder = only_run_folder(workspace)
-    assert failure_statuses(folder) == ("KILLED", "FAILED", "never started", "never started")
+    assert failure_statuses(folder) == ("KILLED", "FAILED", "SKIPPED", "SKIPPED")
     assert not (tmp_path / "marks" / "finished_slow").exists()
     assert manifest(folder)["status"] == "FAILED"
     last = outcome.err.strip().splitlines()
@@ -269,7 +269,7 @@ def test_continue_on_step_failure_lets_the_independent_branches_finish(
 
     assert outcome.code == 1, outcome.err
     folder = only_run_folder(workspace)
-    assert failure_statuses(folder) == ("FINISHED", "FAILED", "FINISHED", "never started")
+    assert failure_statuses(folder) == ("FINISHED", "FAILED", "FINISHED", "SKIPPED")
 
 
 @pytest.mark.parametrize(("max_parallel", "overlapped"), [("2", "True"), ("1", "False")])
@@ -314,7 +314,7 @@ def test_a_stop_signal_stops_every_running_step_and_leaves_every_run_killed(
     assert (status(folder, "a"), status(folder, "b"), status(folder, "later")) == (
         "KILLED",
         "KILLED",
-        "never started",
+        "SKIPPED",
     )
     assert manifest(folder)["status"] == "KILLED"
     client = MlflowClient(f"sqlite:///{workspace / 'runs' / 'mlflow.db'}")
@@ -414,25 +414,35 @@ def test_a_pipeline_whose_runner_was_killed_is_settled_with_its_steps(
     )
 
 
-def test_a_step_reruns_alone_and_a_pipeline_is_run_again_with_just_local(
+def test_a_pipeline_reruns_every_step_as_recorded_and_a_step_reruns_alone(
     workspace: Path, cli: Callable[..., Outcome]
 ) -> None:
     wired_pipeline(workspace)
     assert cli(local.main, workspace, "alpha", "-f", PIPELINE).code == 0
     pipeline = only_run_folder(workspace)
+    (workspace / "experiments" / "alpha" / "make.yml").unlink()  # the sources are not used
 
-    refused = cli(rerun.main, workspace, str(pipeline))
-    again = cli(rerun.main, workspace, str(pipeline / "steps" / "use"))
+    again = cli(rerun.main, workspace, str(pipeline))
+    step = cli(rerun.main, workspace, str(pipeline / "steps" / "use"))
 
-    assert refused.code == 2
-    assert refused.error_line.endswith(
-        "run the pipeline again with `just local alpha -f pipeline.yml`"
-    )
     assert again.code == 0, again.err
-    (rerun_folder,) = run_folders(workspace) - {pipeline}
-    assert rerun_folder.parent.name == "beta"  # the experiment of the step's component
-    result = rerun_folder / "code" / "outputs" / "result" / "result.txt"
-    assert result.read_text() == "HELLO"  # from the pipeline's make output, as recorded
+    assert step.code == 0, step.err
+    (rerun_pipeline,) = {f for f in run_folders(workspace) if f.parent.name == "alpha"} - {pipeline}
+    record = manifest(rerun_pipeline)
+    assert (record["kind"], record["rerun_of"], record["steps"]) == (
+        "pipeline",
+        str(pipeline),
+        ["make", "use"],
+    )
+    use = manifest(rerun_pipeline / "steps" / "use")
+    assert use["inputs"]["words"] == str(rerun_pipeline / "steps/make/code/outputs/words")
+    assert use["reused_from"] is None and use["parent_run_id"] == record["tracking_run_id"]
+    result = rerun_pipeline / "steps" / "use" / "code" / "outputs" / "result" / "result.txt"
+    assert result.read_text() == "HELLO"
+    (rerun_step,) = run_folders(workspace) - {pipeline, rerun_pipeline}
+    assert rerun_step.parent.name == "beta"  # the experiment of the step's component
+    alone = rerun_step / "code" / "outputs" / "result" / "result.txt"
+    assert alone.read_text() == "HELLO"  # from the pipeline's make output, as recorded
 
 
 def step_records(folder: Path) -> dict[str, dict[str, Any]]:
@@ -504,3 +514,56 @@ def test_dry_run_says_which_steps_would_be_reused_and_what_changed_and_makes_not
     make_plan, use_plan = outcome.out.splitlines()
     assert make_plan.startswith(f"step make: {plans[0]}")
     assert use_plan.startswith(f"step use: {plans[1]}")
+
+
+def test_a_nested_pipeline_runs_its_steps_in_place_bound_through_its_inputs_and_outputs(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    wired_pipeline(workspace)
+    alpha = workspace / "experiments" / "alpha"
+    write(
+        alpha / "words.yml",
+        """
+        type: pipeline
+        inputs:
+          word: {type: string, default: unused}
+        outputs:
+          words: {type: uri_folder}
+        jobs:
+          make:
+            component: ./make.yml
+            inputs:
+              greeting: ${{parent.inputs.word}}
+            outputs:
+              words: ${{parent.outputs.words}}
+        """,
+    )
+    write(
+        alpha / PIPELINE,
+        """
+        type: pipeline
+        settings: {default_compute: azureml:cpu-cluster}
+        jobs:
+          use:
+            component: ../beta/use.yml
+            inputs:
+              words: ${{parent.jobs.inner.outputs.words}}
+          inner:
+            type: pipeline
+            component: ./words.yml
+            inputs:
+              word: nested
+        """,
+    )
+
+    outcome = cli(local.main, workspace, "alpha", "-f", PIPELINE)
+    dry = cli(aml.main, workspace, "alpha", "-f", PIPELINE, "--dry-run")
+
+    assert outcome.code == 0, outcome.err
+    (folder,) = run_folders(workspace) - {Path(dry.err.split("run folder: ")[1].split()[0])}
+    assert manifest(folder)["steps"] == ["inner.make", "use"]
+    result = folder / "steps" / "use" / "code" / "outputs" / "result" / "result.txt"
+    assert result.read_text() == "NESTED"
+    assert dry.code == 0, dry.err
+    submitted = yaml.safe_load(dry.out)["jobs"]["inner"]["component"]["jobs"]["make"]
+    assert submitted["component"]["code"].endswith("/steps/inner.make/code")
