@@ -29,7 +29,7 @@ new *ARGS:
 rm *ARGS:
     @exec {{python}} -m scripts.rm "$@"
 
-# `just import JOB_FILE [NAME]`: a new experiment from an Azure ML job YAML and its code
+# `just import JOB_FILE [NAME]`: a new experiment from an Azure ML job (or pipeline) YAML and its code
 [no-exit-message]
 [group('setup')]
 import *ARGS:

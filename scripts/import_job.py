@@ -15,7 +15,8 @@ def parser() -> ArgumentParser:
         prog="just import",
         description="Make experiments/NAME from an Azure ML command job YAML and the code "
         "beside it (`code:`, copied as it is): its conda_file's packages become the "
-        "experiment's uv dependencies, its environment the scaffolding's build context. "
+        "experiment's uv dependencies, its environment the scaffolding's build context. A "
+        "pipeline job brings its component files and their code, at the same places. "
         "Prints what is left to do.",
     )
     parser.add_argument(

@@ -15,8 +15,9 @@ from pathlib import Path
 from scripts.console import report
 from scripts.console.errors import UsageError
 from scripts.jobspec.inputs import is_remote, local_input_path
-from scripts.jobspec.job import BUILD_CONTEXT, JobDict, load_job
+from scripts.jobspec.job import BUILD_CONTEXT, JobDict, load_job, load_job_document
 from scripts.jobspec.parity import describe_environment
+from scripts.jobspec.pipeline import is_pipeline
 from scripts.jobspec.schema import relocated, typed_overrides
 from scripts.members.code_imports import distribution, entry_files, third_party_imports
 from scripts.members.conda import CondaEnvironment, read_conda_file
@@ -39,7 +40,7 @@ _POLICY_NOTE = (
     "# project's style. [tool.uv] package = false: the job runs its scripts from `code:`.\n"
 )
 _WRITTEN = {"pyproject.toml", JOB_FILE_NAME, ".amlignore"}  # by the import, not imported
-_GENERIC_STEMS = {"job", "azure-ml-job"}  # job file names that say nothing of the job
+_GENERIC_STEMS = {"job", "azure-ml-job", "pipeline"}  # job file names that say nothing of the job
 _PIP_INSTALL = re.compile(r"\bpip3?(?:\.\d+)?\s+install\b|-m\s+pip\s+install\b")
 # A requirement as uv's resolver names it in its reasons: `numpy==1.21.*`, `scipy>=1.14`.
 _NAMED = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(?===|!=|<=|>=|~=|<|>)")
@@ -57,6 +58,10 @@ def import_job(project: Project, job_file: Path, name: str | None) -> Imported:
     `job_file`."""
     if not job_file.is_file():
         raise UsageError(f"{job_file} is not a file: give the path of an Azure ML job YAML")
+    if is_pipeline(load_job_document(job_file)):
+        from scripts.members.pipeline_import import import_pipeline
+
+        return import_pipeline(project, job_file, name)
     job = load_job(job_file)
     name = name or default_name(job_file)
     code = _code_folder(job, job_file)
@@ -69,13 +74,16 @@ def import_job(project: Project, job_file: Path, name: str | None) -> Imported:
         with workspace_change(project, undo=lambda: shutil.rmtree(target, ignore_errors=True)):
             target.mkdir(parents=True)
             if code is not None:
-                _copy_code(job_file.parent / code, target / code, job_file.parent)
+                copy_code(job_file.parent / code, target / code, job_file.parent)
             (target / JOB_FILE_NAME).write_text(written)
             shutil.copyfile(project.experiment_template / ".amlignore", target / ".amlignore")
             _check_written(project, target, code)
-            _write_member(project, target, job_file, conda.requirements, code)
+            excluded = lint_excluded(target, code)
+            write_member(project, target, job_file, conda.requirements, excluded)
             declare_independent(project.pyproject, package_name(name))
-            dependencies, unpinned = _lock(project, target, job_file, conda.requirements, code)
+            dependencies, unpinned = lock_member(
+                project, target, job_file, conda.requirements, excluded
+            )
     left = _left_to_do(project, job, target, code, conda, conda_file)
     return Imported(target, dependencies, [*unpinned, *left])
 
@@ -89,7 +97,7 @@ def default_name(job_file: Path) -> str:
     return re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_") or "imported"
 
 
-def _copy_code(source: Path, destination: Path, inside: Path) -> None:
+def copy_code(source: Path, destination: Path, inside: Path) -> None:
     """The code as Azure ML would upload it (its ignore file applied), without credentials
     or links leading outside the job's folder: they must not enter the repository."""
     for left_out in copy_tree(source, destination, (IgnoreRules.of(source),), inside):
@@ -165,19 +173,24 @@ def _check_written(project: Project, target: Path, code: str | None) -> None:
         ) from None
 
 
-def _write_member(
-    project: Project, target: Path, job_file: Path, dependencies: list[str], code: str | None
+def lint_excluded(target: Path, code: str | None) -> list[str]:
+    """What `just lint` leaves out of the experiment `target`: the imported code folder
+    `code` (everything imported, for `.`)."""
+    if code is None:
+        return []
+    if code == ".":
+        return sorted(p.name for p in target.iterdir() if p.name not in _WRITTEN)
+    return [code]
+
+
+def write_member(
+    project: Project, target: Path, job_file: Path, dependencies: list[str], excluded: list[str]
 ) -> None:
     """The member's pyproject.toml: its dependencies, nothing to build (the job runs its
-    scripts from its code folder), and the imported code left out of `just lint`."""
+    scripts from its code folder), and the imported code, `excluded`, left out of
+    `just lint`."""
     import tomlkit
 
-    if code is None:
-        excluded: list[str] = []
-    elif code == ".":
-        excluded = sorted(p.name for p in target.iterdir() if p.name not in _WRITTEN)
-    else:
-        excluded = [code]
     document = tomlkit.document()
     document["project"] = {
         "name": package_name(target.name),
@@ -193,8 +206,8 @@ def _write_member(
     (target / "pyproject.toml").write_text(_POLICY_NOTE + tomlkit.dumps(document))
 
 
-def _lock(
-    project: Project, target: Path, job_file: Path, dependencies: list[str], code: str | None
+def lock_member(
+    project: Project, target: Path, job_file: Path, dependencies: list[str], excluded: list[str]
 ) -> tuple[list[str], list[str]]:
     """Lock the workspace with the member's dependencies. When the resolver refuses (conda
     pins, often for older Pythons), the pinned requirements it names in its reasons are
@@ -217,7 +230,7 @@ def _lock(
             for requirement in failing
         ]
         report.note(f"the resolver refuses {', '.join(failing)}: trying unpinned")
-        _write_member(project, target, job_file, dependencies, code)
+        write_member(project, target, job_file, dependencies, excluded)
 
 
 def _pinned(requirement: str) -> bool:
@@ -236,7 +249,7 @@ def _left_to_do(
 ) -> list[str]:
     """What the import could not do, as commands where there is one."""
     name, package = target.name, package_name(target.name)
-    imports = _code_imports(job, target, code)
+    imports = code_imports(job, target, code)
     todo = []
     environment = job.get("environment")
     if conda_file is None and environment is not None:
@@ -260,12 +273,12 @@ def _left_to_do(
             "the experiment's dependencies only and has no pip, locally and in its image: add "
             f"them with `uv add --package {package} PACKAGE...` and drop the install"
         )
-    todo += _inputs_to_do(job, target, name)
+    todo += inputs_to_do(job, target, name)
     todo.append(f"submit with `just aml {name} --set compute=azureml:CLUSTER` (--dry-run first)")
     return todo
 
 
-def _code_imports(job: JobDict, target: Path, code: str | None) -> list[str]:
+def code_imports(job: JobDict, target: Path, code: str | None) -> list[str]:
     """The modules the job's command imports from outside its code (all of the code's
     files if the command names no Python file)."""
     if code is None:
@@ -277,7 +290,7 @@ def _code_imports(job: JobDict, target: Path, code: str | None) -> list[str]:
     return third_party_imports(entries, roots)
 
 
-def _inputs_to_do(job: JobDict, target: Path, name: str) -> list[str]:
+def inputs_to_do(job: JobDict, target: Path, name: str) -> list[str]:
     """Inputs the experiment does not hold: remote data, local data left behind (a path
     outside what was copied), URLs given as literal values."""
     todo = []

@@ -128,8 +128,8 @@ def prepare_pipeline(
         f"{where})\n"
         f"tracking:    {run.manifest.tracking_store}, experiment "
         f"{run.manifest.mlflow_experiment!r}\n"
-        f"steps:       {' -> '.join(run.pipeline.order)} (independent steps run at the same "
-        "time)"
+        f"steps:       {', '.join(run.pipeline.order)} (each after the steps it is bound to; "
+        "independent ones at the same time)"
     )
     return run
 

@@ -245,6 +245,7 @@ def test_what_is_left_to_do_names_what_the_job_needs_and_nothing_else(
         (["outside.yml"], "conda_file: ../conda.yaml in outside.yml is outside the job's folder"),
         (["job.yml", "example_experiment"], "experiments/example_experiment already exists"),
         (["job.yml", "Bad-Name"], "invalid experiment name 'Bad-Name'"),
+        (["broken-pipeline.yml"], "step 'train': component ./nope.yml does not exist"),
     ],
 )
 def test_refusals_are_one_line_and_change_nothing(
@@ -256,6 +257,10 @@ def test_refusals_are_one_line_and_change_nothing(
         tmp_path / "outside.yml",
         "code: src\ncommand: python main.py\nenvironment:\n"
         f"  image: {IMAGE}\n  conda_file: ../conda.yaml\n",
+    )
+    write(
+        tmp_path / "broken-pipeline.yml",
+        "type: pipeline\njobs:\n  train:\n    component: ./nope.yml\n",
     )
     before = workspace_state(project)
 
@@ -298,3 +303,94 @@ def test_a_lightgbm_job_is_imported_with_what_its_code_imports_named(
     assert "warning: not copied, looks like a credential: .env" in imported.err
     assert not (fresh / "experiments" / "iris" / "src" / ".env").exists()
     assert "python main.py" in dry_run.stdout
+
+
+def public_pipeline(folder: Path) -> Path:
+    """A pipeline as azureml-examples write them: pipeline.yml beside one folder per
+    component (its YAML and its src/), a curated environment and a conda one, local data."""
+    write(folder / "data" / "iris.csv", IRIS)
+    write(
+        folder / "prep" / "src" / "prep.py",
+        """
+        import shutil,sys
+        shutil.copy(sys.argv[1], sys.argv[2] + "/iris.csv")
+        """,
+    )
+    write(
+        folder / "prep" / "prep.yml",
+        f"""
+        $schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json
+        type: command
+        name: prep_iris
+        version: 3
+        inputs:
+          raw: {{type: uri_file}}
+        outputs:
+          clean: {{type: uri_folder}}
+        code: ./src
+        environment: {CURATED}
+        command: python prep.py ${{{{inputs.raw}}}} ${{{{outputs.clean}}}}
+        """,
+    )
+    write(folder / "train" / "src" / "main.py", MAIN)
+    write(folder / "train" / "conda.yaml", "dependencies:\n  - pip:\n    - scikit-learn\n")
+    write(
+        folder / "train" / "train.yml",
+        f"""
+        type: command
+        inputs:
+          data: {{type: uri_folder}}
+          C: {{type: number, default: 0.8}}
+        code: ./src
+        environment:
+          image: {IMAGE}
+          conda_file: ../train/conda.yaml
+        command: python main.py --iris-csv ${{{{inputs.data}}}}/iris.csv --C ${{{{inputs.C}}}}
+        """,
+    )
+    return write(
+        folder / "pipeline.yml",
+        """
+        $schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+        type: pipeline
+        settings:
+          default_compute: azureml:cpu-cluster  # the cluster the examples use
+        inputs:
+          raw: {type: uri_file, path: ./data/iris.csv}
+        jobs:
+          prep:
+            type: command
+            component: ./prep/prep.yml
+            inputs:
+              raw: ${{parent.inputs.raw}}
+          train:
+            type: command
+            component: ./train/train.yml
+            inputs:
+              data: ${{parent.jobs.prep.outputs.clean}}
+        """,
+    )
+
+
+@pytest.mark.slow
+def test_a_pipeline_is_imported_with_its_components_and_code_and_runs(
+    fresh: Path, tmp_path: Path, cli: Callable[..., Outcome]
+) -> None:
+    pipeline = public_pipeline(tmp_path / "iris-pipeline")
+
+    outcome = cli(import_job.main, fresh, str(pipeline), "iris_steps")
+
+    assert outcome.code == 0, outcome.err
+    experiment = fresh / "experiments" / "iris_steps"
+    assert (experiment / "prep" / "src" / "prep.py").is_file()
+    assert (experiment / "train" / "src" / "main.py").is_file()
+    prep = (experiment / "prep" / "prep.yml").read_text()
+    assert "environment:\n  build:\n    path: ../environment\n" in prep
+    assert "name: prep_iris\nversion: 3\n" in prep  # every other line as it was
+    assert f"prep/prep.yml: environment was {CURATED}; now the experiment's build" in outcome.err
+    assert "scikit-learn" in (experiment / "pyproject.toml").read_text()  # the conda file's
+    assert "to do: input 'raw' is ./data/iris.csv, which was not imported" in outcome.err
+    write(experiment / "data" / "iris.csv", IRIS)  # as the note says
+    ran = run(["just", "local", "iris_steps", "-f", "pipeline.yml"], fresh)
+    assert ran.returncode == 0, ran.stderr
+    assert "step train: FINISHED" in ran.stderr
