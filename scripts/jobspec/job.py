@@ -35,6 +35,11 @@ _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def load_job(path: Path) -> JobDict:
     """The command job YAML as a dict; a UsageError saying what to fix otherwise."""
     job = load_job_document(path)
+    if "component.schema" in str(job.get("$schema", "")).lower():
+        raise UsageError(
+            f"{path.name} is a component, not a job: run the pipeline that uses it "
+            "(`-f PIPELINE_FILE`)"
+        )
     if job.get("type", "command") != "command":
         raise UsageError(
             f"{path} is a {job['type']!r} job: this command runs command jobs only "

@@ -264,11 +264,18 @@ def check_step_overrides(document: JobDict, keys: Iterable[tuple[str, ...]], fil
     (the `--set inputs.X` of a pipeline are checked as a command job's are)."""
     jobs = document.get("jobs") or {}
     for path in keys:
-        if path[0] == "jobs" and (len(path) < 3 or path[1] not in jobs):
-            step = path[1] if len(path) > 1 else ""
+        if path[0] != "jobs":
+            continue
+        step = path[1] if len(path) > 1 else ""
+        if step not in jobs:
             raise UsageError(
                 f"--set {'.'.join(path)}: {file.name} has no step {step!r} "
                 f"(steps: {', '.join(map(str, jobs)) or 'none'})"
+            )
+        if len(path) < 3:
+            raise UsageError(
+                f"--set {'.'.join(path)}: set a field of the step, e.g. "
+                f"--set jobs.{step}.inputs.NAME=VALUE"
             )
 
 

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from scripts.console.errors import UsageError
-from scripts.jobspec.pipeline import ComponentInput, check_literal, describe_graph, read_pipeline
+from scripts.jobspec.job import load_job
+from scripts.jobspec.pipeline import (
+    ComponentInput,
+    check_literal,
+    check_step_overrides,
+    describe_graph,
+    read_pipeline,
+)
 from tests.helpers import write
 
 COMPONENT = """
@@ -205,3 +212,28 @@ def test_settings_flags_take_text_as_set_gives_it(tmp_path: Path) -> None:
     assert read.continue_on_step_failure and not read.force_rerun
     with pytest.raises(UsageError, match=r"settings\.force_rerun must be true or false"):
         pipeline(tmp_path, {"a": step()}, settings={"force_rerun": "sometimes"})
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("jobs.b.inputs.n", "--set jobs.b.inputs.n: p.yml has no step 'b' (steps: a)"),
+        ("jobs.a", "--set jobs.a: set a field of the step, e.g. --set jobs.a.inputs.NAME=VALUE"),
+    ],
+)
+def test_a_set_on_a_step_names_one_that_exists(tmp_path: Path, key: str, message: str) -> None:
+    with pytest.raises(UsageError) as refused:
+        check_step_overrides({"jobs": {"a": step()}}, [tuple(key.split("."))], tmp_path / "p.yml")
+
+    assert str(refused.value) == message
+
+
+def test_a_component_file_is_not_taken_for_a_job(tmp_path: Path) -> None:
+    component = write(
+        tmp_path / "train.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json\n"
+        + COMPONENT,
+    )
+
+    with pytest.raises(UsageError, match=r"train\.yml is a component, not a job: run the pipeline"):
+        load_job(component)
