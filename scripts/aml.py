@@ -16,9 +16,9 @@ from scripts.console.cli import (
     experiment_parser,
     run_cli,
 )
-from scripts.jobspec.job import check_command_job
+from scripts.jobspec.job import check_command_job, is_pipeline
 from scripts.jobspec.overrides import apply_overrides, parse_override
-from scripts.jobspec.pipeline import describe_graph, is_pipeline
+from scripts.jobspec.pipeline import describe_graph
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import check_source, fill_run_folder, new_run_folder
 from scripts.runfolder.pipeline import check_pipeline_source, fill_pipeline_folder
@@ -56,7 +56,7 @@ def main(argv: Sequence[str], project: Project) -> int:
     workspace = None if args.dry_run else workspace_from_settings(project)
     source = check_source(project, args.experiment, args.file, any_job=True)
     pipeline = (
-        check_pipeline_source(project, args.experiment, args.file, args.overrides)
+        check_pipeline_source(project, args.experiment, args.file, args.overrides, cloud=True)
         if is_pipeline(source.job)
         else None
     )

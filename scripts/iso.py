@@ -4,10 +4,9 @@ from collections.abc import Sequence
 
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, add_job_file_option, experiment_parser, run_cli
-from scripts.jobspec.pipeline import is_pipeline
+from scripts.jobspec.job import is_pipeline
 from scripts.project.layout import JOB_FILE_NAME, Project
-from scripts.runfolder.isolate import check_source, create_run_folder
-from scripts.runfolder.pipeline import create_pipeline_folder
+from scripts.runfolder.isolate import check_source, create_run_folder, experiment_job
 
 
 def parser() -> ArgumentParser:
@@ -24,8 +23,9 @@ def parser() -> ArgumentParser:
 
 def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
-    source = check_source(project, args.experiment, args.file, any_job=True)
-    if is_pipeline(source.job):
+    if is_pipeline(experiment_job(project, args.experiment, args.file)):
+        from scripts.runfolder.pipeline import create_pipeline_folder  # pipelines' only
+
         report.result(str(create_pipeline_folder(project, args.experiment, args.file)))
     else:
         report.result(str(create_run_folder(check_source(project, args.experiment, args.file))))

@@ -25,11 +25,9 @@ from scripts.console.cli import (
     run_cli,
     stop_signals_as_ctrl_c,
 )
-from scripts.jobspec.pipeline import is_pipeline
-from scripts.pipelines.prepare import prepare_pipeline
-from scripts.pipelines.run import run_pipeline
+from scripts.jobspec.job import is_pipeline
 from scripts.project.layout import JOB_FILE_NAME, Project
-from scripts.runfolder.isolate import check_source
+from scripts.runfolder.isolate import experiment_job
 from scripts.runner.debugging import (
     DEFAULT_PORT,
     DEFAULT_TIMEOUT_SECONDS,
@@ -122,7 +120,7 @@ def main(argv: Sequence[str], project: Project) -> int:
         from scripts.runner.in_container import Docker
 
         docker = Docker(args.gpus)
-    pipeline_job = is_pipeline(check_source(project, args.experiment, args.file, any_job=True).job)
+    pipeline_job = is_pipeline(experiment_job(project, args.experiment, args.file))
     if args.dry_run and not pipeline_job:
         arguments.error("--dry-run is for pipelines: `just iso` makes a command job's run folder")
     if pipeline_job:
@@ -130,6 +128,9 @@ def main(argv: Sequence[str], project: Project) -> int:
             arguments.error(
                 "--debug is for command jobs: a pipeline's steps run without a debugger"
             )
+        from scripts.pipelines.prepare import prepare_pipeline  # pipelines' modules: theirs
+        from scripts.pipelines.run import run_pipeline
+
         with stop_signals_as_ctrl_c():
             pipeline = prepare_pipeline(
                 project, args.experiment, args.file, args.overrides, args.dry_run, docker

@@ -10,8 +10,6 @@ import os
 from collections.abc import Sequence
 
 from scripts.console.cli import ArgumentParser, run_cli, stop_signals_as_ctrl_c
-from scripts.pipelines.prepare import prepare_pipeline_rerun
-from scripts.pipelines.run import run_pipeline
 from scripts.project.layout import Project
 from scripts.runfolder.manifest import PIPELINE
 from scripts.runfolder.recorded import recorded_run
@@ -36,6 +34,9 @@ def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
     folder, recorded = recorded_run(project, args.run_dir)
     if recorded.kind == PIPELINE:
+        from scripts.pipelines.prepare import prepare_pipeline_rerun  # pipelines' modules
+        from scripts.pipelines.run import run_pipeline
+
         with stop_signals_as_ctrl_c():
             pipeline = prepare_pipeline_rerun(project, folder, recorded)
         return run_pipeline(pipeline, os.cpu_count() or 1)

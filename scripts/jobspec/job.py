@@ -13,6 +13,8 @@ JobDict = dict[str, Any]
 # run folder's environment/ (scripts/runfolder/layout.py).
 BUILD_CONTEXT = "environment"
 
+PIPELINE = "pipeline"  # a pipeline job's `type`
+
 # Environment variables whose name or value says they hold a secret: kept out of records.
 MASK = "***"
 _SECRET_NAME = re.compile(
@@ -30,6 +32,11 @@ _SECRET_VALUE = re.compile(
 # Names that become folders (runs/mlartifacts/EXPERIMENT/, outputs/NAME/) must stay names.
 _EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def is_pipeline(job: JobDict) -> bool:
+    """Whether `job` is a pipeline job (scripts/jobspec/pipeline.py reads those)."""
+    return job.get("type") == PIPELINE
 
 
 def load_job(path: Path) -> JobDict:

@@ -1,7 +1,8 @@
 """An Azure ML pipeline job (`type: pipeline`) read into a typed graph of steps: each step's
 component (a file, or the step itself when inline), its inputs as given (literals, data,
 bindings to the pipeline or to other steps), its outputs, and the order the bindings
-impose (`../shared/AZUREML-PIPELINES-SWEEPS.md` gathers the semantics, with their sources).
+impose, as azure-ai-ml's pipeline schema (`_schema/pipeline/`) and Azure ML's pipeline YAML
+reference define them. Nested pipelines are read into their steps, named NESTED.STEP.
 
 Pure: nothing is resolved to a local path or run here (scripts/pipelines/ does that); a
 pipeline that cannot run locally is refused in one line naming the step and why.
@@ -16,9 +17,8 @@ from typing import Any, Literal
 
 from scripts.console.errors import UsageError
 from scripts.jobspec.documents import load_yaml
-from scripts.jobspec.job import JobDict
+from scripts.jobspec.job import PIPELINE, JobDict
 
-PIPELINE = "pipeline"
 # Step kinds that need the service: one line each, and `just aml` submits them.
 _CLOUD_ONLY_KINDS = {
     "parallel": "a parallel job splits its data over a cluster's nodes",
@@ -27,9 +27,10 @@ _CLOUD_ONLY_KINDS = {
     "import": "an import job copies data from an external source in the service",
     "data_transfer": "a data transfer runs in the service",
 }
-# The kinds this runner dispatches on: command steps run today; a nested pipeline and a
-# sweep step are their own kinds (see Step.kind).
-StepKind = Literal["command"]
+# The kinds of step the runner dispatches on: command steps (a nested pipeline is read into
+# its steps); sweep steps are to be a kind of their own. A `cloud` step is one only the
+# service runs, read for submission only: as written, its inputs and outputs unknown here.
+StepKind = Literal["command", "cloud"]
 _BINDING = re.compile(r"\$\{\{\s*parent\.([A-Za-z0-9_.]+?)\s*\}\}")
 _WHOLE_BINDING = re.compile(r"\s*\$\{\{\s*parent\.([A-Za-z0-9_.]+?)\s*\}\}\s*")
 _STEP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -126,21 +127,22 @@ class Pipeline:
         return None if name is None else str(name)
 
 
-def is_pipeline(job: JobDict) -> bool:
-    return job.get("type") == PIPELINE
+class CloudOnlyStep(UsageError):
+    """A step only Azure ML runs (a registry component, a parallel step, ...)."""
 
 
-def read_pipeline(document: JobDict, file: Path, root: Path) -> Pipeline:
+def read_pipeline(document: JobDict, file: Path, root: Path, cloud: bool = False) -> Pipeline:
     """The pipeline job `document` (of `file`, after `--set`) as a graph: every component
     file inside `root` (the project) and readable, every binding to something that exists,
-    no cycle; a UsageError naming the step and what to fix otherwise."""
+    no cycle; a UsageError naming the step and what to fix otherwise. With `cloud` (to
+    submit it), a step only Azure ML runs is kept as a `cloud` step instead of refused."""
     jobs = document.get("jobs")
     if not isinstance(jobs, dict) or not jobs:
         raise UsageError(f"{file.name} has no `jobs:`: a pipeline needs at least one step")
     inputs = _mapping(document, "inputs", file.name)
     outputs = tuple(str(name) for name in _mapping(document, "outputs", file.name))
     settings = _mapping(document, "settings", file.name)
-    graph = _read_jobs(jobs, file, root)
+    graph = _read_jobs(jobs, file, root, cloud)
     pipeline = Pipeline(
         file=file,
         document=document,
@@ -165,18 +167,24 @@ class _Graph:
     nested_outputs: dict[str, dict[str, Binding]] = field(default_factory=dict)
 
 
-def _read_jobs(jobs: JobDict, file: Path, root: Path) -> _Graph:
+def _read_jobs(jobs: JobDict, file: Path, root: Path, cloud: bool) -> _Graph:
     """The steps of `jobs` (of `file`), each nested pipeline replaced by its own steps, and
     every binding to a nested pipeline's output pointed at the step that makes it."""
     graph = _Graph()
     for key, spec in jobs.items():
         name = str(key)
-        _check_step(name, spec, file)
-        component, component_file = _component(name, spec, file, root)
-        if str(spec.get("type") or "command") == PIPELINE or component.get("type") == PIPELINE:
-            _read_nested(graph, name, spec, component, component_file, root)
-        else:
-            graph.steps[name] = _read_step(name, spec, file, component, component_file)
+        try:
+            _check_step(name, spec, file)
+            component, component_file = _component(name, spec, file, root)
+            nested = component.get("type") == PIPELINE
+            if str(spec.get("type") or "command") == PIPELINE or nested:
+                _read_nested(graph, name, spec, component, component_file, root, cloud)
+            else:
+                graph.steps[name] = _read_step(name, spec, file, component, component_file)
+        except CloudOnlyStep:
+            if not cloud:
+                raise
+            graph.steps[name] = _cloud_step(name, spec, file)
     for name, step in list(graph.steps.items()):
         given = {
             input_name: _through_nested(graph, name, input_name, g)
@@ -187,7 +195,13 @@ def _read_jobs(jobs: JobDict, file: Path, root: Path) -> _Graph:
 
 
 def _read_nested(
-    graph: _Graph, name: str, spec: JobDict, component: JobDict, file: Path, root: Path
+    graph: _Graph,
+    name: str,
+    spec: JobDict,
+    component: JobDict,
+    file: Path,
+    root: Path,
+    cloud: bool,
 ) -> None:
     """The steps of the pipeline component of step `name` into `graph`, as NAME.STEP: each
     binding to the component's inputs replaced by what step `name` gives them (or their
@@ -201,7 +215,7 @@ def _read_nested(
     for input_name in given:
         _check_declared(name, "gives input", str(input_name), declared)
     bound_outputs = _output_bindings(name, spec, tuple(map(str, outputs)))
-    inner = _read_jobs(jobs, file, root)
+    inner = _read_jobs(jobs, file, root, cloud)
     graph.nested[name] = (component, file)
     graph.nested |= {f"{name}.{inner_name}": value for inner_name, value in inner.nested.items()}
     for step in inner.steps.values():
@@ -301,7 +315,7 @@ def _read_step(
     kind = str(spec.get("type") or "command")
     component_kind = str(component.get("type") or "command")
     if kind == "sweep":
-        raise _cannot_run(name, "a sweep step is not run locally yet")
+        raise _cannot_run(name, "a sweep step is not run locally yet")  # issue 22's
     if component_kind != "command":
         raise _cannot_run(name, f"its component is a {component_kind!r} component")
     where = f"step {name!r} ({component_file.name})"
@@ -328,8 +342,13 @@ def _read_step(
     )
 
 
-def _cannot_run(step: str, why: str) -> UsageError:
-    return UsageError(
+def _cloud_step(name: str, spec: JobDict, file: Path) -> Step:
+    """A step only Azure ML runs, kept as written to be submitted."""
+    return Step(name, "cloud", file, {}, {}, (), {}, {}, {}, spec)
+
+
+def _cannot_run(step: str, why: str) -> CloudOnlyStep:
+    return CloudOnlyStep(
         f"step {step!r} cannot run locally ({why}): `just aml` submits the pipeline as it is"
     )
 
@@ -484,6 +503,8 @@ def _check_bindings(pipeline: Pipeline) -> None:
             source = pipeline.steps.get(binding.step)
             if source is None:
                 raise UsageError(f"{where} names no step (steps: {', '.join(pipeline.steps)})")
+            if source.kind == "cloud":  # what it declares is known to the service only
+                continue
             names = source.inputs if binding.side == "inputs" else source.outputs
             if binding.name not in names:
                 raise UsageError(

@@ -15,9 +15,8 @@ from pathlib import Path
 from scripts.console import report
 from scripts.console.errors import UsageError
 from scripts.jobspec.inputs import is_remote, local_input_path
-from scripts.jobspec.job import BUILD_CONTEXT, JobDict, load_job, load_job_document
+from scripts.jobspec.job import BUILD_CONTEXT, JobDict, is_pipeline, load_job, load_job_document
 from scripts.jobspec.parity import describe_environment
-from scripts.jobspec.pipeline import is_pipeline
 from scripts.jobspec.schema import relocated, typed_overrides
 from scripts.members.code_imports import distribution, entry_files, third_party_imports
 from scripts.members.conda import CondaEnvironment, read_conda_file

@@ -12,9 +12,8 @@ from pathlib import Path
 
 from scripts.console import report
 from scripts.console.errors import UsageError
-from scripts.jobspec.job import BUILD_CONTEXT, JobDict, load_job_document
+from scripts.jobspec.job import BUILD_CONTEXT, PIPELINE, JobDict, load_job_document
 from scripts.jobspec.parity import describe_environment
-from scripts.jobspec.pipeline import PIPELINE
 from scripts.members.code_imports import distribution
 from scripts.members.conda import read_conda_file
 from scripts.members.declarations import declare_independent

@@ -60,8 +60,11 @@ def check_source(
     command job, or with `any_job` one of any type (the SDK checks it)."""
     folder = experiment_dir(project, experiment)
     path = job_file_in(folder, job_file)
-    load = load_job_document if any_job else load_job
-    job = derived(project, "job-document" if any_job else "job", path, lambda: load(path))
+    job = (
+        job_document(project, path)
+        if any_job
+        else derived(project, "job", path, lambda: load_job(path))
+    )
     package = read_package(project, folder)
     if (folder / ENVIRONMENT).exists():  # `build: path: environment` names the run folder's
         raise UsageError(f"{folder / ENVIRONMENT} clashes with the run-folder layout: rename it")
@@ -75,6 +78,16 @@ def check_source(
         uses_shared=package.depends_on(read_package(project, project.shared).name),
         image=package.image,
     )
+
+
+def experiment_job(project: Project, experiment: str, job_file: str) -> JobDict:
+    """The job YAML `-f job_file` of `experiment`, of any type, as a document (kept in
+    runs/.cache/): what a command reads to tell a pipeline from a command job."""
+    return job_document(project, job_file_in(experiment_dir(project, experiment), job_file))
+
+
+def job_document(project: Project, path: Path) -> JobDict:
+    return derived(project, "job-document", path, lambda: load_job_document(path))
 
 
 def job_file_in(folder: Path, given: str) -> Path:

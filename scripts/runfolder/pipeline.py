@@ -58,15 +58,20 @@ class CheckedPipeline:
 
 
 def check_pipeline_source(
-    project: Project, experiment: str, job_file: str, overrides: Sequence[str]
+    project: Project,
+    experiment: str,
+    job_file: str,
+    overrides: Sequence[str],
+    cloud: bool = False,
 ) -> CheckedPipeline:
     """The pipeline job file `job_file` of `experiment` with `--set` `overrides`: read,
-    its graph and its components checked; nothing is written."""
+    its graph and its components checked; nothing is written. With `cloud` (to submit it),
+    the steps only Azure ML runs are kept, as written."""
     parsed = [parse_override(text) for text in overrides]
     source = check_source(project, experiment, job_file, any_job=True)
     check_step_overrides(source.job, [override.path for override in parsed], source.job_file)
     document = apply_overrides(source.job, parsed, source.job_file)
-    pipeline = read_pipeline(document, source.job_file, project.root)
+    pipeline = read_pipeline(document, source.job_file, project.root, cloud)
     return CheckedPipeline(source, pipeline, step_sources(project, source, pipeline))
 
 
@@ -78,6 +83,8 @@ def step_sources(
     sources = {}
     for name in pipeline.order:
         step = pipeline.steps[name]
+        if step.kind == "cloud":  # nothing of it is isolated: it goes as written
+            continue
         base = (
             pipeline_source
             if step.component_file == pipeline_source.job_file
@@ -159,6 +166,9 @@ def _place_jobs(
             )
             spec["component"] = _relative(nested_spec(name), here)
             continue
+        if name not in steps:  # a cloud step: its local files named from where they are
+            _anchor_local_files(spec, file.parent)
+            continue
         source = steps[name]
         inline = "component" not in spec  # the step is its own component
         component = spec if inline else copy.deepcopy(source.step.component)
@@ -176,6 +186,16 @@ def _place_jobs(
 def _relative(path: str, folder: PurePosixPath) -> str:
     """`path` (in the run folder) as a document in `folder` of it names it."""
     return posixpath.relpath(path, folder.as_posix() or ".")
+
+
+def _anchor_local_files(spec: JobDict, base: Path) -> None:
+    """A cloud step's component (or a sweep step's trial) given by a local file, by its
+    absolute path: the SDK takes relative ones from the file's folder, not the run
+    folder's."""
+    for key in ("component", "trial"):
+        value = spec.get(key)
+        if isinstance(value, str) and not value.startswith("azureml:"):
+            spec[key] = str((base / value.removeprefix("file:")).resolve())
 
 
 def _anchor_local_data(job: JobDict, base: Path) -> None:

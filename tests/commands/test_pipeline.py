@@ -567,3 +567,28 @@ def test_a_nested_pipeline_runs_its_steps_in_place_bound_through_its_inputs_and_
     assert dry.code == 0, dry.err
     submitted = yaml.safe_load(dry.out)["jobs"]["inner"]["component"]["jobs"]["make"]
     assert submitted["component"]["code"].endswith("/steps/inner.make/code")
+
+
+def test_a_step_only_azure_ml_runs_is_refused_locally_and_submitted_as_written(
+    workspace: Path, cli: Callable[..., Outcome]
+) -> None:
+    wired_pipeline(workspace)
+    pipeline = workspace / "experiments" / "alpha" / PIPELINE
+    registry = (
+        "azureml://registries/azureml/components/microsoft_azureml_automl_forecast/versions/1"
+    )
+    pipeline.write_text(
+        pipeline.read_text() + f"  forecast:\n    type: command\n    component: {registry}\n"
+    )
+
+    local_run = cli(local.main, workspace, "alpha", "-f", PIPELINE)
+    dry = cli(aml.main, workspace, "alpha", "-f", PIPELINE, "--dry-run")
+
+    assert local_run.code == 2
+    assert local_run.error_line.startswith(
+        f"step 'forecast' cannot run locally (its component {registry} lives in a registry)"
+    )
+    assert dry.code == 0, dry.err
+    submitted = yaml.safe_load(dry.out)["jobs"]
+    assert submitted["forecast"]["component"] == registry
+    assert submitted["use"]["component"]["code"].endswith("/steps/use/code")
