@@ -20,7 +20,7 @@ from scripts.runfolder.manifest import read_manifest, timestamp
 from scripts.runner.prepare import LocalRun, record_started
 from scripts.runner.process import Supervisor
 from scripts.runner.run import run_supervised, start_tracking, tracking_step
-from scripts.tracking.store import TrackedRun, finish_run, record_params
+from scripts.tracking.store import TrackedRun, finish_run, record_metrics, record_params
 
 FINISHED, SKIPPED = "FINISHED", "SKIPPED"
 REUSED_TAG, REUSED_RUN_TAG = "azureml.isreused", "azureml.reusedrunid"  # Azure ML's names
@@ -105,7 +105,8 @@ def _run_step(run: LocalRun, supervisor: Supervisor) -> int:
 
 def _record_reused(run: LocalRun) -> str:
     """The record of a step reused, not run: its run.json and a FINISHED child MLflow run
-    saying so (Azure ML's `azureml.isreused` and `azureml.reusedrunid`); its status."""
+    saying so (Azure ML's `azureml.isreused` and `azureml.reusedrunid`), with the original's
+    final metrics; its status."""
     manifest = run.manifest
     assert manifest.reused_from is not None, "reused steps only"
     record_started(run.folder, manifest)
@@ -120,6 +121,10 @@ def _record_reused(run: LocalRun) -> str:
     if tracked is not None:
         inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
         tracking_step("inputs not logged", lambda: record_params(run.store, tracked.run_id, inputs))
+        tracking_step(
+            "the original's metrics not logged",
+            lambda: record_metrics(run.store, tracked.run_id, manifest.metrics, time.time()),
+        )
         tracking_step(
             "MLflow run not ended",
             lambda: finish_run(run.store, tracked.run_id, FINISHED, time.time()),

@@ -139,6 +139,20 @@ def record_params(store: Path, run_id: str, params: dict[str, str]) -> None:
         )
 
 
+def record_metrics(store: Path, run_id: str, metrics: dict[str, float], seconds: float) -> None:
+    """Log each of `metrics` once, at step 0 (a reused pipeline step's: its original's final
+    values, as Azure ML shows them on the step that reused them)."""
+    moment = int(seconds * 1000)
+    rows = [(key, value, moment, run_id, 0, int(value != value)) for key, value in metrics.items()]
+    with connect(store) as connection:
+        for table in ("metrics", "latest_metrics"):
+            connection.executemany(
+                f'INSERT OR REPLACE INTO {table} ("key", value, timestamp, run_uuid, step, is_nan) '
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+
 def finish_run(store: Path, run_id: str, status: str, end_seconds: float) -> None:
     """Set the final status (FINISHED, FAILED or KILLED) whatever the job left."""
     with connect(store) as connection:

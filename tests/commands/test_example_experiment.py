@@ -102,11 +102,9 @@ def test_bad_input_through_just_is_one_line(project: Path) -> None:
 @pytest.mark.slow
 def test_the_example_pipeline_prepares_trains_and_evaluates(project: Path) -> None:
     before = run_folders(project)
-    result = run(
-        ["just", "local", "example_experiment", "-f", "azure-ml-pipeline.yaml", "--set",
-         "inputs.epochs=5"],
-        project,
-    )  # fmt: skip
+    command = ["just", "local", "example_experiment", "-f", "azure-ml-pipeline.yaml"]
+    command += ["--set", "inputs.epochs=5"]
+    result = run(command, project)
 
     assert result.returncode == 0, result.stderr
     (folder,) = run_folders(project) - before
@@ -123,3 +121,11 @@ def test_the_example_pipeline_prepares_trains_and_evaluates(project: Path) -> No
     assert tracked.data.metrics["test_accuracy"] == scores["test_accuracy"]
     train = client.get_run(json.loads((steps / "train/run.json").read_text())["tracking_run_id"])
     assert train.data.params["epochs"] == "5"  # the pipeline input, bound to train's
+
+    again = run(command, project)  # unchanged: every step reused, with its metrics
+
+    assert again.returncode == 0, again.stderr
+    (second,) = run_folders(project) - before - {folder}
+    reused = json.loads((second / "steps/evaluate/run.json").read_text())
+    assert reused["reused_from"] == str(steps / "evaluate")
+    assert client.get_run(reused["tracking_run_id"]).data.metrics == tracked.data.metrics
