@@ -418,7 +418,8 @@ def _inline_inputs(step: str, spec: JobDict) -> dict[str, ComponentInput]:
             kind = {bool: "boolean", int: "integer", float: "number"}.get(
                 type(given.value), "string"
             )
-        declared[str(name)] = ComponentInput(str(name), kind, optional=given.value is None)
+        unset = given.binding is None and given.data is None and given.value is None
+        declared[str(name)] = ComponentInput(str(name), kind, optional=unset)
     return declared
 
 

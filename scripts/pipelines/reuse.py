@@ -81,6 +81,11 @@ def _input_part(
     return _digest({"value": value})
 
 
+def key_without(parts: dict[str, str], inputs: list[str]) -> ReuseKey:
+    """The key of a step whose `parts` were these, given no value for `inputs`."""
+    return ReuseKey(parts | {f"input {name}": _digest(None) for name in inputs})
+
+
 def reusable(project: Project, key: ReuseKey) -> Recorded | None:
     """The newest FINISHED local run of a step with `key`, run (not itself reused), whose
     outputs are still there."""

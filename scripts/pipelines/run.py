@@ -5,6 +5,7 @@ running step). A failed step stops the running ones and skips the rest, unless
 `settings.continue_on_step_failure`, when only the steps bound to it are skipped. The
 pipeline's MLflow run is the parent of its steps' runs."""
 
+import dataclasses
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -13,9 +14,12 @@ from pathlib import Path
 
 from scripts.console import report
 from scripts.console.cli import INTERRUPTED
-from scripts.console.errors import ToolingError
+from scripts.console.errors import ToolingError, UsageError
+from scripts.jobspec.command import render_command
+from scripts.jobspec.pipeline import Pipeline, Step
 from scripts.pipelines.prepare import PipelineRun
-from scripts.runfolder.layout import JOB_LOG, MANIFEST, step_folder
+from scripts.pipelines.reuse import key_without
+from scripts.runfolder.layout import JOB_LOG, MANIFEST, output_folder, step_folder
 from scripts.runfolder.manifest import read_manifest, timestamp
 from scripts.runner.prepare import LocalRun, record_started
 from scripts.runner.process import Supervisor
@@ -68,17 +72,35 @@ def _run_steps(
                     progress.first_failure is not None and not pipeline.continue_on_step_failure
                 )
                 for name in [] if stopping else list(pending):
-                    upstream = pipeline.steps[name].upstream
-                    states = {progress.status.get(step) for step in upstream}
-                    if states - {None, FINISHED}:  # bound to a step that did not finish
+                    step = pipeline.steps[name]
+                    lost = _lost_inputs(step, progress)
+                    required = [i for i in lost if not _may_go_without(pipeline, step, i)]
+                    states = {progress.status.get(upstream) for upstream in step.upstream}
+                    if required:  # bound to a step that did not finish
                         pending.remove(name)
                         progress.status[name] = SKIPPED
                         report.note(f"step {name}: skipped (a step it is bound to did not finish)")
-                    elif states <= {FINISHED} and run.steps[name].manifest.reused_from:
+                    elif None in states:
+                        continue  # waiting for a step it is bound to
+                    elif lost:
+                        try:
+                            run.steps[name] = _without(run.steps[name], step, lost)
+                        except UsageError as error:  # its command needs what it lost
+                            pending.remove(name)
+                            progress.status[name] = SKIPPED
+                            report.note(f"step {name}: skipped ({error})")
+                            continue
+                        run.plans[name] = (
+                            f"runs without its optional input(s) {', '.join(lost)}, whose step "
+                            "did not finish, as Azure ML runs it"
+                        )
+                    if name not in pending:
+                        continue
+                    if run.steps[name].manifest.reused_from:
                         pending.remove(name)
                         progress.status[name] = _record_reused(run.steps[name])
                         report.note(f"step {name}: {run.plans[name]}")
-                    elif states <= {FINISHED} and len(running) < max_parallel:
+                    elif len(running) < max_parallel:
                         pending.remove(name)
                         report.note(f"step {name}: started, {run.plans[name]}")
                         running[pool.submit(_run_step, run.steps[name], supervisor)] = name
@@ -90,6 +112,39 @@ def _run_steps(
         except BaseException:  # a bug: the running steps must not run on alone
             supervisor.stop_all()
             raise
+
+
+def _lost_inputs(step: Step, progress: _Progress) -> list[str]:
+    """The inputs of `step` bound to the output of a step that ended and did not finish."""
+    return [
+        name
+        for name, given in step.given.items()
+        if given.binding is not None
+        and given.binding.step is not None
+        and given.binding.side == "outputs"
+        and progress.status.get(given.binding.step) not in (None, FINISHED)
+    ]
+
+
+def _may_go_without(pipeline: Pipeline, step: Step, name: str) -> bool:
+    """Whether `step` runs without its input `name` when the step it is bound to failed, as
+    Azure ML runs it: when the input is optional and the others are let go on."""
+    return pipeline.continue_on_step_failure and step.inputs[name].optional
+
+
+def _without(run: LocalRun, step: Step, lost: list[str]) -> LocalRun:
+    """The step's run with no value for its inputs `lost`: its command rendered again (its
+    `$[[...]]` parts using them dropped), its reuse key saying so."""
+    manifest = run.manifest
+    manifest.inputs = {
+        name: None if name in lost else value for name, value in manifest.inputs.items()
+    }
+    outputs = {output: output_folder(output) for output in step.outputs}
+    manifest.command = render_command(step.component, manifest.inputs, outputs)
+    manifest.read_only_inputs = [name for name in manifest.read_only_inputs if name not in lost]
+    key = key_without(manifest.reuse_parts, lost)
+    manifest.reuse_key, manifest.reuse_parts = key.digest, key.parts
+    return dataclasses.replace(run, command=manifest.command)
 
 
 def _run_step(run: LocalRun, supervisor: Supervisor) -> int:

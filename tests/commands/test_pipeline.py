@@ -203,14 +203,28 @@ def inline(name: str, mode: str, after: str | None = None) -> str:
 
 
 def failure_pipeline(workspace: Path, marks: Path) -> None:
-    """`slow` runs until told; `fails` fails once slow runs; a step after each."""
+    """`slow` runs until told; `fails` fails once slow runs; a step after each, and `maybe`,
+    whose input bound to fails's output is optional."""
     jobs = (
         inline("slow", "slow")
         + inline("fails", "fails")
         + inline("after_slow", "pass", after="slow")
         + inline("after_fails", "pass", after="fails")
+        + "  maybe:\n    component: ./maybe.yml\n"
+        + "    inputs:\n      x: ${{parent.jobs.fails.outputs.o}}\n"
     )
     steps_pipeline(workspace, marks, jobs)
+    write(
+        workspace / "experiments" / "beta" / "maybe.yml",
+        """
+        type: command
+        inputs:
+          x: {type: uri_folder, optional: true}
+        code: .
+        environment: {build: {path: environment}}
+        command: python -c 'print("ran")' $[[--x ${{inputs.x}}]]
+        """,
+    )
 
 
 def failure_statuses(folder: Path) -> tuple[object, ...]:
@@ -270,6 +284,12 @@ def test_continue_on_step_failure_lets_the_independent_branches_finish(
     assert outcome.code == 1, outcome.err
     folder = only_run_folder(workspace)
     assert failure_statuses(folder) == ("FINISHED", "FAILED", "FINISHED", "SKIPPED")
+    maybe = manifest(folder / "steps" / "maybe")  # its input optional: it runs without it
+    assert (maybe["status"], maybe["inputs"], maybe["command"]) == (
+        "FINISHED",
+        {"x": None},
+        "python -c 'print(\"ran\")' ",
+    )
 
 
 @pytest.mark.parametrize(("max_parallel", "overlapped"), [("2", "True"), ("1", "False")])
