@@ -12,8 +12,10 @@ in the image Azure ML builds from the run folder's environment/ instead
 """
 
 import os
+from argparse import Namespace
 from collections.abc import Sequence
 
+from scripts.console import report
 from scripts.console.cli import (
     ArgumentParser,
     add_job_file_option,
@@ -26,6 +28,7 @@ from scripts.console.cli import (
     stop_signals_as_ctrl_c,
 )
 from scripts.jobspec.job import is_pipeline
+from scripts.jobspec.sweep import SWEEP
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import experiment_job
 from scripts.runner.debugging import (
@@ -65,7 +68,8 @@ def parser() -> ArgumentParser:
         "--dry-run",
         action="store_true",
         help="a pipeline: say which steps would be reused and, for each that would run, what "
-        "changed; run nothing, make nothing",
+        "changed; a sweep: list the trials it would run, with their values; run nothing, make "
+        "nothing",
     )
     parser.add_argument(
         "--docker",
@@ -120,9 +124,14 @@ def main(argv: Sequence[str], project: Project) -> int:
         from scripts.runner.in_container import Docker
 
         docker = Docker(args.gpus)
-    pipeline_job = is_pipeline(experiment_job(project, args.experiment, args.file))
+    job = experiment_job(project, args.experiment, args.file)
+    pipeline_job = is_pipeline(job)
+    if job.get("type") == SWEEP:
+        return _sweep(arguments, args, project)
     if args.dry_run and not pipeline_job:
-        arguments.error("--dry-run is for pipelines: `just iso` makes a command job's run folder")
+        arguments.error(
+            "--dry-run is for pipelines and sweeps: `just iso` makes a command job's run folder"
+        )
     if pipeline_job:
         if debugging:
             arguments.error(
@@ -141,6 +150,26 @@ def main(argv: Sequence[str], project: Project) -> int:
             project, args.experiment, args.overrides, debugging, args.file, docker
         )
         return run_tracked(run)
+
+
+def _sweep(arguments: ArgumentParser, args: Namespace, project: Project) -> int:
+    """A sweep job: its trials listed (`--dry-run`); running them is not done yet."""
+    if not args.dry_run:
+        arguments.error(
+            "a sweep job is not run locally yet: --dry-run lists the trials it would run; "
+            "`just aml` submits it"
+        )
+    from scripts.sweeps.plan import describe_trial, plan_sweep
+
+    sweep, trials = plan_sweep(project, args.experiment, args.file, args.overrides)
+    for index, values in enumerate(trials, 1):
+        report.result(describe_trial(index, values))
+    concurrent = sweep.max_concurrent_trials or "no limit"
+    report.note(
+        f"{len(trials)} trials ({sweep.sampling.algorithm} sampling), at most {concurrent} at "
+        f"a time, ranked by {sweep.primary_metric} ({sweep.goal})"
+    )
+    return 0
 
 
 if __name__ == "__main__":

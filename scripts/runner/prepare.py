@@ -125,7 +125,7 @@ def _experiment_run(
     if parsed:
         check_command_job(given, source.job_file, after_set=True)
     code = source.code(given)
-    typed = _check_as_aml_does(project, source, given, parsed, code)
+    typed = check_as_aml_does(project, source, given, parsed, code)
     job = apply_overrides(source.job, typed, source.job_file)
     check_names(job, source.job_file)
     inputs = resolve_inputs(job, source.job_file.parent, project.data)
@@ -228,7 +228,7 @@ def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
     )
 
 
-def _check_as_aml_does(
+def check_as_aml_does(
     project: Project, source: Source, job: JobDict, overrides: list[Override], code: str | None
 ) -> list[Override]:
     """azure-ai-ml's own schema check of the job file with the `--set`s, as `just aml` makes

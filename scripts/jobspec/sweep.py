@@ -1,0 +1,211 @@
+"""An Azure ML sweep job (`type: sweep`) read as a typed search: its search space, each
+distribution with Azure ML's exact meaning (`loguniform`'s bounds are exponents:
+exp(U(min_value, max_value)); `q*` rounds to a multiple of `q`; `randint(upper)` is in
+[0, upper)), its sampling algorithm, objective and limits; and the trials' values it
+draws. Pure: trials are run elsewhere.
+"""
+
+import itertools
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scripts.console.errors import UsageError
+from scripts.jobspec.job import JobDict
+
+SWEEP = "sweep"
+DEFAULT_MAX_TOTAL_TRIALS = 1000  # Azure ML's, when limits.max_total_trials is not set
+# Each distribution's fields, as the sweep-job schema names them.
+_FIELDS = {
+    "choice": ("values",),
+    "randint": ("upper",),
+    "uniform": ("min_value", "max_value"),
+    "quniform": ("min_value", "max_value", "q"),
+    "loguniform": ("min_value", "max_value"),
+    "qloguniform": ("min_value", "max_value", "q"),
+    "normal": ("mu", "sigma"),
+    "qnormal": ("mu", "sigma", "q"),
+    "lognormal": ("mu", "sigma"),
+    "qlognormal": ("mu", "sigma", "q"),
+}
+_ALGORITHMS = ("random", "grid", "bayesian")
+_BAYESIAN_TYPES = ("choice", "uniform", "quniform")  # Azure ML's limits for bayesian
+
+Value = int | float | str | bool
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One search-space entry: its type and its fields (`values` for a choice)."""
+
+    name: str
+    type: str
+    fields: dict[str, Any]
+
+    def draw(self, rng: random.Random) -> Value:
+        """One value, as Azure ML (hyperopt's formulas) draws it."""
+        f, kind = self.fields, self.type
+        if kind == "choice":
+            chosen: Value = rng.choice(f["values"])
+            return chosen
+        if kind == "randint":
+            return rng.randrange(int(f["upper"]))
+        if kind in ("uniform", "quniform", "loguniform", "qloguniform"):
+            value = rng.uniform(float(f["min_value"]), float(f["max_value"]))
+        else:
+            value = rng.gauss(float(f["mu"]), float(f["sigma"]))
+        if "log" in kind:
+            value = math.exp(value)
+        if kind.startswith("q"):
+            q = int(f["q"])
+            value = round(value / q) * q
+        return value
+
+
+@dataclass(frozen=True)
+class Sampling:
+    algorithm: str  # random, grid or bayesian
+    seed: int | None = None
+    rule: str = "random"  # random's: random or sobol
+
+
+@dataclass(frozen=True)
+class Sweep:
+    space: dict[str, Distribution]
+    sampling: Sampling
+    goal: str  # maximize or minimize
+    primary_metric: str
+    max_total_trials: int
+    max_concurrent_trials: int | None
+    early_termination: JobDict | None
+
+
+def read_sweep(job: JobDict, file: Path) -> Sweep:
+    """The sweep job `job` (of `file`, after `--set`) as a search; a UsageError in one line
+    for what Azure ML refuses (in the SDK's words where it has them)."""
+    space = job.get("search_space")
+    if not isinstance(space, dict) or not space:
+        raise UsageError(f"{file.name} has no `search_space:`: a sweep needs one")
+    distributions = {
+        str(name): _distribution(str(name), spec, file) for name, spec in space.items()
+    }
+    sampling = _sampling(job.get("sampling_algorithm"), file)
+    objective = job.get("objective") or {}
+    goal = str(objective.get("goal", "")).lower() if isinstance(objective, dict) else ""
+    metric = objective.get("primary_metric") if isinstance(objective, dict) else None
+    if goal not in ("maximize", "minimize") or not metric:
+        raise UsageError(
+            f"{file.name}: objective needs `goal: maximize` or `minimize` and a `primary_metric`"
+        )
+    early = job.get("early_termination")
+    _check_combination(sampling, distributions, early, file)
+    limits = job.get("limits") or {}
+    return Sweep(
+        space=distributions,
+        sampling=sampling,
+        goal=goal,
+        primary_metric=str(metric),
+        max_total_trials=_count(limits, "max_total_trials", file) or DEFAULT_MAX_TOTAL_TRIALS,
+        max_concurrent_trials=_count(limits, "max_concurrent_trials", file),
+        early_termination=early if isinstance(early, dict) else None,
+    )
+
+
+def trial_values(sweep: Sweep) -> Iterator[dict[str, Value]]:
+    """The values of each trial, in order, at most `max_total_trials`: every combination
+    for grid (in the order the search space lists them), drawn for random (the same seed
+    gives the same trials)."""
+    names = list(sweep.space)
+    sampling = sweep.sampling
+    if sampling.algorithm == "bayesian" or sampling.rule == "sobol":
+        rule = " (rule: sobol)" if sampling.rule == "sobol" else ""
+        raise UsageError(
+            f"{sampling.algorithm} sampling{rule} is not drawn locally yet: `just aml` "
+            "submits the sweep"
+        )
+    if sweep.sampling.algorithm == "grid":
+        combinations = itertools.product(*(sweep.space[n].fields["values"] for n in names))
+        for values in itertools.islice(combinations, sweep.max_total_trials):
+            yield dict(zip(names, values, strict=True))
+        return
+    rng = random.Random(sweep.sampling.seed)
+    for _ in range(sweep.max_total_trials):
+        yield {name: sweep.space[name].draw(rng) for name in names}
+
+
+def _distribution(name: str, spec: Any, file: Path) -> Distribution:
+    where = f"{file.name}: search_space.{name}"
+    if not isinstance(spec, dict) or spec.get("type") not in _FIELDS:
+        raise UsageError(f"{where} needs a `type:` of {', '.join(_FIELDS)}")
+    kind = str(spec["type"])
+    missing = [field for field in _FIELDS[kind] if spec.get(field) is None]
+    if missing:
+        raise UsageError(f"{where} ({kind}) needs {', '.join(missing)}")
+    fields = {field: spec[field] for field in _FIELDS[kind]}
+    if kind == "choice" and (not isinstance(fields["values"], list) or not fields["values"]):
+        raise UsageError(f"{where}: `values` must be a non-empty list")
+    for field, value in fields.items():
+        if field == "values":
+            continue
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or (field in ("q", "upper") and (not isinstance(value, int) or value < 1)):
+            need = "a whole number, at least 1" if field in ("q", "upper") else "a number"
+            raise UsageError(f"{where}: `{field}` must be {need} (got {value!r})")
+    if "min_value" in fields and fields["min_value"] > fields["max_value"]:
+        raise UsageError(f"{where}: min_value is above max_value")
+    return Distribution(name, kind, fields)
+
+
+def _sampling(spec: Any, file: Path) -> Sampling:
+    """`sampling_algorithm: random` or `{type: random, seed: 7, rule: sobol}`."""
+    fields = spec if isinstance(spec, dict) else {"type": spec}
+    algorithm = str(fields.get("type") or "").lower()
+    if algorithm not in _ALGORITHMS:
+        raise UsageError(
+            f"{file.name}: sampling_algorithm must be one of {', '.join(_ALGORITHMS)} "
+            f"(got {fields.get('type')!r})"
+        )
+    seed = fields.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise UsageError(f"{file.name}: sampling_algorithm.seed must be a whole number")
+    rule = str(fields.get("rule") or "random").lower()
+    if rule not in ("random", "sobol"):
+        raise UsageError(f"{file.name}: sampling_algorithm.rule must be random or sobol")
+    return Sampling(algorithm, seed, rule)
+
+
+def _check_combination(
+    sampling: Sampling, space: dict[str, Distribution], early: Any, file: Path
+) -> None:
+    """What Azure ML refuses of an algorithm with a search space and a policy."""
+    kinds = {d.name: d.type for d in space.values()}
+    if sampling.algorithm == "grid":
+        other = [name for name, kind in kinds.items() if kind != "choice"]
+        if other:
+            raise UsageError(
+                f"{file.name}: grid sampling takes choice distributions only, not "
+                f"{', '.join(f'{n} ({kinds[n]})' for n in other)}"
+            )
+    if sampling.algorithm == "bayesian":
+        other = [name for name, kind in kinds.items() if kind not in _BAYESIAN_TYPES]
+        if other:
+            raise UsageError(
+                f"{file.name}: bayesian sampling takes choice, uniform and quniform only, not "
+                f"{', '.join(f'{n} ({kinds[n]})' for n in other)}"
+            )
+        if early:
+            raise UsageError(
+                f"{file.name}: bayesian sampling takes no early_termination policy: drop it"
+            )
+
+
+def _count(limits: Any, key: str, file: Path) -> int | None:
+    value = limits.get(key) if isinstance(limits, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{file.name}: limits.{key} must be a whole number, at least 1")
+    return value
