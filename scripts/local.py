@@ -27,8 +27,7 @@ from scripts.console.cli import (
     run_cli,
     stop_signals_as_ctrl_c,
 )
-from scripts.jobspec.job import is_pipeline
-from scripts.jobspec.sweep import SWEEP
+from scripts.jobspec.job import SWEEP, is_pipeline
 from scripts.project.layout import JOB_FILE_NAME, Project
 from scripts.runfolder.isolate import experiment_job
 from scripts.runner.debugging import (

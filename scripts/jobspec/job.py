@@ -13,7 +13,7 @@ JobDict = dict[str, Any]
 # run folder's environment/ (scripts/runfolder/layout.py).
 BUILD_CONTEXT = "environment"
 
-PIPELINE = "pipeline"  # a pipeline job's `type`
+PIPELINE, SWEEP = "pipeline", "sweep"  # the `type` of a pipeline job, of a sweep job
 
 # Environment variables whose name or value says they hold a secret: kept out of records.
 MASK = "***"

@@ -16,7 +16,6 @@ from typing import Any
 from scripts.console.errors import UsageError
 from scripts.jobspec.job import JobDict
 
-SWEEP = "sweep"
 DEFAULT_MAX_TOTAL_TRIALS = 1000  # Azure ML's, when limits.max_total_trials is not set
 # Each distribution's fields, as the sweep-job schema names them.
 _FIELDS = {
