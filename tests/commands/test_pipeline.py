@@ -499,7 +499,8 @@ def test_a_step_is_reused_when_nothing_azure_ml_compares_changed(
     )
     assert reused.data.tags["mlflow.parentRunId"] == manifest(second)["tracking_run_id"]
     listed = cli(runs.main, workspace).out.splitlines()
-    assert listed[2].split()[1:5] == ["make", "alpha", "FINISHED", "reused"]
+    under_second = listed.index(next(line for line in listed if line.startswith(second.name)))
+    assert listed[under_second + 1].split()[1:5] == ["make", "alpha", "FINISHED", "reused"]
 
 
 @pytest.mark.parametrize(
