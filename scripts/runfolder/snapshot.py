@@ -137,19 +137,23 @@ def _within(path: str, folder: str) -> bool:
     return os.path.commonpath([path, folder]) == folder
 
 
-def content_hash(folder: Path) -> str:
-    """The code snapshot hash Azure ML gives an uploaded folder (azure-ai-ml's
+def content_hash(path: Path) -> str:
+    """The snapshot hash Azure ML gives an uploaded folder or file (azure-ai-ml's
     `get_content_hash`): SHA-256 over the number of files, then `#relative path#` and the
-    size of each, then the bytes of each, in the order of their lower-cased paths. Run over
-    a run folder's copy, which the ignore file has already filtered."""
-    files = sorted(
-        (
-            (Path(root, name), Path(root, name).relative_to(folder).as_posix())
-            for root, _, names in os.walk(folder, followlinks=True)
-            for name in names
-        ),
-        key=lambda file: file[1].lower(),
-    )
+    size of each, then the bytes of each, in the order of their lower-cased paths (a file:
+    itself, by its name). Run over a run folder's copy, which the ignore file has already
+    filtered, or over a local data input."""
+    if path.is_file():
+        files = [(path, path.name)]
+    else:
+        files = sorted(
+            (
+                (Path(root, name), Path(root, name).relative_to(path).as_posix())
+                for root, _, names in os.walk(path, followlinks=True)
+                for name in names
+            ),
+            key=lambda file: file[1].lower(),
+        )
     digest = hashlib.sha256(str(len(files)).encode())
     for path, relative in files:
         digest.update(f"#{relative}#".encode())

@@ -17,6 +17,7 @@ from scripts.jobspec.pipeline import (
     describe_graph,
     read_pipeline,
 )
+from scripts.runfolder.snapshot import content_hash
 from tests.helpers import write
 
 COMPONENT = """
@@ -237,3 +238,17 @@ def test_a_component_file_is_not_taken_for_a_job(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match=r"train\.yml is a component, not a job: run the pipeline"):
         load_job(component)
+
+
+def test_the_content_hash_is_azure_mls_for_a_folder_and_for_a_file(tmp_path: Path) -> None:
+    """What step reuse compares: a code root's hash, and a local data input's (a file too)."""
+    from azure.ai.ml._utils._asset_utils import get_content_hash
+
+    write(tmp_path / "code" / "B.py", "print('b')\n")
+    write(tmp_path / "code" / "a" / "x.txt", "x\n")
+    data = write(tmp_path / "data.csv", "1,2\n")
+    before = content_hash(data)
+    data.write_text("1,3\n")
+
+    assert content_hash(tmp_path / "code") == get_content_hash(tmp_path / "code")
+    assert content_hash(data) == get_content_hash(data) != before
