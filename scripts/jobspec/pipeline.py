@@ -102,6 +102,10 @@ class Step:
         }
         return dataclasses.replace(self, name=f"{prefix}.{self.name}", given=given)
 
+    def given_to(self, name: str) -> Given:
+        """What the step gives its input `name`: as written, else the component's default."""
+        return self.given.get(name, Given(value=self.inputs[name].default))
+
     @property
     def upstream(self) -> set[str]:
         """The steps whose outputs or inputs this one's inputs are bound to."""

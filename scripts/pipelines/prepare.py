@@ -28,7 +28,15 @@ from scripts.jobspec.pipeline import (
 )
 from scripts.jobspec.resolved import resolve_job
 from scripts.jobspec.schema import check_pipeline, sdk_version
-from scripts.pipelines.reuse import ReuseKey, reusable, reuse_manifest, step_key, what_changed
+from scripts.pipelines.reuse import (
+    EarlierStep,
+    ReuseKey,
+    earlier_steps,
+    reusable,
+    reuse_manifest,
+    step_key,
+    what_changed,
+)
 from scripts.project.cache import derived
 from scripts.project.layout import Project
 from scripts.project.uv import UI_GROUP, ensure_groups
@@ -52,7 +60,7 @@ from scripts.runfolder.pipeline import (
 from scripts.runfolder.recorded import copy_given
 from scripts.runner.environments import (
     ensure_environment,
-    environment_key,
+    environment_path,
     served_tracking,
     tracking_requirements,
 )
@@ -148,7 +156,7 @@ def _check_as_aml_does(project: Project, folder: Path) -> None:
 
 @dataclass(frozen=True)
 class _Environment:
-    venv: Path  # built unless a dry run or in images; named after its requirements
+    venv: Path  # runs/.venvs/KEY, KEY a hash of the requirements: built unless not needed
     extra: str  # the local-tracking packages added to the experiment's requirements
     served: bool
 
@@ -163,8 +171,9 @@ def _environments(
         requirements = step.source.requirements
         if requirements not in made:
             extra = tracking_requirements(project, requirements)
-            key = environment_key(project.python_version(), requirements, extra)
-            venv = ensure_environment(project, requirements, extra)[0] if build else Path(key)
+            if build:
+                ensure_environment(project, requirements, extra)
+            venv = environment_path(project, requirements, extra)
             served = served_tracking(requirements)
             if served and build:
                 ensure_groups(project, [UI_GROUP], "the MLflow server a step logs through")
@@ -210,6 +219,7 @@ class _Assembly:
         self.keys: dict[str, ReuseKey] = {}
         self.runs: dict[str, LocalRun] = {}
         self.plans: dict[str, str] = {}
+        self.earlier = earlier_steps(project)  # what every step's reuse is decided against
 
     def add(self, name: str, environment: _Environment) -> None:
         step, pipeline = self.checked.steps[name], self.checked.pipeline
@@ -218,14 +228,14 @@ class _Assembly:
         here = self.folder / step_folder(name)
         key = step_key(step.step, here / CODE, environment.venv.name, inputs, pipeline, self.keys)
         self.keys[name] = key
-        original = _reusable(self.project, pipeline, step.step, key)
+        original = _reusable(self.earlier, pipeline, step.step, key)
         self.code_roots[name] = original.folder / CODE if original else here / CODE
         self.runs[name] = self._step_run(here, step, inputs, environment, key, original is None)
         if original:
             reuse_manifest(self.runs[name].manifest, original, key)
             self.plans[name] = f"reused from {original.folder}"
         else:
-            self.plans[name] = _why_it_runs(self.project, pipeline, self.manifest, step.step, key)
+            self.plans[name] = _why_it_runs(self.earlier, pipeline, self.manifest, step.step, key)
         for output, binding in step.step.output_bindings.items():
             bound = self.code_roots[name] / output_folder(output)
             self.manifest.pipeline_outputs[binding.name] = os.path.relpath(bound, self.folder)
@@ -241,7 +251,7 @@ class _Assembly:
         pipeline = self.checked.pipeline
         values: Inputs = {}
         for name, declared in step.inputs.items():
-            given = step.given.get(name, Given(value=declared.default))
+            given = step.given_to(name)
             if given.binding is not None:
                 value = self._bound(step, name, given.binding)
             elif given.data is not None or (given.value is not None and not declared.literal):
@@ -326,22 +336,24 @@ class _Assembly:
         )  # fmt: skip
 
 
-def _reusable(project: Project, pipeline: Pipeline, step: Step, key: ReuseKey) -> Recorded | None:
+def _reusable(
+    earlier: list[EarlierStep], pipeline: Pipeline, step: Step, key: ReuseKey
+) -> Recorded | None:
     """The earlier run of `step` to reuse, unless it must run (`is_deterministic: false`,
     `settings.force_rerun`)."""
     if pipeline.force_rerun or step.component.get("is_deterministic") is False:
         return None
-    return reusable(project, key)
+    return reusable(earlier, key)
 
 
 def _why_it_runs(
-    project: Project, pipeline: Pipeline, manifest: Manifest, step: Step, key: ReuseKey
+    earlier: list[EarlierStep], pipeline: Pipeline, manifest: Manifest, step: Step, key: ReuseKey
 ) -> str:
     if pipeline.force_rerun:
         return "runs (settings.force_rerun)"
     if step.component.get("is_deterministic") is False:
         return "runs (its component is not deterministic)"
-    return f"runs ({what_changed(project, manifest, step.name, key)})"
+    return f"runs ({what_changed(earlier, manifest, step.name, key)})"
 
 
 def _read_only(step: Step, inputs: Inputs) -> list[str]:

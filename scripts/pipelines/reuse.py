@@ -12,7 +12,6 @@ name, local data by its content.
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,8 +54,9 @@ def step_key(
         "environment": environment,
     }
     for name in step.inputs:
-        given = step.given.get(name, Given(value=step.inputs[name].default))
-        parts[f"input {name}"] = _input_part(given, inputs.get(name), pipeline, upstream)
+        parts[f"input {name}"] = _input_part(
+            step.given_to(name), inputs.get(name), pipeline, upstream
+        )
     return ReuseKey(parts)
 
 
@@ -86,11 +86,34 @@ def key_without(parts: dict[str, str], inputs: list[str]) -> ReuseKey:
     return ReuseKey(parts | {f"input {name}": _digest(None) for name in inputs})
 
 
-def reusable(project: Project, key: ReuseKey) -> Recorded | None:
-    """The newest FINISHED local run of a step with `key`, run (not itself reused), whose
-    outputs are still there."""
-    for _, run in _earlier_steps(project):
-        manifest = run.manifest
+@dataclass(frozen=True)
+class EarlierStep:
+    pipeline: Recorded
+    step: Recorded
+
+
+def earlier_steps(project: Project) -> list[EarlierStep]:
+    """The steps of the pipelines run before that started, newest pipeline first: read
+    once per pipeline run, for every step's reuse decision."""
+    pipelines, _ = read_manifests(find_run_folders(project.runs).folders)
+    found = []
+    for pipeline in pipelines:
+        if pipeline.manifest.kind != PIPELINE:
+            continue
+        for name in pipeline.manifest.steps:
+            folder = pipeline.folder / step_folder(name)
+            try:
+                found.append(EarlierStep(pipeline, Recorded(folder, read_manifest(folder))))
+            except (OSError, ValueError, TypeError):
+                continue
+    return found
+
+
+def reusable(earlier: list[EarlierStep], key: ReuseKey) -> Recorded | None:
+    """The newest FINISHED run among `earlier` of a step with `key`, run (not itself
+    reused), whose outputs are still there."""
+    for found in earlier:
+        run, manifest = found.step, found.step.manifest
         if (
             manifest.reuse_key == key.digest
             and manifest.status == "FINISHED"
@@ -101,12 +124,16 @@ def reusable(project: Project, key: ReuseKey) -> Recorded | None:
     return None
 
 
-def what_changed(project: Project, pipeline: Manifest, step: str, key: ReuseKey) -> str:
-    """What differs from the newest earlier FINISHED run of step `step` of the same
-    pipeline file as `pipeline`: the parts that changed, in a few words."""
-    for earlier, run in _earlier_steps(project, pipeline.experiment):
-        manifest = run.manifest
-        if run.folder.name != step or earlier.manifest.job_file != pipeline.job_file:
+def what_changed(earlier: list[EarlierStep], pipeline: Manifest, step: str, key: ReuseKey) -> str:
+    """What differs from the newest FINISHED run among `earlier` of step `step` of the
+    same pipeline file (of the same experiment) as `pipeline`: the parts that changed, in a
+    few words."""
+    for found in earlier:
+        before, manifest = found.pipeline.manifest, found.step.manifest
+        if found.step.folder.name != step or (before.experiment, before.job_file) != (
+            pipeline.experiment,
+            pipeline.job_file,
+        ):
             continue
         if manifest.status != "FINISHED" or not manifest.reuse_parts:
             continue
@@ -115,24 +142,8 @@ def what_changed(project: Project, pipeline: Manifest, step: str, key: ReuseKey)
             for part in sorted(set(key.parts) | set(manifest.reuse_parts))
             if key.parts.get(part) != manifest.reuse_parts.get(part)
         ]
-        return f"{', '.join(changed) or 'nothing'} changed since {earlier.folder.name}"
+        return f"{', '.join(changed) or 'nothing'} changed since {found.pipeline.folder.name}"
     return "no earlier run of it"
-
-
-def _earlier_steps(
-    project: Project, experiment: str | None = None
-) -> Iterator[tuple[Recorded, Recorded]]:
-    """The pipelines run before and each of their steps that started, newest first."""
-    pipelines, _ = read_manifests(find_run_folders(project.runs, experiment).folders)
-    for pipeline in pipelines:
-        if pipeline.manifest.kind != PIPELINE:
-            continue
-        for name in pipeline.manifest.steps:
-            folder = pipeline.folder / step_folder(name)
-            try:
-                yield pipeline, Recorded(folder, read_manifest(folder))
-            except (OSError, ValueError, TypeError):
-                continue
 
 
 def _digest(value: Any) -> str:

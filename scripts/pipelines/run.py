@@ -174,7 +174,7 @@ def _record_reused(run: LocalRun) -> str:
         "the reused step's MLflow run not made", lambda: start_tracking(run.store, manifest, tags)
     )
     if tracked is not None:
-        inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
+        inputs = manifest.valued_inputs
         tracking_step("inputs not logged", lambda: record_params(run.store, tracked.run_id, inputs))
         tracking_step(
             "the original's metrics not logged",
@@ -242,7 +242,7 @@ def _record(
     manifest.duration_seconds = round(seconds, 3)
     store, run_id = Path(manifest.tracking_store), manifest.tracking_run_id
     if tracked is not None and run_id is not None:
-        inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
+        inputs = manifest.valued_inputs
         tracking_step(
             "pipeline inputs not logged as parameters",
             lambda: record_params(store, run_id, inputs),

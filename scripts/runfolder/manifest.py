@@ -71,6 +71,11 @@ class Manifest:
     reuse_parts: dict[str, str] = field(default_factory=dict)
     reused_from: str | None = None
 
+    @property
+    def valued_inputs(self) -> dict[str, str]:
+        """The inputs that have a value: what the MLflow run logs as parameters."""
+        return {name: value for name, value in self.inputs.items() if value is not None}
+
     def for_rerun(self, run_name: str, rerun_of: str) -> "Manifest":
         """A new run's manifest: what this run was given, nothing that running it recorded."""
         return Manifest(

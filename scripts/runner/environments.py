@@ -79,10 +79,15 @@ def environment_key(python_version: str, requirements: str, extra: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def environment_path(project: Project, requirements: str, extra: str) -> Path:
+    """Where the environment for these requirements is (or is built): runs/.venvs/KEY."""
+    return project.environments / environment_key(project.python_version(), requirements, extra)
+
+
 def ensure_environment(project: Project, requirements: str, extra: str) -> tuple[Path, bool]:
     """The environment for these requirements, and whether it had to be built now."""
     python_version = project.python_version()
-    target = project.environments / environment_key(python_version, requirements, extra)
+    target = environment_path(project, requirements, extra)
     if _complete(target):
         return target, False
     if target.exists():

@@ -270,7 +270,7 @@ def _record_outcome(
                     f"{folder} not attached to the MLflow run",
                     partial(attach_artifacts, tracked, run.folder / folder, artifact_path),
                 )
-        inputs = {name: value for name, value in manifest.inputs.items() if value is not None}
+        inputs = manifest.valued_inputs
         tracking_step(
             "inputs not logged as parameters",
             lambda: record_params(run.store, tracked.run_id, inputs),
