@@ -30,6 +30,11 @@
   2 s: the median wall time (the target is at most 2.5 s: they run at the same time).
 - pipeline reused: `just local` of the example's pipeline again, unchanged: the median wall
   time, every step reused (the two figures above force every step to run).
+- sweep overhead per trial: `just local` of a grid sweep of 8 no-op trials (`true`), two at
+  a time, warm: the median of (wall time - the trials' own durations / 2) / 8.
+- sweep early termination: `just local` of a sweep of 8 trials, two at a time, each logging
+  its value 20 times 0.1 s apart, five of them far below the others, with a bandit policy
+  (slack_amount 0.5): the median wall time, and the fewest trials the policy stopped.
 - aml dry run: `just aml example_experiment --dry-run` wall time: isolation plus loading,
   validating and printing the job with azure-ai-ml (whose import is most of it).
 - no-op local, job not seen before: the no-op local run with `--set` values never used
@@ -91,14 +96,17 @@ def seconds(value: float) -> str:
     return f"{value:.3f} s"
 
 
-def timed(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> float:
-    """The wall time of `command`; a CommandError with its complaint if it fails."""
+def timed(
+    command: Sequence[str], cwd: Path, env: dict[str, str] | None = None, expected: int = 0
+) -> float:
+    """The wall time of `command`; a CommandError with its complaint if it exits with
+    another code than `expected`."""
     start = time.perf_counter()
     result = subprocess.run(
         command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     elapsed = time.perf_counter() - start
-    if result.returncode != 0:
+    if result.returncode != expected:
         raise CommandError(f"bench step {' '.join(command[:3])} failed: {result.stderr.strip()}")
     return elapsed
 
@@ -448,6 +456,74 @@ def bench_pipeline_reused(project: Project, repeats: int) -> str:
     )
 
 
+BENCH_SWEEP = "bench-sweep.yaml"  # written into the experiment while measured
+# A trial logging its value x as `score` at 20 intervals, 0.1 s apart.
+LOGGING_TRIAL = (
+    "python -c 'import mlflow, os, time\n"
+    'for _ in range(20): mlflow.log_metric("score", float(os.environ["AZUREML_SWEEP_x"])); '
+    "time.sleep(0.1)'"
+)
+
+
+NO_BEST_TRIAL = 1  # the exit code of a sweep whose trials log no score: no-op trials
+
+
+def sweep_document(command: str, values: list[float], policy: str = "") -> str:
+    """A grid sweep over x in `values` of trials running `command`, two at a time."""
+    lines = [
+        "type: sweep",
+        f"experiment_name: bench-{EXPERIMENT}",
+        "trial:",
+        "  code: src",
+        f"  command: {json.dumps(command)}",
+        "  environment: {build: {path: environment}}",
+        f"search_space: {{x: {{type: choice, values: {values}}}}}",
+        "sampling_algorithm: grid",
+        "objective: {goal: maximize, primary_metric: score}",
+        f"limits: {{max_total_trials: {len(values)}, max_concurrent_trials: 2}}",
+    ]
+    if policy:
+        lines.append(f"early_termination: {policy}")
+    return "\n".join(lines) + "\n"
+
+
+def bench_sweep(project: Project, repeats: int) -> dict[str, str]:
+    job_file = project.experiments / EXPERIMENT / BENCH_SWEEP
+    local = just_command("local", EXPERIMENT, "-f", BENCH_SWEEP, "--max-parallel", "2")
+
+    def sweep_run(expected: int = 0) -> tuple[float, list[Manifest]]:
+        before = run_folders(project)
+        elapsed = timed(local, cwd=project.root, expected=expected)
+        (folder,) = run_folders(project) - before
+        return elapsed, [read_manifest(folder / "steps" / n) for n in read_manifest(folder).steps]
+
+    def overhead() -> float:
+        elapsed, trials = sweep_run(expected=NO_BEST_TRIAL)
+        return (elapsed - sum(t.duration_seconds or 0.0 for t in trials) / 2) / len(trials)
+
+    stopped: list[int] = []
+
+    def early() -> float:
+        elapsed, trials = sweep_run()
+        stopped.append(sum(1 for trial in trials if trial.stopped_by))
+        return elapsed
+
+    try:
+        job_file.write_text(sweep_document("true", [float(x) for x in range(8)]))
+        timed(local, cwd=project.root, expected=NO_BEST_TRIAL)  # warm: the SDK's verdict
+        per_trial = median_of(repeats, "sweep of 8 no-op trials", overhead)
+        values = [1.0, 0.1, 0.9, 0.1, 0.95, 0.1, 0.1, 0.1]
+        policy = "{type: bandit, slack_amount: 0.5}"
+        job_file.write_text(sweep_document(LOGGING_TRIAL, values, policy))
+        wall = median_of(repeats, "sweep of 8 trials, bandit policy", early)
+    finally:
+        job_file.unlink(missing_ok=True)
+    return {
+        "sweep overhead per trial": seconds(per_trial),
+        "sweep early termination": f"{seconds(wall)}, {min(stopped)} of 8 trials stopped",
+    }
+
+
 AZURITE_ACCOUNT = "devstoreaccount1"  # the emulator's documented development account
 AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -622,6 +698,7 @@ def main(argv: Sequence[str], project: Project) -> int:
         take("just runs", lambda: bench_runs_table(project, repeats), taken)
         take("iso", lambda: bench_iso(project, repeats), taken)
         take("pipeline", lambda: bench_pipeline(project, repeats), taken)
+        take("sweep", lambda: bench_sweep(project, repeats), taken)
         take("aml dry run", lambda: bench_aml_dry_run(project, repeats), taken)
         take("uv lock", lambda: bench_lock(project, repeats), taken)
         take("data download", lambda: bench_data_download(project), taken)

@@ -14,6 +14,7 @@ in the image Azure ML builds from the run folder's environment/ instead
 import os
 from argparse import Namespace
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from scripts.console import report
 from scripts.console.cli import (
@@ -39,6 +40,9 @@ from scripts.runner.debugging import (
 from scripts.runner.prepare import prepare_experiment
 from scripts.runner.run import run_tracked
 
+if TYPE_CHECKING:
+    from scripts.runner.in_container import Docker
+
 
 def parser() -> ArgumentParser:
     parser = experiment_parser(
@@ -47,9 +51,11 @@ def parser() -> ArgumentParser:
         "ML would: same command, only the declared dependencies, tracked in runs/mlflow.db. "
         "Exits with the command's exit code. A pipeline job (-f) runs its steps in the order "
         "of their bindings, each as a command job in its own experiment's environment, and "
-        "exits with the first failed step's exit code.",
+        "exits with the first failed step's exit code. A sweep job (-f) runs its trials, "
+        "stops them early as its policy says, names the best, and exits non-zero only if no "
+        "trial finished with a score.",
     )
-    add_job_file_option(parser, JOB_FILE_NAME, "command or pipeline job")
+    add_job_file_option(parser, JOB_FILE_NAME, "command, pipeline or sweep job")
     add_set_option(
         parser,
         "inputs.epochs=5, inputs.NAME.path=PATH (relative: from the job file's folder), or a "
@@ -60,7 +66,8 @@ def parser() -> ArgumentParser:
         type=positive_count,
         default=os.cpu_count() or 1,
         metavar="N",
-        help="a pipeline's independent steps run at the same time, at most N (default: this "
+        help="a pipeline's independent steps, a sweep's trials (at most its "
+        "limits.max_concurrent_trials) run at the same time, at most N (default: this "
         f"machine's {os.cpu_count() or 1} cores)",
     )
     parser.add_argument(
@@ -118,15 +125,15 @@ def main(argv: Sequence[str], project: Project) -> int:
     debugging = Debugging(args.debug_port, args.debug_timeout) if args.debug else None
     if debugging:
         check_port_free(debugging.port, "choose another with --debug-port")
-    docker = None
+    docker: Docker | None = None
     if args.docker:  # its modules are imported only by a run that uses it
-        from scripts.runner.in_container import Docker
+        from scripts.runner import in_container
 
-        docker = Docker(args.gpus)
+        docker = in_container.Docker(args.gpus)
     job = experiment_job(project, args.experiment, args.file)
     pipeline_job = is_pipeline(job)
     if job.get("type") == SWEEP:
-        return _sweep(arguments, args, project)
+        return _sweep(arguments, args, project, docker)
     if args.dry_run and not pipeline_job:
         arguments.error(
             "--dry-run is for pipelines and sweeps: `just iso` makes a command job's run folder"
@@ -151,24 +158,30 @@ def main(argv: Sequence[str], project: Project) -> int:
         return run_tracked(run)
 
 
-def _sweep(arguments: ArgumentParser, args: Namespace, project: Project) -> int:
-    """A sweep job: its trials listed (`--dry-run`); running them is not done yet."""
-    if not args.dry_run:
-        arguments.error(
-            "a sweep job is not run locally yet: --dry-run lists the trials it would run; "
-            "`just aml` submits it"
-        )
-    from scripts.sweeps.plan import describe_trial, plan_sweep
+def _sweep(
+    arguments: ArgumentParser, args: Namespace, project: Project, docker: "Docker | None"
+) -> int:
+    """A sweep job: its trials listed (`--dry-run`), or run (scripts/sweeps/)."""
+    if args.debug:
+        arguments.error("--debug is for command jobs: a sweep's trials run without a debugger")
+    if args.dry_run:
+        from scripts.sweeps.plan import describe_trial, plan_sweep
 
-    sweep, trials = plan_sweep(project, args.experiment, args.file, args.overrides)
-    for index, values in enumerate(trials, 1):
-        report.result(describe_trial(index, values))
-    concurrent = sweep.max_concurrent_trials or "no limit"
-    report.note(
-        f"{len(trials)} trials ({sweep.sampling.algorithm} sampling), at most {concurrent} at "
-        f"a time, ranked by {sweep.primary_metric} ({sweep.goal})"
-    )
-    return 0
+        sweep, trials = plan_sweep(project, args.experiment, args.file, args.overrides)
+        for index, values in enumerate(trials, 1):
+            report.result(f"trial {index}: {describe_trial(values)}")
+        concurrent = sweep.max_concurrent_trials or "no limit"
+        report.note(
+            f"{len(trials)} trials ({sweep.sampling.algorithm} sampling), at most {concurrent} "
+            f"at a time, ranked by {sweep.primary_metric} ({sweep.goal})"
+        )
+        return 0
+    from scripts.sweeps.prepare import prepare_sweep  # sweeps' modules: theirs
+    from scripts.sweeps.run import run_sweep
+
+    with stop_signals_as_ctrl_c():
+        sweep_run = prepare_sweep(project, args.experiment, args.file, args.overrides, docker)
+    return run_sweep(sweep_run, args.max_parallel)
 
 
 if __name__ == "__main__":

@@ -4,19 +4,28 @@ Nothing is re-run and MLflow is not imported, so the table is quick for hundreds
 """
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, run_cli
 from scripts.project.experiments import check_name
 from scripts.project.layout import Project
 from scripts.runfolder.layout import MANIFEST, step_folder
-from scripts.runfolder.manifest import PIPELINE, Manifest, Recorded, read_manifest, read_manifests
+from scripts.runfolder.manifest import (
+    PARENTS,
+    SWEEP,
+    Manifest,
+    Recorded,
+    read_manifest,
+    read_manifests,
+)
 from scripts.runner.disk import Survey, environment_size, megabytes, size_of, survey
 from scripts.runner.orphans import settle_orphans
 
 METRICS_SHOWN = 3
 HEADER = ["RUN", "EXPERIMENT", "STATUS", "DURATION", "METRICS"]
-STEP_MARK = "└"  # before each step of a pipeline, under the pipeline's row
+STEP_MARK = "└"  # before each step of a pipeline (trial of a sweep), under its row
+BEST_MARK = " (best)"  # after a sweep's best trial
 
 
 def duration(seconds: float | None) -> str:
@@ -26,36 +35,69 @@ def duration(seconds: float | None) -> str:
     return f"{int(minutes)}m{rest:04.1f}s" if minutes else f"{rest:.1f}s"
 
 
-def metrics(values: dict[str, float]) -> str:
-    shown = sorted(values)[:METRICS_SHOWN]
+def metrics(values: dict[str, float], first: str | None = None) -> str:
+    """Up to METRICS_SHOWN final values, by name; `first` (a sweep's primary metric) first."""
+    shown = sorted(values, key=lambda name: (name != first, name))[:METRICS_SHOWN]
     return "  ".join(f"{name}={values[name]:.4g}" for name in shown)
 
 
-def row(manifest: Manifest, name: str | None = None) -> list[str]:
+def row(manifest: Manifest, name: str | None = None, first: str | None = None) -> list[str]:
+    status = manifest.status
+    if manifest.stopped_by:
+        status += f" (early: {manifest.stopped_by.split(' ')[0]})"
     return [
         name or manifest.run_name,
         manifest.experiment,
-        manifest.status,
+        status,
         "reused" if manifest.reused_from else duration(manifest.duration_seconds),
-        metrics(manifest.metrics),
+        metrics(manifest.metrics, first),
     ]
 
 
 def rows(run: Recorded) -> list[list[str]]:
     """A run's row; a pipeline's, then one per step, in the order they started (a step
-    that never started: SKIPPED)."""
-    if run.manifest.kind != PIPELINE:
-        return [row(run.manifest)]
-    found = [row(run.manifest)]
-    for step in run.manifest.steps:
-        name = f"  {STEP_MARK} {step}"
-        try:
-            found.append(row(read_manifest(run.folder / step_folder(step)), name))
-        except FileNotFoundError:
-            found.append([name, run.manifest.experiment, "SKIPPED", "-", ""])
-        except (OSError, ValueError, TypeError):
-            found.append([name, run.manifest.experiment, f"(no readable {MANIFEST})", "-", ""])
+    that never started: SKIPPED); a sweep's, then one per trial, ranked by its score (the
+    best first, the best trial marked; trials without a score last, as they started)."""
+    manifest = run.manifest
+    if manifest.kind not in PARENTS:
+        return [row(manifest)]
+    children = [(name, _child(run.folder, name)) for name in manifest.steps]
+    if manifest.kind == SWEEP:
+        children = _ranked(children, manifest.objective.get("goal") == "maximize")
+    primary = manifest.objective.get("primary_metric")
+    found = [row(manifest, first=primary)]
+    for child, recorded in children:
+        name = f"  {STEP_MARK} {child}{BEST_MARK if child == manifest.best_trial else ''}"
+        if isinstance(recorded, str):
+            found.append([name, manifest.experiment, recorded, "-", ""])
+        else:
+            found.append(row(recorded, name, primary))
     return found
+
+
+def _child(folder: Path, name: str) -> Manifest | str:
+    """The manifest of the child `name` of the run in `folder`, or the status shown
+    instead: SKIPPED (a step that never started), or that it cannot be read."""
+    try:
+        return read_manifest(folder / step_folder(name))
+    except FileNotFoundError:
+        return "SKIPPED"
+    except (OSError, ValueError, TypeError):
+        return f"(no readable {MANIFEST})"
+
+
+def _ranked(
+    trials: list[tuple[str, Manifest | str]], maximize: bool
+) -> list[tuple[str, Manifest | str]]:
+    """Trials by score, the best first; those without one after them, in their order."""
+    scores = {
+        name: trial.score
+        for name, trial in trials
+        if isinstance(trial, Manifest) and trial.score is not None
+    }
+    sign = -1 if maximize else 1
+    scored = sorted((t for t in trials if t[0] in scores), key=lambda t: sign * scores[t[0]])
+    return scored + [trial for trial in trials if trial[0] not in scores]
 
 
 def parser() -> ArgumentParser:

@@ -1,14 +1,17 @@
 """An Azure ML sweep job (`type: sweep`) read as a typed search: its search space, each
 distribution with Azure ML's exact meaning (`loguniform`'s bounds are exponents:
 exp(U(min_value, max_value)); `q*` rounds to a multiple of `q`; `randint(upper)` is in
-[0, upper)), its sampling algorithm, objective and limits; and the trials' values it
-draws. Pure: trials are run elsewhere.
+[0, upper)), its sampling algorithm, objective, early-termination policy and limits; the
+trials' values it draws, and each trial as the command job it runs. Pure: trials are run
+elsewhere.
 """
 
+import copy
 import itertools
 import math
 import random
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,10 @@ from scripts.console.errors import UsageError
 from scripts.jobspec.job import JobDict
 
 DEFAULT_MAX_TOTAL_TRIALS = 1000  # Azure ML's, when limits.max_total_trials is not set
+VALUE_VARIABLE_PREFIX = "AZUREML_SWEEP_"  # a trial's value NAME is also AZUREML_SWEEP_NAME
+_VALUE_REFERENCE = re.compile(r"\$\{\{\s*search_space\.([A-Za-z0-9_]+)\s*\}\}")
+# What a trial takes from the sweep job besides its `trial:` (a command job's own fields).
+_TRIAL_FIELDS_OF_SWEEP = ("inputs", "outputs", "experiment_name")
 # Each distribution's fields, as the sweep-job schema names them.
 _FIELDS = {
     "choice": ("values",),
@@ -71,6 +78,27 @@ class Sampling:
     rule: str = "random"  # random's: random or sobol
 
 
+BANDIT, MEDIAN_STOPPING, TRUNCATION_SELECTION = "bandit", "median_stopping", "truncation_selection"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """`early_termination:` as Azure ML applies it: at every multiple of
+    `evaluation_interval` (0 counts as 1) that is at least `delay_evaluation`, an interval
+    being one logged value of the primary metric."""
+
+    type: str  # bandit, median_stopping or truncation_selection
+    evaluation_interval: int
+    delay_evaluation: int
+    slack_factor: float | None = None  # bandit: one of these two
+    slack_amount: float | None = None
+    truncation_percentage: int | None = None  # truncation_selection: 1 to 99
+
+    def applies_at(self, interval: int) -> bool:
+        every = self.evaluation_interval or 1
+        return interval >= self.delay_evaluation and interval % every == 0
+
+
 @dataclass(frozen=True)
 class Sweep:
     space: dict[str, Distribution]
@@ -79,7 +107,21 @@ class Sweep:
     primary_metric: str
     max_total_trials: int
     max_concurrent_trials: int | None
-    early_termination: JobDict | None
+    policy: Policy | None
+    timeout_seconds: int | None  # limits.timeout: the whole sweep
+    trial_timeout_seconds: int | None  # limits.trial_timeout: each trial
+
+    @property
+    def maximize(self) -> bool:
+        return self.goal == "maximize"
+
+    def best(self, values: Iterable[float]) -> float:
+        """The best of `values` (there is one at least): a trial's score, as Azure ML ranks
+        trials, is the best of every value it logged of the primary metric."""
+        return max(values) if self.maximize else min(values)
+
+    def better(self, score: float, than: float) -> bool:
+        return score > than if self.maximize else score < than
 
 
 def read_sweep(job: JobDict, file: Path) -> Sweep:
@@ -101,6 +143,7 @@ def read_sweep(job: JobDict, file: Path) -> Sweep:
         )
     early = job.get("early_termination")
     _check_combination(sampling, distributions, early, file)
+    _check_references(job, distributions, file)
     limits = job.get("limits") or {}
     return Sweep(
         space=distributions,
@@ -109,15 +152,42 @@ def read_sweep(job: JobDict, file: Path) -> Sweep:
         primary_metric=str(metric),
         max_total_trials=_count(limits, "max_total_trials", file) or DEFAULT_MAX_TOTAL_TRIALS,
         max_concurrent_trials=_count(limits, "max_concurrent_trials", file),
-        early_termination=early if isinstance(early, dict) else None,
+        policy=_policy(early, file) if early else None,
+        timeout_seconds=_count(limits, "timeout", file),
+        trial_timeout_seconds=_count(limits, "trial_timeout", file),
     )
+
+
+def trial_job(job: JobDict, values: dict[str, Value]) -> JobDict:
+    """The command job one trial of the sweep `job` runs with `values`: its `trial:` with
+    `${{search_space.NAME}}` replaced by the value, each value also in the variable
+    AZUREML_SWEEP_NAME, the sweep's inputs and outputs, `limits.trial_timeout` as its
+    `limits.timeout`."""
+    trial = job["trial"]
+    command: JobDict = {"type": "command"}
+    command |= {key: copy.deepcopy(job[key]) for key in _TRIAL_FIELDS_OF_SWEEP if key in job}
+    command |= {key: copy.deepcopy(value) for key, value in trial.items() if key != "type"}
+    command["command"] = _VALUE_REFERENCE.sub(
+        lambda match: _text(values[match[1]]), str(trial["command"])
+    )
+    variables = dict(command.get("environment_variables") or {})
+    variables |= {f"{VALUE_VARIABLE_PREFIX}{name}": _text(v) for name, v in values.items()}
+    command["environment_variables"] = variables
+    timeout = (job.get("limits") or {}).get("trial_timeout")
+    if timeout is not None:
+        command["limits"] = {"timeout": timeout}
+    return command
+
+
+def _text(value: Value) -> str:
+    """A trial's value as Azure ML writes it into the command."""
+    return str(value)
 
 
 def trial_values(sweep: Sweep) -> Iterator[dict[str, Value]]:
     """The values of each trial, in order, at most `max_total_trials`: every combination
     for grid (in the order the search space lists them), drawn for random (the same seed
-    gives the same trials)."""
-    names = list(sweep.space)
+    gives the same trials). A UsageError now for a sampling not drawn locally."""
     sampling = sweep.sampling
     if sampling.algorithm == "bayesian" or sampling.rule == "sobol":
         rule = " (rule: sobol)" if sampling.rule == "sobol" else ""
@@ -125,6 +195,11 @@ def trial_values(sweep: Sweep) -> Iterator[dict[str, Value]]:
             f"{sampling.algorithm} sampling{rule} is not drawn locally yet: `just aml` "
             "submits the sweep"
         )
+    return _drawn(sweep)
+
+
+def _drawn(sweep: Sweep) -> Iterator[dict[str, Value]]:
+    names = list(sweep.space)
     if sweep.sampling.algorithm == "grid":
         combinations = itertools.product(*(sweep.space[n].fields["values"] for n in names))
         for values in itertools.islice(combinations, sweep.max_total_trials):
@@ -199,6 +274,48 @@ def _check_combination(
             raise UsageError(
                 f"{file.name}: bayesian sampling takes no early_termination policy: drop it"
             )
+
+
+def _check_references(job: JobDict, space: dict[str, Distribution], file: Path) -> None:
+    """Every `${{search_space.NAME}}` of the trial's command names a search-space entry."""
+    trial = job.get("trial")
+    if not isinstance(trial, dict) or not isinstance(trial.get("command"), str):
+        raise UsageError(f"{file.name}: `trial:` needs a `command:` (a trial is a command job)")
+    unknown = sorted({m[1] for m in _VALUE_REFERENCE.finditer(trial["command"])} - set(space))
+    if unknown:
+        raise UsageError(
+            f"{file.name}: the trial's command uses ${{{{search_space.{unknown[0]}}}}} but "
+            "the search space has no such entry: add it under `search_space:`"
+        )
+
+
+_POLICY_FIELDS = {
+    BANDIT: ("slack_factor", "slack_amount"),
+    MEDIAN_STOPPING: (),
+    TRUNCATION_SELECTION: ("truncation_percentage",),
+}
+
+
+def _policy(spec: Any, file: Path) -> Policy:
+    """`early_termination:`, with what Azure ML refuses of it refused in one line."""
+    where = f"{file.name}: early_termination"
+    kind = str(spec.get("type") or "") if isinstance(spec, dict) else ""
+    if kind not in _POLICY_FIELDS:
+        raise UsageError(f"{where} needs a `type:` of {', '.join(_POLICY_FIELDS)}")
+    counts = {key: spec.get(key) or 0 for key in ("evaluation_interval", "delay_evaluation")}
+    for key, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise UsageError(f"{where}.{key} must be a whole number, at least 0")
+    fields = {key: spec.get(key) for key in _POLICY_FIELDS[kind] if spec.get(key) is not None}
+    if kind == BANDIT and len(fields) != 1:
+        raise UsageError(f"{where}: a bandit policy takes one of slack_factor or slack_amount")
+    for key, value in fields.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise UsageError(f"{where}.{key} must be a number above 0 (got {value!r})")
+    percentage = fields.get("truncation_percentage")
+    if kind == TRUNCATION_SELECTION and not (isinstance(percentage, int) and 1 <= percentage <= 99):
+        raise UsageError(f"{where}.truncation_percentage must be a whole number from 1 to 99")
+    return Policy(kind, counts["evaluation_interval"], counts["delay_evaluation"], **fields)
 
 
 def _count(limits: Any, key: str, file: Path) -> int | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from scripts.console import report
 from scripts.console.cli import INTERRUPTED
-from scripts.console.errors import ToolingError, UsageError
+from scripts.console.errors import UsageError
 from scripts.jobspec.command import render_command
 from scripts.jobspec.pipeline import Pipeline, Step
 from scripts.pipelines.prepare import PipelineRun
@@ -23,12 +23,17 @@ from scripts.runfolder.layout import JOB_LOG, MANIFEST, output_folder, step_fold
 from scripts.runfolder.manifest import read_manifest, timestamp
 from scripts.runner.prepare import LocalRun, record_started
 from scripts.runner.process import Supervisor
-from scripts.runner.run import run_supervised, start_tracking, tracking_step
+from scripts.runner.run import (
+    log_tail,
+    record_parent_outcome,
+    run_child,
+    start_tracking,
+    tracking_step,
+)
 from scripts.tracking.store import TrackedRun, finish_run, record_metrics, record_params
 
 FINISHED, SKIPPED = "FINISHED", "SKIPPED"
 REUSED_TAG, REUSED_RUN_TAG = "azureml.isreused", "azureml.reusedrunid"  # Azure ML's names
-LOG_LINES_SHOWN = 10  # of a failed step's log, at the end of the output
 _POLL_SECONDS = 0.25  # how often the main thread looks up from waiting (signals run there)
 
 
@@ -103,7 +108,7 @@ def _run_steps(
                     elif len(running) < max_parallel:
                         pending.remove(name)
                         report.note(f"step {name}: started, {run.plans[name]}")
-                        running[pool.submit(_run_step, run.steps[name], supervisor)] = name
+                        running[pool.submit(run_child, run.steps[name], supervisor, "step")] = name
                 if stopping and not running:
                     break
                 done, _ = wait(running, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -147,17 +152,6 @@ def _without(run: LocalRun, step: Step, lost: list[str]) -> LocalRun:
     return dataclasses.replace(run, command=manifest.command)
 
 
-def _run_step(run: LocalRun, supervisor: Supervisor) -> int:
-    """The step's run (on a worker thread): run.json written as it starts, then run as a
-    command job is; its exit code."""
-    record_started(run.folder, run.manifest)
-    try:
-        return run_supervised(run, supervisor)
-    except ToolingError as error:  # recorded FAILED: said, and the pipeline goes on
-        report.warning(f"step {run.manifest.run_name}: {error}")
-        return run.manifest.exit_code or error.exit_code
-
-
 def _record_reused(run: LocalRun) -> str:
     """The record of a step reused, not run: its run.json and a FINISHED child MLflow run
     saying so (Azure ML's `azureml.isreused` and `azureml.reusedrunid`), with the original's
@@ -174,7 +168,7 @@ def _record_reused(run: LocalRun) -> str:
         "the reused step's MLflow run not made", lambda: start_tracking(run.store, manifest, tags)
     )
     if tracked is not None:
-        inputs = manifest.valued_inputs
+        inputs = manifest.params
         tracking_step("inputs not logged", lambda: record_params(run.store, tracked.run_id, inputs))
         tracking_step(
             "the original's metrics not logged",
@@ -240,21 +234,7 @@ def _record(
         manifest.status, manifest.exit_code = FINISHED, 0
     manifest.ended = timestamp()
     manifest.duration_seconds = round(seconds, 3)
-    store, run_id = Path(manifest.tracking_store), manifest.tracking_run_id
-    if tracked is not None and run_id is not None:
-        inputs = manifest.valued_inputs
-        tracking_step(
-            "pipeline inputs not logged as parameters",
-            lambda: record_params(store, run_id, inputs),
-        )
-        tracking_step(
-            "the pipeline's MLflow run not ended",
-            lambda: finish_run(store, run_id, manifest.status, time.time()),
-        )
-    try:
-        manifest.write(run.folder)
-    except OSError as error:
-        report.warning(f"{MANIFEST} not completed: {error}")
+    record_parent_outcome(run.folder, manifest, tracked, {})
 
 
 def _say_outcome(run: PipelineRun, progress: _Progress) -> None:
@@ -264,7 +244,7 @@ def _say_outcome(run: PipelineRun, progress: _Progress) -> None:
     failed = None if manifest.status == "KILLED" else progress.first_failure  # told to stop
     if failed is not None:
         log = run.folder / step_folder(failed) / JOB_LOG
-        tail = _last_lines(log)
+        tail = log_tail(log)
         report.note(f"step {failed}'s log, {log}, ends:\n{tail}" if tail else f"log: {log}")
     counts = ", ".join(
         f"{sum(1 for s in progress.status.values() if s == status)} {status}"
@@ -275,11 +255,3 @@ def _say_outcome(run: PipelineRun, progress: _Progress) -> None:
         f"pipeline {run.folder.name} ended {manifest.status}{where} (exit code "
         f"{manifest.exit_code}) after {manifest.duration_seconds:.3f} s: {counts}"
     )
-
-
-def _last_lines(log: Path) -> str:
-    try:
-        lines = log.read_text(errors="replace").splitlines()
-    except OSError:
-        return ""
-    return "\n".join(f"  {line}" for line in lines[-LOG_LINES_SHOWN:])

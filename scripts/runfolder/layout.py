@@ -31,6 +31,11 @@ build context), run.json, and:
                                   steps are steps/<nested>.<step>/
     steps/<nested>.yaml           a nested pipeline's component, placed as pipeline.yaml
 
+A sweep's run folder is laid out as a command job's above (code/ and environment/ those of
+its trial, job.yaml the sweep file), and holds:
+    steps/<sweep run>_<i>/        one per trial that started, laid out as a command job's
+                                  run folder (job.yaml: the command job the trial ran)
+
 Run folders are found by `find_run_folders` alone, which never follows a symbolic link.
 """
 
@@ -88,7 +93,7 @@ def output_folder(name: str) -> str:
 
 def step_folder(name: str) -> str:
     """A pipeline step's run folder, relative to its pipeline's (a nested pipeline's step
-    NESTED.STEP: steps/NESTED.STEP)."""
+    NESTED.STEP: steps/NESTED.STEP); a sweep trial's, relative to its sweep's."""
     return f"{STEPS}/{name}"
 
 

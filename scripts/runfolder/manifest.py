@@ -24,9 +24,14 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from scripts.project.layout import JOB_FILE_NAME
 from scripts.runfolder.layout import MANIFEST, MANIFEST_STAGING
 
-MANIFEST_VERSION = 2  # 2: `version`, `kind`, `parent_run_id`, `steps`, `pipeline_outputs`,
-# `reuse_key`, `reuse_parts`, `reused_from`
-COMMAND, PIPELINE, STEP = "command", "pipeline", "step"  # the kinds of run a run.json records
+MANIFEST_VERSION = 3  # 2: `version`, `kind`, `parent_run_id`, `steps`, `pipeline_outputs`,
+# `reuse_key`, `reuse_parts`, `reused_from`; 3: the kinds sweep and trial, `trial_values`,
+# `score`, `stopped_by`, `objective`, `best_trial`
+# The kinds of run a run.json records: a command job's, a pipeline's, one of its steps, a
+# sweep's, one of its trials. A pipeline's steps and a sweep's trials are its children:
+# each is in step_folder(NAME), NAME listed in `steps`.
+COMMAND, PIPELINE, STEP, SWEEP, TRIAL = "command", "pipeline", "step", "sweep", "trial"
+PARENTS = (PIPELINE, SWEEP)
 
 
 @dataclass
@@ -60,21 +65,32 @@ class Manifest:
     runner: dict[str, int | str] | None = None
     job: dict[str, int | str] | None = None
     version: int = MANIFEST_VERSION
-    kind: str = COMMAND  # a command job's run, a pipeline's, or one of a pipeline's steps
-    parent_run_id: str | None = None  # a step's: its pipeline's MLflow run
-    steps: list[str] = field(default_factory=list)  # a pipeline's, in the order they start
-    # A pipeline's outputs: each the output folder of the step output it is bound to.
+    kind: str = COMMAND  # one of the kinds above
+    parent_run_id: str | None = None  # a step's or trial's: its parent's MLflow run
+    steps: list[str] = field(default_factory=list)  # a parent's children, as they started
+    # A pipeline's outputs, each the output folder of the step output it is bound to; a
+    # sweep's, its best trial's (relative to the run folder).
     pipeline_outputs: dict[str, str] = field(default_factory=dict)
     # A step's: what Azure ML compares to reuse it (scripts/pipelines/reuse.py), the digest
     # of those parts, and the run folder of the step it was reused from.
     reuse_key: str | None = None
     reuse_parts: dict[str, str] = field(default_factory=dict)
     reused_from: str | None = None
+    # A trial's: its search-space values, its score (the best value it logged of the
+    # primary metric) and, if stopped early, by what (scripts/sweeps/termination.py).
+    trial_values: dict[str, Any] = field(default_factory=dict)
+    score: float | None = None
+    stopped_by: str | None = None
+    # A sweep's: its objective ({"primary_metric": ..., "goal": ...}) and best trial.
+    objective: dict[str, str] = field(default_factory=dict)
+    best_trial: str | None = None
 
     @property
-    def valued_inputs(self) -> dict[str, str]:
-        """The inputs that have a value: what the MLflow run logs as parameters."""
-        return {name: value for name, value in self.inputs.items() if value is not None}
+    def params(self) -> dict[str, str]:
+        """What its MLflow run logs as parameters: the inputs that have a value, and a
+        trial's search-space values."""
+        inputs = {name: value for name, value in self.inputs.items() if value is not None}
+        return inputs | {name: str(value) for name, value in self.trial_values.items()}
 
     def for_rerun(self, run_name: str, rerun_of: str) -> "Manifest":
         """A new run's manifest: what this run was given, nothing that running it recorded."""

@@ -17,7 +17,7 @@ from scripts.runfolder.layout import (
     REQUIREMENTS,
     step_folder,
 )
-from scripts.runfolder.manifest import PIPELINE, Manifest, read_manifest
+from scripts.runfolder.manifest import PIPELINE, SWEEP, Manifest, read_manifest
 
 
 def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
@@ -38,6 +38,13 @@ def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
         raise UsageError(
             f"{argument} is not a run folder (no readable {MANIFEST}): {hint}"
         ) from None
+    if manifest.kind == SWEEP:
+        raise UsageError(
+            f"{argument} is a sweep's run folder, which is not run again: rerun one of its "
+            f"trials (runs/{manifest.experiment}/{folder.name}/{step_folder('TRIAL')}, see "
+            f"`just runs`) or the sweep (`just local {manifest.experiment} -f "
+            f"{manifest.job_file}`)"
+        )
     if manifest.kind == PIPELINE:
         for step in manifest.steps:
             if not (folder / step_folder(step) / MANIFEST).is_file():

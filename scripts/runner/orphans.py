@@ -12,7 +12,7 @@ from scripts.console import report
 from scripts.console.errors import ToolingError, from_os_error
 from scripts.project.layout import Project
 from scripts.runfolder.layout import FALLBACK_STORE, step_folder
-from scripts.runfolder.manifest import PIPELINE, Recorded, read_manifest, timestamp
+from scripts.runfolder.manifest import PARENTS, Recorded, read_manifest, timestamp
 from scripts.tracking.store import ended_run, finish_run
 
 Identity = dict[str, int | str]  # {"pid": ..., "start": ...}, as run.json records a process
@@ -70,9 +70,10 @@ def settle_orphans(project: Project, recorded: list[Recorded]) -> None:
 
 def _settle(project: Project, run: Recorded) -> str:
     """The run's outcome recorded, from what exists: MLflow's end if the runner recorded it
-    there before it died, else KILLED; a pipeline's steps that were running too."""
+    there before it died, else KILLED; a pipeline's steps (a sweep's trials) that were
+    running too."""
     store = _store_of(project, run.folder)
-    if run.manifest.kind == PIPELINE:
+    if run.manifest.kind in PARENTS:
         for step in run.manifest.steps:
             folder = run.folder / step_folder(step)
             try:

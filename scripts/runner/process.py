@@ -77,14 +77,14 @@ class JobProcess:
 
 
 class _Group(list[subprocess.Popen[bytes]]):
-    """One job's processes, started in the order of `specs`; `stopped` once the runner
+    """One job's processes, started in the order of `specs` in `folder`; `stopped` once the runner
     stopped it (its time limit, another process's failure, `Supervisor.stop_all`), and
     `kill_at`, when they get SIGKILL if they have not ended by then. `events` wakes the
     wait: (index, exit status) as each process ends, WAKE when it must look again."""
 
-    def __init__(self, specs: Sequence[JobProcess]) -> None:
+    def __init__(self, specs: Sequence[JobProcess], folder: Path) -> None:
         super().__init__()
-        self.specs = specs
+        self.specs, self.folder = specs, folder
         self.stopped = False
         self.kill_at: float | None = None
         self.events: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
@@ -136,6 +136,14 @@ class Supervisor:
         for group in list(self._running):
             group.stop()
 
+    def stop(self, folder: Path) -> None:
+        """Stop the job running in `folder` (its working directory, as `execute` was given
+        it: a sweep's trial stopped early), as stop_all stops each job; nothing if none runs
+        there."""
+        for group in list(self._running):
+            if group.folder == folder:
+                group.stop()
+
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         now = time.monotonic()
         recent = [moment for moment in self._stops if now - moment <= CTRL_C_WINDOW_SECONDS]
@@ -166,7 +174,7 @@ class Supervisor:
         (limits.timeout) is stopped as Azure ML cancels one. Stopping is SIGTERM, then
         SIGKILL after a grace period; a timeout counts as told to stop. A job asked to run
         after a stop signal came is not started (exit code 130, told to stop)."""
-        group = _Group(processes)
+        group = _Group(processes, folder)
         with contextlib.ExitStack() as logs:
             pumps: list[threading.Thread] = []
             job_logs: list[tuple[Path, _Log]] = []

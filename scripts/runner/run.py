@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from scripts.console import report
 from scripts.console.cli import INTERRUPTED, LOCALHOST, free_port, stop_signals_as_ctrl_c
-from scripts.console.errors import CommandError, StoreError, from_os_error
+from scripts.console.errors import CommandError, StoreError, ToolingError, from_os_error
 from scripts.jobspec.distribution import process_variables
 from scripts.jobspec.inputs import input_path
 from scripts.runfolder.layout import (
@@ -29,7 +29,7 @@ from scripts.runfolder.manifest import Manifest, timestamp
 from scripts.runner.debugging import SETTING as DEBUG_SETTING
 from scripts.runner.environments import bytecode_compiled_alongside
 from scripts.runner.orphans import identity
-from scripts.runner.prepare import LocalRun
+from scripts.runner.prepare import LocalRun, record_started
 from scripts.runner.process import JobProcess, Supervisor, shell_command
 from scripts.runner.read_only import Snapshot, first_change, snapshot
 from scripts.tracking.project_store import PARENT_RUN_TAG, TRACKING_URI_VARIABLE, run_tags
@@ -40,10 +40,12 @@ from scripts.tracking.store import (
     finish_run,
     latest_metrics,
     record_params,
+    record_tags,
 )
 
 T = TypeVar("T")
 KILLED_EXIT_CODES = {129, 130, 137, 143}  # a shell's report of SIGHUP, SIGINT, SIGKILL, SIGTERM
+LOG_LINES_SHOWN = 10  # of a failed job's log, when its parent (pipeline, sweep) ends
 
 
 class JobNotStarted(CommandError):
@@ -86,6 +88,18 @@ def run_supervised(run: LocalRun, supervisor: Supervisor) -> int:
     if failure is not None:
         raise failure
     return code
+
+
+def run_child(run: LocalRun, supervisor: Supervisor, kind: str) -> int:
+    """A pipeline's step or a sweep's trial (`kind`) run on a worker thread: its run.json
+    written as it starts, then run as a command job is; its exit code. What stops it from
+    starting is said in one line and recorded FAILED: its parent goes on."""
+    record_started(run.folder, run.manifest)
+    try:
+        return run_supervised(run, supervisor)
+    except ToolingError as error:
+        report.warning(f"{kind} {run.manifest.run_name}: {error}")
+        return run.manifest.exit_code or error.exit_code
 
 
 def start_tracking(
@@ -270,7 +284,7 @@ def _record_outcome(
                     f"{folder} not attached to the MLflow run",
                     partial(attach_artifacts, tracked, run.folder / folder, artifact_path),
                 )
-        inputs = manifest.valued_inputs
+        inputs = manifest.params
         tracking_step(
             "inputs not logged as parameters",
             lambda: record_params(run.store, tracked.run_id, inputs),
@@ -288,6 +302,31 @@ def _record_outcome(
     try:
         manifest.write(run.folder)
     except OSError as error:  # the job's exit code still stands
+        report.warning(f"{MANIFEST} not completed: {from_os_error(error)}")
+
+
+def record_parent_outcome(
+    folder: Path, manifest: Manifest, tracked: TrackedRun | None, tags: dict[str, str]
+) -> None:
+    """A pipeline's or sweep's MLflow run ended (its inputs as parameters, `tags` set, its
+    final status), then its run.json in `folder` completed; each part that fails is one
+    warning and the others still happen."""
+    kind, store, run_id = manifest.kind, Path(manifest.tracking_store), manifest.tracking_run_id
+    if tracked is not None and run_id is not None:
+        params = manifest.params
+        tracking_step(
+            f"the {kind}'s inputs not logged as parameters",
+            lambda: record_params(store, run_id, params),
+        )
+        if tags:
+            tracking_step(f"the {kind}'s tags not set", lambda: record_tags(store, run_id, tags))
+        tracking_step(
+            f"the {kind}'s MLflow run not ended",
+            lambda: finish_run(store, run_id, manifest.status, time.time()),
+        )
+    try:
+        manifest.write(folder)
+    except OSError as error:
         report.warning(f"{MANIFEST} not completed: {from_os_error(error)}")
 
 
@@ -310,3 +349,12 @@ def _one_line(error: OSError) -> str:
         _, destination, why = failures[0]
         return f"{len(failures)} file(s) not copied, the first {destination}: {why}"
     return str(from_os_error(error))
+
+
+def log_tail(log: Path) -> str:
+    """The last LOG_LINES_SHOWN lines of the job log `log`, indented ("" if unreadable)."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(f"  {line}" for line in lines[-LOG_LINES_SHOWN:])

@@ -22,6 +22,7 @@ from scripts.console.errors import StoreError
 
 LOCK_TIMEOUT_SECONDS = 10.0
 MAX_PARAM_LENGTH = 6000  # MLflow's limit for a parameter's value
+MAX_TAG_LENGTH = 8000  # and for a tag's
 _ENDED = ("FINISHED", "FAILED", "KILLED")
 
 
@@ -153,6 +154,15 @@ def record_metrics(store: Path, run_id: str, metrics: dict[str, float], seconds:
             )
 
 
+def record_tags(store: Path, run_id: str, tags: dict[str, str]) -> None:
+    """Set `tags` on the run (a tag set again takes the new value, as MLflow's set_tag)."""
+    with connect(store) as connection:
+        connection.executemany(
+            'INSERT OR REPLACE INTO tags ("key", value, run_uuid) VALUES (?, ?, ?)',
+            [(key, value[:MAX_TAG_LENGTH], run_id) for key, value in tags.items()],
+        )
+
+
 def finish_run(store: Path, run_id: str, status: str, end_seconds: float) -> None:
     """Set the final status (FINISHED, FAILED or KILLED) whatever the job left."""
     with connect(store) as connection:
@@ -189,6 +199,23 @@ def latest_metrics(store: Path, run_id: str) -> dict[str, float]:
             (run_id,),
         ).fetchall()
     return {key: value for key, value in rows}
+
+
+def metric_histories(store: Path, run_ids: list[str], key: str) -> dict[str, list[float]]:
+    """Every value each of `run_ids` logged of metric `key`, in the order logged (by step,
+    then time, as MLflow orders a history), NaN left out; a run that logged none has an
+    empty list."""
+    histories: dict[str, list[float]] = {run_id: [] for run_id in run_ids}
+    marks = ", ".join("?" for _ in run_ids)
+    with connect(store, read_only=True) as connection:
+        rows = connection.execute(
+            f'SELECT run_uuid, value FROM metrics WHERE "key" = ? AND run_uuid IN ({marks}) '
+            "AND is_nan = 0 ORDER BY run_uuid, step, timestamp",
+            (key, *run_ids),
+        ).fetchall()
+    for run_id, value in rows:
+        histories[run_id].append(value)
+    return histories
 
 
 def attach_artifacts(run: TrackedRun, folder: Path, name: str) -> bool:

@@ -28,6 +28,7 @@ from scripts.project.layout import Project
 from scripts.runner.disk import survey, unneeded_environments
 from scripts.runner.environments import image_packages_key
 from tests.commands.test_local import DISTRIBUTED, RENDEZVOUS
+from tests.commands.test_sweep import marking_sweep
 from tests.commands.test_tracking import add_skewed_experiment, skewed_run
 from tests.helpers import (
     PIPELINE,
@@ -148,6 +149,24 @@ def test_each_step_of_a_pipeline_runs_in_its_own_experiments_image(
     assert images["make"].startswith("azureml-job/alpha:")
     assert images["use"].startswith("azureml-job/beta:")  # no idna there: use checks it
     assert (folder / "steps/use/code/outputs/result/result.txt").read_text() == "HELLO"
+    assert docker("ps", "-aq", "--filter", f"name={folder.name}").stdout == ""  # removed
+
+
+def test_every_trial_of_a_sweep_runs_in_the_one_image_of_its_experiment(
+    docker_workspace: Path, cli: Cli
+) -> None:
+    marks = docker_workspace / "runs" / "marks"  # runs/ is mounted into the container
+    marking_sweep(docker_workspace, marks, [1, 2], 0)
+
+    outcome = cli(local.main, docker_workspace, "beta", "-f", "sweep.yml", "--docker")
+
+    assert outcome.code == 1  # its trials log no score: no best trial
+    folder = run_folder(outcome)
+    ran = [manifest(folder / "steps" / name) for name in manifest(folder)["steps"]]
+    assert [trial["status"] for trial in ran] == ["FINISHED", "FINISHED"]
+    (image,) = {trial["docker_image"] for trial in ran}
+    assert image.startswith("azureml-job/beta:")
+    assert (marks / "end_2").is_file()
     assert docker("ps", "-aq", "--filter", f"name={folder.name}").stdout == ""  # removed
 
 

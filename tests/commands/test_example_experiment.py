@@ -129,3 +129,23 @@ def test_the_example_pipeline_prepares_trains_and_evaluates(project: Path) -> No
     reused = json.loads((second / "steps/evaluate/run.json").read_text())
     assert reused["reused_from"] == str(steps / "evaluate")
     assert client.get_run(reused["tracking_run_id"]).data.metrics == tracked.data.metrics
+
+
+@pytest.mark.slow
+def test_the_example_sweep_runs_its_trials_and_names_the_best(project: Path) -> None:
+    before = run_folders(project)
+    command = ["just", "local", "example_experiment", "-f", "azure-ml-sweep-job.yaml"]
+    command += ["--set", "limits.max_total_trials=2", "--set", "inputs.epochs=2"]
+    result = run(command, project)
+
+    assert result.returncode == 0, result.stderr
+    (folder,) = run_folders(project) - before
+    record = json.loads((folder / "run.json").read_text())
+    best = folder / "steps" / str(record["best_trial"])
+    trial = json.loads((best / "run.json").read_text())
+    assert trial["score"] == max(
+        json.loads((folder / "steps" / name / "run.json").read_text())["score"]
+        for name in record["steps"]
+    )
+    assert (best / "code" / "outputs" / "model.joblib").is_file()
+    assert f"best trial: {record['best_trial']}, test_accuracy " in result.stderr

@@ -857,22 +857,3 @@ def test_data_references_resolve_to_their_local_copies(
     assert "azureml:digits@latest is data/digits/12, the latest version here" in found.err
     assert missing.code == 2
     assert missing.error_line.endswith("(or `just data-download digits:7`)")
-
-
-def test_a_sweep_lists_the_trials_it_would_run_and_runs_nothing(
-    project: Path, cli: Callable[..., Outcome]
-) -> None:
-    before = run_folders(project)
-    sweep = ["example_experiment", "-f", "azure-ml-sweep-job.yaml"]
-
-    listed = cli(local.main, project, *sweep, "--dry-run", "--set", "limits.max_total_trials=3")
-    refused = cli(local.main, project, *sweep)
-
-    assert listed.code == 0, listed.err
-    trials = listed.out.splitlines()
-    assert [line.split(":")[0] for line in trials] == ["trial 1", "trial 2", "trial 3"]
-    assert trials[0].startswith("trial 1: learning_rate=") and " hidden_units=" in trials[0]
-    assert "3 trials (random sampling), at most 4 at a time, ranked by test_accuracy" in listed.err
-    assert refused.code == 2
-    assert refused.error_line.startswith("a sweep job is not run locally yet: --dry-run lists")
-    assert run_folders(project) == before

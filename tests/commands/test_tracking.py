@@ -556,3 +556,19 @@ def test_a_refused_run_stops_the_store_being_made_and_leaves_nothing(tmp_path: P
         raise ValueError("refused")  # at once: MLflow's import takes longer than this
 
     assert list(runs.iterdir()) == []
+
+
+def test_a_metric_history_is_read_in_the_order_mlflow_gives_it(tmp_path: Path) -> None:
+    """What a sweep ranks and stops trials by, read without MLflow from a store MLflow
+    wrote: by step then time, NaN left out, a run that logged none empty."""
+    store = tmp_path / "mlflow.db"
+    tracking = MlflowClient(f"sqlite:///{store}")
+    experiment = tracking.create_experiment("e", artifact_location=str(tmp_path / "artifacts"))
+    logged, silent = (tracking.create_run(experiment).info.run_id for _ in range(2))
+    for step, value in [(2, 0.5), (0, 0.1), (1, float("nan")), (1, 0.3)]:
+        tracking.log_metric(logged, "score", value, step=step)
+    tracking.log_metric(silent, "other", 1.0)
+
+    histories = store_module.metric_histories(store, [logged, silent], "score")
+
+    assert histories == {logged: [0.1, 0.3, 0.5], silent: []}

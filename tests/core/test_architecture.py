@@ -42,7 +42,7 @@ MAY_IMPORT = {
     "tracking": {"console", "project"},
     "runner": {"console", "project", "jobspec", "runfolder", "tracking", "containers"},
     "pipelines": {"console", "project", "jobspec", "runfolder", "tracking", "runner", "containers"},
-    "sweeps": {"console", "project", "jobspec", "runfolder", "tracking", "runner"},
+    "sweeps": {"console", "project", "jobspec", "runfolder", "tracking", "runner", "containers"},
     "containers": {"console", "project"},
     "cloud": {"console", "project", "jobspec", "runfolder"},
     "docsite": {"console", "project"},

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from scripts.console.errors import UsageError
-from scripts.jobspec.sweep import read_sweep, trial_values
+from scripts.jobspec.sweep import read_sweep, trial_job, trial_values
 
 FILE = Path("sweep.yml")
 
@@ -17,6 +17,7 @@ FILE = Path("sweep.yml")
 def sweep_of(space: dict[str, Any], **job: Any) -> Any:
     document = {
         "type": "sweep",
+        "trial": {"command": "python train.py"},
         "search_space": space,
         "sampling_algorithm": {"type": "random", "seed": 7},
         "objective": {"goal": "maximize", "primary_metric": "accuracy"},
@@ -130,6 +131,34 @@ def test_grid_takes_every_combination_up_to_the_trial_limit() -> None:
             {"sampling_algorithm": "hyperband"},
             "sweep.yml: sampling_algorithm must be one of random, grid, bayesian",
         ),
+        (
+            {"lr": {"type": "choice", "values": [1]}},
+            {"trial": {"command": "train --lr ${{search_space.lr}} --n ${{search_space.n}}"}},
+            "sweep.yml: the trial's command uses ${{search_space.n}} but the search space has "
+            "no such entry: add it under `search_space:`",
+        ),
+        (
+            {"lr": {"type": "choice", "values": [1]}},
+            {"early_termination": {"type": "bandit", "slack_factor": 0.1, "slack_amount": 1}},
+            "sweep.yml: early_termination: a bandit policy takes one of slack_factor or "
+            "slack_amount",
+        ),
+        (
+            {"lr": {"type": "choice", "values": [1]}},
+            {"early_termination": {"type": "truncation_selection", "truncation_percentage": 100}},
+            "sweep.yml: early_termination.truncation_percentage must be a whole number from 1 "
+            "to 99",
+        ),
+        (
+            {"lr": {"type": "choice", "values": [1]}},
+            {"early_termination": {"type": "median_stopping", "delay_evaluation": -1}},
+            "sweep.yml: early_termination.delay_evaluation must be a whole number, at least 0",
+        ),
+        (
+            {"lr": {"type": "choice", "values": [1]}},
+            {"limits": {"trial_timeout": 0}},
+            "sweep.yml: limits.trial_timeout must be a whole number, at least 1",
+        ),
     ],
 )
 def test_what_azure_ml_refuses_is_refused_in_one_line(
@@ -153,3 +182,38 @@ def test_samplers_not_drawn_here_say_so(sampling: dict[str, str], message: str) 
 
     with pytest.raises(UsageError, match=message):
         list(trial_values(sweep_of(space, sampling_algorithm=sampling)))
+
+
+def test_a_trial_is_the_command_job_of_its_values_with_the_sweeps_inputs_and_limits() -> None:
+    document = {
+        "type": "sweep",
+        "trial": {
+            "code": "src",
+            "command": "train --lr ${{search_space.lr}} --units ${{ search_space.units }} "
+            "--epochs ${{inputs.epochs}} --out ${{outputs.model}}",
+            "environment_variables": {"MODE": "fast"},
+            "environment": {"build": {"path": "environment"}},
+        },
+        "inputs": {"epochs": 3},
+        "outputs": {"model": {"type": "uri_folder"}},
+        "limits": {"max_total_trials": 4, "trial_timeout": 60, "timeout": 600},
+    }
+
+    job = trial_job(document, {"lr": 0.025, "units": 64})
+
+    assert job == {
+        "type": "command",
+        "inputs": {"epochs": 3},
+        "outputs": {"model": {"type": "uri_folder"}},
+        "code": "src",
+        "command": "train --lr 0.025 --units 64 --epochs ${{inputs.epochs}} "
+        "--out ${{outputs.model}}",
+        "environment_variables": {
+            "MODE": "fast",
+            "AZUREML_SWEEP_lr": "0.025",
+            "AZUREML_SWEEP_units": "64",
+        },
+        "environment": {"build": {"path": "environment"}},
+        "limits": {"timeout": 60},
+    }
+    assert document["trial"]["environment_variables"] == {"MODE": "fast"}  # left as it was
