@@ -165,15 +165,21 @@ def _sweep(
     if args.debug:
         arguments.error("--debug is for command jobs: a sweep's trials run without a debugger")
     if args.dry_run:
+        from scripts.jobspec.sweep import BAYESIAN
         from scripts.sweeps.plan import describe_trial, plan_sweep
+        from scripts.sweeps.sampling import sampling_name
 
         sweep, trials = plan_sweep(project, args.experiment, args.file, args.overrides)
         for index, values in enumerate(trials, 1):
             report.result(f"trial {index}: {describe_trial(values)}")
         concurrent = sweep.max_concurrent_trials or "no limit"
+        listed = f"{len(trials)} trials"
+        if sweep.sampling.algorithm == BAYESIAN:
+            listed = f"up to {sweep.max_total_trials} trials; the first {len(trials)} listed, "
+            listed += "the others drawn from their scores"
         report.note(
-            f"{len(trials)} trials ({sweep.sampling.algorithm} sampling), at most {concurrent} "
-            f"at a time, ranked by {sweep.primary_metric} ({sweep.goal})"
+            f"{listed} ({sampling_name(sweep)} sampling), at most {concurrent} at a time, "
+            f"ranked by {sweep.primary_metric} ({sweep.goal})"
         )
         return 0
     from scripts.sweeps.prepare import prepare_sweep  # sweeps' modules: theirs

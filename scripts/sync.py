@@ -8,14 +8,15 @@ from scripts.members.environments import sync_member
 from scripts.members.testing import member_dir
 from scripts.project.experiments import read_package
 from scripts.project.layout import Project
-from scripts.project.uv import CHECK_GROUP, UI_GROUP, run_uv
+from scripts.project.uv import CHECK_GROUP, SWEEP_GROUP, UI_GROUP, run_uv
 
 
 def parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="just sync",
         description="Without NAME: install the tooling into .venv with all its groups (`uv "
-        "sync --group ui --group check`; `uv run` installs dev, the rest come when a recipe "
+        "sync --group ui --group check --group sweep`; `uv run` installs dev, the rest come "
+        "when a recipe "
         "first needs them). With NAME (an "
         "experiment or `shared`): create or update its own environment, <member>/.venv, with "
         "its locked dependencies and its dev group; prints the interpreter for your editor.",
@@ -27,7 +28,8 @@ def parser() -> ArgumentParser:
 def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
     if args.name is None:
-        run_uv(project, "sync", f"--group={UI_GROUP}", f"--group={CHECK_GROUP}", show_progress=True)
+        groups = [f"--group={group}" for group in (UI_GROUP, CHECK_GROUP, SWEEP_GROUP)]
+        run_uv(project, "sync", *groups, show_progress=True)
         report.result(str(project.root / ".venv" / "bin" / "python"))
         return 0
     folder = member_dir(project, args.name)

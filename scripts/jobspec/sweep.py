@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 from scripts.console.errors import UsageError
@@ -37,7 +38,8 @@ _FIELDS = {
     "lognormal": ("mu", "sigma"),
     "qlognormal": ("mu", "sigma", "q"),
 }
-_ALGORITHMS = ("random", "grid", "bayesian")
+RANDOM, GRID, BAYESIAN = "random", "grid", "bayesian"
+_ALGORITHMS = (RANDOM, GRID, BAYESIAN)
 _BAYESIAN_TYPES = ("choice", "uniform", "quniform")  # Azure ML's limits for bayesian
 
 Value = int | float | str | bool
@@ -59,16 +61,41 @@ class Distribution:
             return chosen
         if kind == "randint":
             return rng.randrange(int(f["upper"]))
-        if kind in ("uniform", "quniform", "loguniform", "qloguniform"):
+        if kind in _UNIFORM:
             value = rng.uniform(float(f["min_value"]), float(f["max_value"]))
         else:
             value = rng.gauss(float(f["mu"]), float(f["sigma"]))
-        if "log" in kind:
-            value = math.exp(value)
-        if kind.startswith("q"):
-            q = int(f["q"])
-            value = round(value / q) * q
-        return value
+        return self._finished(value)
+
+    def at(self, u: float) -> Value:
+        """The value at `u` in [0, 1) of this distribution's inverse CDF: where a point of a
+        quasi-random sequence (Sobol) lands."""
+        f, kind = self.fields, self.type
+        if kind in ("choice", "randint"):
+            count = len(f["values"]) if kind == "choice" else int(f["upper"])
+            index = min(int(u * count), count - 1)
+            chosen: Value = f["values"][index] if kind == "choice" else index
+            return chosen
+        if kind in _UNIFORM:
+            low, high = float(f["min_value"]), float(f["max_value"])
+            return self._finished(low + u * (high - low))
+        inside = min(max(u, 1e-12), 1 - 1e-12)  # the normal's inverse CDF is infinite at 0, 1
+        return self._finished(NormalDist(float(f["mu"]), float(f["sigma"])).inv_cdf(inside))
+
+    def rounded(self, value: Value) -> Value:
+        """`value` rounded to a multiple of `q` for a q distribution, else as it is."""
+        if not self.type.startswith("q") or not isinstance(value, int | float):
+            return value
+        q = int(self.fields["q"])
+        return round(value / q) * q
+
+    def _finished(self, value: float) -> Value:
+        """A value drawn on the underlying uniform or normal scale: exp() of it for a log
+        distribution (its bounds are exponents), then rounded to `q`."""
+        return self.rounded(math.exp(value) if "log" in self.type else value)
+
+
+_UNIFORM = ("uniform", "quniform", "loguniform", "qloguniform")
 
 
 @dataclass(frozen=True)
@@ -185,22 +212,13 @@ def _text(value: Value) -> str:
 
 
 def trial_values(sweep: Sweep) -> Iterator[dict[str, Value]]:
-    """The values of each trial, in order, at most `max_total_trials`: every combination
-    for grid (in the order the search space lists them), drawn for random (the same seed
-    gives the same trials). A UsageError now for a sampling not drawn locally."""
-    sampling = sweep.sampling
-    if sampling.algorithm == "bayesian" or sampling.rule == "sobol":
-        rule = " (rule: sobol)" if sampling.rule == "sobol" else ""
-        raise UsageError(
-            f"{sampling.algorithm} sampling{rule} is not drawn locally yet: `just aml` "
-            "submits the sweep"
-        )
-    return _drawn(sweep)
-
-
-def _drawn(sweep: Sweep) -> Iterator[dict[str, Value]]:
+    """The values of each trial of a grid or (pseudo-)random sweep, in order, at most
+    `max_total_trials`: every combination for grid (in the order the search space lists
+    them), drawn for random (the same seed gives the same trials). Sobol and Bayesian
+    sampling take libraries: scripts.sweeps.sampling draws them."""
+    assert sweep.sampling.algorithm != BAYESIAN and sweep.sampling.rule != "sobol"
     names = list(sweep.space)
-    if sweep.sampling.algorithm == "grid":
+    if sweep.sampling.algorithm == GRID:
         combinations = itertools.product(*(sweep.space[n].fields["values"] for n in names))
         for values in itertools.islice(combinations, sweep.max_total_trials):
             yield dict(zip(names, values, strict=True))
@@ -243,6 +261,8 @@ def _sampling(spec: Any, file: Path) -> Sampling:
             f"(got {fields.get('type')!r})"
         )
     seed = fields.get("seed")
+    if seed is not None and algorithm != RANDOM:
+        raise UsageError(f"{file.name}: {algorithm} sampling takes no seed (random's only)")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise UsageError(f"{file.name}: sampling_algorithm.seed must be a whole number")
     rule = str(fields.get("rule") or "random").lower()
@@ -256,14 +276,14 @@ def _check_combination(
 ) -> None:
     """What Azure ML refuses of an algorithm with a search space and a policy."""
     kinds = {d.name: d.type for d in space.values()}
-    if sampling.algorithm == "grid":
+    if sampling.algorithm == GRID:
         other = [name for name, kind in kinds.items() if kind != "choice"]
         if other:
             raise UsageError(
                 f"{file.name}: grid sampling takes choice distributions only, not "
                 f"{', '.join(f'{n} ({kinds[n]})' for n in other)}"
             )
-    if sampling.algorithm == "bayesian":
+    if sampling.algorithm == BAYESIAN:
         other = [name for name, kind in kinds.items() if kind not in _BAYESIAN_TYPES]
         if other:
             raise UsageError(

@@ -13,7 +13,7 @@ from scripts.console.errors import UsageError
 from scripts.members.environments import sync_member
 from scripts.project.experiments import experiment_dir, experiment_names, read_package
 from scripts.project.layout import Project
-from scripts.project.uv import CHECK_GROUP, UI_GROUP, ensure_groups
+from scripts.project.uv import CHECK_GROUP, SWEEP_GROUP, UI_GROUP, ensure_groups
 
 TOOLING = "tooling"
 TESTS = "tests"
@@ -49,8 +49,9 @@ def run_tests(project: Project, name: str, pytest_args: Sequence[str], fast: boo
     `fast`, the tests marked as needing seconds or a service are left out (a set with
     nothing left passes)."""
     report.note(f"=== {name}{' (fast)' if fast else ''}")
-    if name == TOOLING:  # pytest, and the MLflow server some tests start
-        ensure_groups(project, [CHECK_GROUP, UI_GROUP], "pytest and the MLflow server")
+    if name == TOOLING:  # pytest, the MLflow server some tests start, the sweep samplers
+        groups = [CHECK_GROUP, UI_GROUP, SWEEP_GROUP]
+        ensure_groups(project, groups, "pytest, the MLflow server and the sweep samplers")
         selected = ["-m", FAST, "-n", "auto"] if fast else []  # on every core (pytest-xdist)
         command = [sys.executable, "-m", "pytest", *selected, *pytest_args]
     else:

@@ -147,6 +147,7 @@ def _declared_indexes(declarations: list[Path]) -> list[dict[str, object]]:
 
 UI_GROUP = "ui"  # the tooling's groups besides dev, installed when first needed (pyproject.toml)
 CHECK_GROUP = "check"
+SWEEP_GROUP = "sweep"
 
 
 def ensure_groups(project: Project, groups: list[str], purpose: str) -> None:

@@ -17,9 +17,14 @@ def trial_name(sweep_run: str, index: int) -> str:
     return f"{sweep_run}_{index}"
 
 
+def trial_index(name: str) -> int:
+    """The index of the trial `name` (trial_name's)."""
+    return int(name.rpartition("_")[2])
+
+
 def trial_label(name: str) -> str:
-    """`trial 3`, as the terminal names the trial `name` (trial_name's)."""
-    return f"trial {name.rpartition('_')[2]}"
+    """`trial 3`, as the terminal names the trial `name`."""
+    return f"trial {trial_index(name)}"
 
 
 def make_trial_folder(sweep_folder: Path, name: str, job: JobDict) -> Path:

@@ -1,12 +1,11 @@
 """Preparing a sweep's local run: the sweep job checked by azure-ai-ml with its `--set`s
-and read as a search, its first trial resolved (what cannot run is refused before
-anything is made), one environment built (or, with --docker, one image) for every
-trial, and the sweep's run folder made, RUNNING. Each trial's folder and run are made as
-it starts (`SweepRun.new_trial`), its values drawn then."""
+and read as a search, a trial resolved (what cannot run is refused before anything is
+made), what its sampling needs installed, one environment built (or, with --docker, one
+image) for every trial, and the sweep's run folder made, RUNNING. Each trial's folder and
+run are made as it starts (`SweepRun.new_trial`), its values drawn then."""
 
 import hashlib
-import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +16,7 @@ from scripts.jobspec.job import JobDict
 from scripts.jobspec.overrides import apply_overrides, parse_override
 from scripts.jobspec.parity import read_only_inputs
 from scripts.jobspec.resolved import ResolvedJob, resolve_job
-from scripts.jobspec.sweep import Sweep, Value, read_sweep, trial_job, trial_values
+from scripts.jobspec.sweep import Sweep, Value, read_sweep, trial_job
 from scripts.project.layout import Project
 from scripts.project.uv import UI_GROUP, ensure_groups
 from scripts.runfolder.isolate import Source, check_source, fill_run_folder, new_run_folder
@@ -39,6 +38,7 @@ from scripts.runner.prepare import (
     run_store,
     warn_about,
 )
+from scripts.sweeps.sampling import Sampler, ensure_sampling, sampler_for
 from scripts.tracking.project_store import store_made_alongside
 from scripts.tracking.store import new_run_id
 
@@ -73,15 +73,15 @@ def check_sweep(
 
 @dataclass
 class SweepRun:
-    """A prepared sweep: its run folder and run.json (RUNNING), the trials' values still
-    to draw, and what every trial shares (its inputs, environment, store, image)."""
+    """A prepared sweep: its run folder and run.json (RUNNING), what draws the trials'
+    values, and what every trial shares (its inputs, environment, store, image)."""
 
     project: Project
     folder: Path
     checked: CheckedSweep
     manifest: Manifest
     inputs: Inputs
-    values: Iterator[dict[str, Value]]
+    sampler: Sampler  # draws each trial's values, is told each trial's score
     venv: Path | None
     extra: str
     served: bool
@@ -140,10 +140,11 @@ def prepare_sweep(
     with store_made_alongside(project.store, project.artifacts):
         checked = check_sweep(project, experiment, job_file, overrides)
         source, job = checked.source, checked.job
-        values = trial_values(checked.sweep)
         inputs = resolve_inputs(job, source.job_file.parent, project.data)
-        first = next(values)
-        warn_about(_resolved(checked, trial_job(job, first), inputs))
+        any_values: dict[str, Value] = dict.fromkeys(checked.sweep.space, 0)  # not checked
+        warn_about(_resolved(checked, trial_job(job, any_values), inputs))
+        ensure_sampling(project, checked.sweep)
+        sampler = sampler_for(checked.sweep)
         extra = tracking_requirements(project, source.requirements)
         venv, built = None, False
         if docker is None:
@@ -174,8 +175,8 @@ def prepare_sweep(
         f"tracking:    {tracking[0]}, experiment {mlflow_experiment!r}"
     )
     return SweepRun(
-        project, folder, checked, manifest, inputs, itertools.chain([first], values), venv,
-        extra, served, tracking, docker,
+        project, folder, checked, manifest, inputs, sampler, venv, extra, served, tracking,
+        docker,
     )  # fmt: skip
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from scripts.console import report
 from scripts.console.cli import INTERRUPTED
 from scripts.console.errors import ToolingError
-from scripts.jobspec.sweep import Value
+from scripts.jobspec.sweep import BAYESIAN, Value
 from scripts.runfolder.layout import CODE, JOB_LOG, MANIFEST, output_folder, step_folder
-from scripts.runfolder.manifest import timestamp
-from scripts.runfolder.sweep import trial_label
+from scripts.runfolder.manifest import Manifest, timestamp
+from scripts.runfolder.sweep import trial_index, trial_label
 from scripts.runner.prepare import LocalRun
 from scripts.runner.process import Supervisor
 from scripts.runner.run import (
@@ -32,6 +32,7 @@ from scripts.runner.run import (
 )
 from scripts.sweeps.plan import describe_trial
 from scripts.sweeps.prepare import SweepRun
+from scripts.sweeps.sampling import BAYESIAN_DIFFERS, sampling_name
 from scripts.sweeps.termination import verdict
 from scripts.tracking.store import (
     TrackedRun,
@@ -96,9 +97,11 @@ def _say_plan(run: SweepRun, at_once: int, max_parallel: int) -> None:
     )
     policy = f"; early termination: {sweep.policy.type}" if sweep.policy else ""
     report.note(
-        f"trials:      up to {sweep.max_total_trials} ({sweep.sampling.algorithm} sampling), "
+        f"trials:      up to {sweep.max_total_trials} ({sampling_name(sweep)} sampling), "
         f"{at_once} at a time{capped}, ranked by {sweep.primary_metric} ({sweep.goal}){policy}"
     )
+    if sweep.sampling.algorithm == BAYESIAN:
+        report.note(BAYESIAN_DIFFERS)
 
 
 def _run_trials(run: SweepRun, supervisor: Supervisor, at_once: int, progress: _Progress) -> None:
@@ -111,7 +114,7 @@ def _run_trials(run: SweepRun, supervisor: Supervisor, at_once: int, progress: _
             while True:
                 stopping = supervisor.signalled or progress.timed_out or progress.cannot_start
                 while not stopping and len(running) < at_once:
-                    values = next(run.values, None)
+                    values = run.sampler.draw(drawn + 1)
                     if values is None:
                         break
                     drawn += 1
@@ -195,6 +198,7 @@ def _ended(run: SweepRun, name: str, progress: _Progress) -> None:
     manifest = trial.manifest
     history = progress.histories.get(name, [])
     manifest.score = run.sweep.best(history) if history else None
+    run.sampler.tell(trial_index(name), _counted(manifest))
     try:
         manifest.write(trial.folder)
     except OSError as error:
@@ -208,6 +212,11 @@ def _ended(run: SweepRun, name: str, progress: _Progress) -> None:
     )
     if manifest.status == "FAILED" and progress.first_failure is None:
         progress.first_failure = name
+
+
+def _counted(trial: Manifest) -> float | None:
+    """The score a trial counts with: a FINISHED trial's."""
+    return trial.score if trial.status == FINISHED else None
 
 
 def best_trial(run: SweepRun) -> LocalRun | None:

@@ -408,3 +408,57 @@ def test_iso_makes_a_sweeps_folder_with_its_trials_code_and_runs_nothing(
     folder = Path(outcome.out.strip().splitlines()[-1])
     assert (folder / "code" / "trial.py").is_file() and (folder / "job.yaml").is_file()
     assert not (folder / "steps").exists() and not (tmp_path / "marks").exists()
+
+
+@pytest.mark.slow
+def test_a_bayesian_sweep_learns_from_its_trials_and_says_the_cloud_will_differ(
+    project: Path, cli: Callable[..., Outcome]
+) -> None:
+    sweep = """
+        inputs: {intervals: 1, pause: 0}
+        search_space:
+          x: {type: uniform, min_value: 0, max_value: 1}
+        sampling_algorithm: bayesian
+        limits: {max_total_trials: 3, max_concurrent_trials: 1}
+        """
+    with logging_sweep(project, sweep) as job_file:
+        outcome = cli(local.main, project, "example_experiment", "-f", job_file)
+
+    assert outcome.code == 0, outcome.err
+    assert "bayesian sampling: values drawn by optuna's TPE sampler" in outcome.err
+    ran = trials(newest_folder(project))
+    assert [trial["score"] for trial in ran] == [trial["trial_values"]["x"] for trial in ran]
+    assert (
+        manifest(newest_folder(project))["best_trial"]
+        == max(ran, key=lambda t: t["score"])["run_name"]
+    )
+
+
+def test_dry_run_lists_a_sobol_sweeps_trials(
+    workspace: Path, cli: Callable[..., Outcome], tmp_path: Path
+) -> None:
+    marking_sweep(workspace, tmp_path / "marks", [1], 0)
+    sweep = workspace / "experiments" / "beta" / SWEEP
+    sobol = sweep.read_text().replace(
+        "sampling_algorithm: grid", "sampling_algorithm: {type: random, rule: sobol, seed: 2}"
+    )
+    sweep.write_text(
+        sobol.replace("{type: choice, values: [1]}", "{type: uniform, min_value: 0, max_value: 4}")
+    )
+
+    listed = cli(
+        local.main,
+        workspace,
+        "beta",
+        "-f",
+        SWEEP,
+        "--dry-run",
+        "--set",
+        "limits.max_total_trials=4",
+    )
+
+    assert listed.code == 0, listed.err
+    values = [float(line.split("x=")[1]) for line in listed.out.splitlines()]
+    assert sorted(int(value) for value in values) == [0, 1, 2, 3]  # one in each quarter
+    assert "4 trials (sobol sampling)" in listed.err
+    assert run_folders(workspace) == set()

@@ -156,6 +156,11 @@ def test_grid_takes_every_combination_up_to_the_trial_limit() -> None:
         ),
         (
             {"lr": {"type": "choice", "values": [1]}},
+            {"sampling_algorithm": {"type": "grid", "seed": 1}},
+            "sweep.yml: grid sampling takes no seed (random's only)",
+        ),
+        (
+            {"lr": {"type": "choice", "values": [1]}},
             {"limits": {"trial_timeout": 0}},
             "sweep.yml: limits.trial_timeout must be a whole number, at least 1",
         ),
@@ -170,22 +175,8 @@ def test_what_azure_ml_refuses_is_refused_in_one_line(
     assert str(refused.value).startswith(message)
 
 
-@pytest.mark.parametrize(
-    ("sampling", "message"),
-    [
-        ({"type": "bayesian"}, "bayesian sampling is not drawn locally yet"),
-        ({"type": "random", "rule": "sobol"}, r"random sampling \(rule: sobol\) is not drawn"),
-    ],
-)
-def test_samplers_not_drawn_here_say_so(sampling: dict[str, str], message: str) -> None:
-    space = {"lr": {"type": "uniform", "min_value": 0, "max_value": 1}}
-
-    with pytest.raises(UsageError, match=message):
-        list(trial_values(sweep_of(space, sampling_algorithm=sampling)))
-
-
 def test_a_trial_is_the_command_job_of_its_values_with_the_sweeps_inputs_and_limits() -> None:
-    document = {
+    document: dict[str, Any] = {
         "type": "sweep",
         "trial": {
             "code": "src",
@@ -217,3 +208,25 @@ def test_a_trial_is_the_command_job_of_its_values_with_the_sweeps_inputs_and_lim
         "limits": {"timeout": 60},
     }
     assert document["trial"]["environment_variables"] == {"MODE": "fast"}  # left as it was
+
+
+@pytest.mark.parametrize(
+    ("spec", "u", "expected"),
+    [
+        ({"type": "choice", "values": ["a", "b", "c"]}, 0.5, "b"),
+        ({"type": "choice", "values": ["a", "b", "c"]}, 0.999, "c"),
+        ({"type": "randint", "upper": 4}, 0.26, 1),
+        ({"type": "uniform", "min_value": 2, "max_value": 4}, 0.25, 2.5),
+        ({"type": "loguniform", "min_value": -2, "max_value": 2}, 0.5, 1.0),
+        ({"type": "quniform", "min_value": 0, "max_value": 100, "q": 10}, 0.33, 30),
+        ({"type": "normal", "mu": 5, "sigma": 2}, 0.5, 5.0),
+        ({"type": "lognormal", "mu": 0, "sigma": 1}, 0.5, 1.0),
+    ],
+)
+def test_a_point_of_the_unit_interval_maps_through_the_inverse_cdf(
+    spec: dict[str, Any], u: float, expected: Any
+) -> None:
+    """Where a Sobol point lands in each distribution."""
+    distribution = sweep_of({"x": spec}).space["x"]
+
+    assert distribution.at(u) == pytest.approx(expected)
