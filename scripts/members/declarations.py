@@ -4,7 +4,7 @@ uv installs every workspace member together unless told otherwise, so two experi
 never pin different versions of one package. A `[tool.uv] conflicts` set that names one of
 the tooling's groups and every experiment tells uv that none of them is ever installed with
 another or with that group: uv then resolves each on its own, and `uv add --package EXP
-"numpy<2"` just works. There is one such set per tooling group (dev, ui, check), each
+"numpy<2"` just works. There is one such set per tooling group (dev, ui, check, sweep), each
 naming the same experiments, so that the tooling's groups may be installed together.
 Edited with tomlkit, so the file keeps its comments and layout.
 """

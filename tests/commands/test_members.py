@@ -67,7 +67,7 @@ def test_a_new_experiment_runs_submits_and_tests_as_it_is_and_leaves_without_a_t
 
     declared = tomllib.loads((fresh / "pyproject.toml").read_text())["tool"]["uv"]["conflicts"]
     groups = {entry["group"] for conflicts in declared for entry in conflicts if "group" in entry}
-    assert groups == {"dev", "ui", "check"}  # each tooling group's set names it
+    assert groups == {"dev", "ui", "check", "sweep"}  # each tooling group's set names it
     assert all({"package": "lifecycle-probe"} in conflicts for conflicts in declared)
 
     removed = run(["just", "rm", "lifecycle_probe", "--yes"], fresh)
