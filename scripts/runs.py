@@ -54,24 +54,29 @@ def row(manifest: Manifest, name: str | None = None, first: str | None = None) -
     ]
 
 
-def rows(run: Recorded) -> list[list[str]]:
+def rows(run: Recorded, parent: Manifest | None = None, depth: int = 0) -> list[list[str]]:
     """A run's row; a pipeline's, then one per step, in the order they started (a step
-    that never started: SKIPPED); a sweep's, then one per trial, ranked by its score (the
-    best first, the best trial marked; trials without a score last, as they started)."""
+    that never started: SKIPPED); a sweep's (a sweep step's too), then one per trial, ranked
+    by its score (the best first, the best trial marked; trials without a score last, as
+    they started). Each child is indented under its `parent`."""
     manifest = run.manifest
+    name = f"{'  ' * depth}{STEP_MARK} {manifest.run_name}" if depth else manifest.run_name
+    if parent is not None and parent.best_trial == manifest.run_name:
+        name += BEST_MARK
+    sweep = manifest if manifest.kind == SWEEP else parent
+    primary = sweep.objective.get("primary_metric") if sweep else None
+    found = [row(manifest, name, primary)]
     if manifest.kind not in PARENTS:
-        return [row(manifest)]
-    children = [(name, _child(run.folder, name)) for name in manifest.steps]
+        return found
+    children = [(child, _child(run.folder, child)) for child in manifest.steps]
     if manifest.kind == SWEEP:
         children = _ranked(children, manifest.objective.get("goal") == "maximize")
-    primary = manifest.objective.get("primary_metric")
-    found = [row(manifest, first=primary)]
     for child, recorded in children:
-        name = f"  {STEP_MARK} {child}{BEST_MARK if child == manifest.best_trial else ''}"
         if isinstance(recorded, str):
-            found.append([name, manifest.experiment, recorded, "-", ""])
+            shown = f"{'  ' * (depth + 1)}{STEP_MARK} {child}"
+            found.append([shown, manifest.experiment, recorded, "-", ""])
         else:
-            found.append(row(recorded, name, primary))
+            found += rows(Recorded(run.folder / step_folder(child), recorded), manifest, depth + 1)
     return found
 
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from scripts.console.errors import UsageError
 from scripts.jobspec.documents import load_yaml
 from scripts.jobspec.job import PIPELINE, JobDict
+from scripts.jobspec.sweep import Sweep, read_sweep
 
 # Step kinds that need the service: one line each, and `just aml` submits them.
 _CLOUD_ONLY_KINDS = {
@@ -28,9 +29,11 @@ _CLOUD_ONLY_KINDS = {
     "data_transfer": "a data transfer runs in the service",
 }
 # The kinds of step the runner dispatches on: command steps (a nested pipeline is read into
-# its steps); sweep steps are to be a kind of their own. A `cloud` step is one only the
-# service runs, read for submission only: as written, its inputs and outputs unknown here.
-StepKind = Literal["command", "cloud"]
+# its steps) and sweep steps, whose trials are its component's runs. A `cloud` step is one
+# only the service runs, read for submission only: as written, its inputs and outputs
+# unknown here.
+StepKind = Literal["command", "sweep", "cloud"]
+SWEEP_STEP = "sweep"
 _BINDING = re.compile(r"\$\{\{\s*parent\.([A-Za-z0-9_.]+?)\s*\}\}")
 _WHOLE_BINDING = re.compile(r"\s*\$\{\{\s*parent\.([A-Za-z0-9_.]+?)\s*\}\}\s*")
 _STEP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -92,6 +95,7 @@ class Step:
     output_bindings: dict[str, Binding]  # the step's `outputs:` bound to the pipeline's
     settings: JobDict  # the step's own run settings (environment_variables, limits, ...)
     spec: JobDict  # the step as written in its pipeline
+    sweep: Sweep | None = None  # a sweep step's search: its trials set its inputs
 
     def renamed(self, prefix: str) -> "Step":
         """The step as a step of the nested pipeline `prefix` (its bindings to the
@@ -309,7 +313,7 @@ def _check_step(name: str, spec: Any, file: Path) -> None:
     kind = str(spec.get("type") or "command")
     if kind in _CLOUD_ONLY_KINDS:
         raise _cannot_run(name, f"a {kind!r} step: {_CLOUD_ONLY_KINDS[kind]}")
-    if kind not in ("command", PIPELINE, "sweep"):
+    if kind not in ("command", PIPELINE, SWEEP_STEP):
         raise UsageError(f"step {name!r} in {file.name} has an unknown type {kind!r}")
 
 
@@ -318,8 +322,6 @@ def _read_step(
 ) -> Step:
     kind = str(spec.get("type") or "command")
     component_kind = str(component.get("type") or "command")
-    if kind == "sweep":
-        raise _cannot_run(name, "a sweep step is not run locally yet")  # issue 22's
     if component_kind != "command":
         raise _cannot_run(name, f"its component is a {component_kind!r} component")
     where = f"step {name!r} ({component_file.name})"
@@ -328,9 +330,10 @@ def _read_step(
     inline = component is spec
     declared = _inline_inputs(name, spec) if inline else _component_inputs(component, where)
     outputs = tuple(str(output) for output in _mapping(component, "outputs", where))
+    sweep = _search(name, spec, file, component, declared) if kind == SWEEP_STEP else None
     return Step(
         name=name,
-        kind="command",
+        kind="sweep" if sweep else "command",
         component_file=component_file,
         component=component,
         inputs=declared,
@@ -340,10 +343,25 @@ def _read_step(
         settings={
             key: spec[key]
             for key in ("environment_variables", "limits", "distribution", "resources")
-            if spec.get(key) is not None
+            if spec.get(key) is not None and not sweep  # a sweep step's limits are its own
         },
         spec=spec,
+        sweep=sweep,
     )
+
+
+def _search(
+    name: str, spec: JobDict, file: Path, component: JobDict, declared: Iterable[str]
+) -> Sweep:
+    """A sweep step's search, each of its entries an input of its trial component."""
+    sweep = read_sweep(spec | {"trial": component}, file)
+    for entry in sweep.space:
+        if entry not in declared:
+            raise UsageError(
+                f"step {name!r}: search_space.{entry} is no input of its trial component "
+                f"(inputs: {', '.join(declared) or 'none'}): a trial gives its values as inputs"
+            )
+    return sweep
 
 
 def _cloud_step(name: str, spec: JobDict, file: Path) -> Step:
@@ -358,10 +376,13 @@ def _cannot_run(step: str, why: str) -> CloudOnlyStep:
 
 
 def _component(name: str, spec: JobDict, file: Path, root: Path) -> tuple[JobDict, Path]:
-    """The step's component and the file it is written in: `component: ./file.yml` (taken
-    from the pipeline file's folder, as Azure ML does), an inline mapping, or the step
-    itself (`command:` in the step)."""
-    component = spec.get("component")
+    """The step's component and the file it is written in: `component: ./file.yml` (a sweep
+    step's `trial: ./file.yml`, taken from the pipeline file's folder, as Azure ML does), an
+    inline mapping, or the step itself (`command:` in the step)."""
+    key = "trial" if spec.get("type") == SWEEP_STEP else "component"
+    component = spec.get(key)
+    if component is None and key == "trial":
+        raise UsageError(f"step {name!r} in {file.name} is a sweep with no `trial:` component")
     if component is None:
         if "command" not in spec:
             raise UsageError(

@@ -195,10 +195,10 @@ def trial_job(job: JobDict, values: dict[str, Value]) -> JobDict:
     command |= {key: copy.deepcopy(job[key]) for key in _TRIAL_FIELDS_OF_SWEEP if key in job}
     command |= {key: copy.deepcopy(value) for key, value in trial.items() if key != "type"}
     command["command"] = _VALUE_REFERENCE.sub(
-        lambda match: _text(values[match[1]]), str(trial["command"])
+        lambda match: value_text(values[match[1]]), str(trial["command"])
     )
     variables = dict(command.get("environment_variables") or {})
-    variables |= {f"{VALUE_VARIABLE_PREFIX}{name}": _text(v) for name, v in values.items()}
+    variables |= {f"{VALUE_VARIABLE_PREFIX}{name}": value_text(v) for name, v in values.items()}
     command["environment_variables"] = variables
     timeout = (job.get("limits") or {}).get("trial_timeout")
     if timeout is not None:
@@ -206,8 +206,8 @@ def trial_job(job: JobDict, values: dict[str, Value]) -> JobDict:
     return command
 
 
-def _text(value: Value) -> str:
-    """A trial's value as Azure ML writes it into the command."""
+def value_text(value: Value) -> str:
+    """A trial's value as Azure ML writes it into the command (or gives it as an input)."""
     return str(value)
 
 

@@ -74,11 +74,16 @@ from scripts.runner.prepare import (
     unmasked,
     warn_about,
 )
+from scripts.sweeps.prepare import CheckedSweep, SweepRun, sweep_manifest
+from scripts.sweeps.sampling import ensure_sampling, sampler_for
 from scripts.tracking.project_store import store_made_alongside
 from scripts.tracking.store import new_run_id
 
 if TYPE_CHECKING:  # --docker's modules are imported only by a run that uses it
     from scripts.runner.in_container import Docker
+
+
+StepRun = LocalRun | SweepRun  # a command step's run, or a sweep step's
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class PipelineRun:
     folder: Path
     pipeline: Pipeline
     manifest: Manifest
-    steps: dict[str, LocalRun]  # in the pipeline's order
+    steps: dict[str, StepRun]  # in the pipeline's order
     plans: dict[str, str]  # for each step: reused from where, or why it runs
 
 
@@ -217,7 +222,7 @@ class _Assembly:
         self.resolved: dict[str, Inputs] = {}
         self.code_roots: dict[str, Path] = {}  # where each step's outputs are (or reused)
         self.keys: dict[str, ReuseKey] = {}
-        self.runs: dict[str, LocalRun] = {}
+        self.runs: dict[str, StepRun] = {}
         self.plans: dict[str, str] = {}
         self.earlier = earlier_steps(project)  # what every step's reuse is decided against
 
@@ -230,7 +235,8 @@ class _Assembly:
         self.keys[name] = key
         original = _reusable(self.earlier, pipeline, step.step, key)
         self.code_roots[name] = original.folder / CODE if original else here / CODE
-        self.runs[name] = self._step_run(here, step, inputs, environment, key, original is None)
+        make = self._sweep_step_run if step.step.sweep else self._step_run
+        self.runs[name] = make(here, step, inputs, environment, key, original is None)
         if original:
             reuse_manifest(self.runs[name].manifest, original, key)
             self.plans[name] = f"reused from {original.folder}"
@@ -251,6 +257,9 @@ class _Assembly:
         pipeline = self.checked.pipeline
         values: Inputs = {}
         for name, declared in step.inputs.items():
+            if step.sweep is not None and name in step.sweep.space:
+                values[name] = None  # each trial's value
+                continue
             given = step.given_to(name)
             if given.binding is not None:
                 value = self._bound(step, name, given.binding)
@@ -335,6 +344,48 @@ class _Assembly:
             container, shown=False,
         )  # fmt: skip
 
+    def _sweep_step_run(
+        self,
+        folder: Path,
+        step: StepSource,
+        inputs: Inputs,
+        environment: _Environment,
+        key: ReuseKey,
+        runs: bool,
+    ) -> SweepRun:
+        """A sweep step's run, a sweep whose trials are runs of its component with their
+        values as inputs, a child of the pipeline's MLflow run; its image built now with
+        --docker (unless it is reused)."""
+        sweep, component = step.step.sweep, step.step.component
+        assert sweep is not None, "sweep steps only"
+        spec = step.step.spec
+        job = {"trial": component, "outputs": component.get("outputs") or {}}
+        job |= {"limits": spec["limits"]} if spec.get("limits") else {}
+        checked = CheckedSweep(step.source, job, sweep, step.code)
+        job_file = step.source.job_file.relative_to(step.source.folder).as_posix()
+        manifest = sweep_manifest(
+            checked, step.step.name, self.manifest.mlflow_experiment, inputs,
+            environment.extra, self.manifest.git, job_file,
+        )  # fmt: skip
+        manifest.parent_run_id = self.manifest.tracking_run_id
+        manifest.reuse_key, manifest.reuse_parts = key.digest, key.parts
+        manifest.tracking_store = str(self.tracking[0])
+        venv: Path | None = environment.venv
+        if self.docker and runs:
+            from scripts.runner.in_container import job_container
+
+            _, image = job_container(
+                self.project, folder, self.docker, step.source.image, [], environment.extra,
+                step.source.name,
+            )  # fmt: skip
+            manifest.docker_image, venv = image.tag, None
+        ensure_sampling(self.project, sweep)
+        return SweepRun(
+            self.project, folder, checked, manifest, inputs, sampler_for(sweep), venv,
+            environment.extra,
+            environment.served, self.tracking, self.docker if runs else None, step.step.name,
+        )  # fmt: skip
+
 
 def _reusable(
     earlier: list[EarlierStep], pipeline: Pipeline, step: Step, key: ReuseKey
@@ -404,7 +455,7 @@ def prepare_pipeline_rerun(project: Project, source: Path, recorded: Manifest) -
             output: os.path.relpath(_moved(str((source / path).resolve()), moved), folder)
             for output, path in recorded.pipeline_outputs.items()
         }
-        runs = {
+        runs: dict[str, StepRun] = {
             name: _rerun_step(source, folder, step, manifest, moved, environments[name], tracking)
             for name, step in steps.items()
         }

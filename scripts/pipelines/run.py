@@ -17,7 +17,7 @@ from scripts.console.cli import INTERRUPTED
 from scripts.console.errors import UsageError
 from scripts.jobspec.command import render_command
 from scripts.jobspec.pipeline import Pipeline, Step
-from scripts.pipelines.prepare import PipelineRun
+from scripts.pipelines.prepare import PipelineRun, StepRun
 from scripts.pipelines.reuse import key_without
 from scripts.runfolder.layout import JOB_LOG, MANIFEST, output_folder, step_folder
 from scripts.runfolder.manifest import read_manifest, timestamp
@@ -30,6 +30,8 @@ from scripts.runner.run import (
     start_tracking,
     tracking_step,
 )
+from scripts.sweeps.prepare import SweepRun
+from scripts.sweeps.run import run_sweep_step
 from scripts.tracking.store import TrackedRun, finish_run, record_metrics, record_params
 
 FINISHED, SKIPPED = "FINISHED", "SKIPPED"
@@ -108,7 +110,7 @@ def _run_steps(
                     elif len(running) < max_parallel:
                         pending.remove(name)
                         report.note(f"step {name}: started, {run.plans[name]}")
-                        running[pool.submit(run_child, run.steps[name], supervisor, "step")] = name
+                        running[_started(pool, run.steps[name], supervisor, max_parallel)] = name
                 if stopping and not running:
                     break
                 done, _ = wait(running, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -117,6 +119,16 @@ def _run_steps(
         except BaseException:  # a bug: the running steps must not run on alone
             supervisor.stop_all()
             raise
+
+
+def _started(
+    pool: ThreadPoolExecutor, run: StepRun, supervisor: Supervisor, max_parallel: int
+) -> "Future[int]":
+    """The step's run started on a worker thread: a command step's, or a sweep step's,
+    whose trials run as many at once as its limits and `max_parallel` allow."""
+    if isinstance(run, SweepRun):
+        return pool.submit(run_sweep_step, run, supervisor, max_parallel)
+    return pool.submit(run_child, run, supervisor, "step")
 
 
 def _lost_inputs(step: Step, progress: _Progress) -> list[str]:
@@ -134,12 +146,13 @@ def _lost_inputs(step: Step, progress: _Progress) -> list[str]:
 def _may_go_without(pipeline: Pipeline, step: Step, name: str) -> bool:
     """Whether `step` runs without its input `name` when the step it is bound to failed, as
     Azure ML runs it: when the input is optional and the others are let go on."""
-    return pipeline.continue_on_step_failure and step.inputs[name].optional
+    return pipeline.continue_on_step_failure and step.inputs[name].optional and not step.sweep
 
 
-def _without(run: LocalRun, step: Step, lost: list[str]) -> LocalRun:
+def _without(run: StepRun, step: Step, lost: list[str]) -> LocalRun:
     """The step's run with no value for its inputs `lost`: its command rendered again (its
     `$[[...]]` parts using them dropped), its reuse key saying so."""
+    assert isinstance(run, LocalRun), "a sweep step goes without none of its inputs"
     manifest = run.manifest
     manifest.inputs = {
         name: None if name in lost else value for name, value in manifest.inputs.items()
@@ -152,7 +165,7 @@ def _without(run: LocalRun, step: Step, lost: list[str]) -> LocalRun:
     return dataclasses.replace(run, command=manifest.command)
 
 
-def _record_reused(run: LocalRun) -> str:
+def _record_reused(run: StepRun) -> str:
     """The record of a step reused, not run: its run.json and a FINISHED child MLflow run
     saying so (Azure ML's `azureml.isreused` and `azureml.reusedrunid`), with the original's
     final metrics; its status."""

@@ -35,6 +35,9 @@ A sweep's run folder is laid out as a command job's above (code/ and environment
 its trial, job.yaml the sweep file), and holds:
     steps/<sweep run>_<i>/        one per trial that started, laid out as a command job's
                                   run folder (job.yaml: the command job the trial ran)
+    code/outputs/<output>         the best trial's outputs, placed as the sweep's
+A pipeline's sweep step's folder, steps/<step>/, is a sweep's run folder; its trials are
+steps/<step>/steps/<step>_<i>/.
 
 Run folders are found by `find_run_folders` alone, which never follows a symbolic link.
 """

@@ -170,7 +170,8 @@ def _place_jobs(
             _anchor_local_files(spec, file.parent)
             continue
         source = steps[name]
-        inline = "component" not in spec  # the step is its own component
+        key = "trial" if source.step.kind == "sweep" else "component"
+        inline = key not in spec  # the step is its own component
         component = spec if inline else copy.deepcopy(source.step.component)
         if source.code is not None:
             component["code"] = _relative(f"{step_folder(name)}/{CODE}", here)
@@ -180,7 +181,7 @@ def _place_jobs(
             build["path"] = _relative(f"{step_folder(name)}/{ENVIRONMENT}", here)
         if not inline:
             component.pop("$schema", None)
-            spec["component"] = component
+            spec[key] = component
 
 
 def _relative(path: str, folder: PurePosixPath) -> str:

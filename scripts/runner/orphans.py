@@ -70,19 +70,25 @@ def settle_orphans(project: Project, recorded: list[Recorded]) -> None:
 
 def _settle(project: Project, run: Recorded) -> str:
     """The run's outcome recorded, from what exists: MLflow's end if the runner recorded it
-    there before it died, else KILLED; a pipeline's steps (a sweep's trials) that were
-    running too."""
+    there before it died, else KILLED; a pipeline's steps (a sweep's trials, a sweep step's
+    trials) that were running too."""
     store = _store_of(project, run.folder)
-    if run.manifest.kind in PARENTS:
-        for step in run.manifest.steps:
-            folder = run.folder / step_folder(step)
-            try:
-                manifest = read_manifest(folder)
-            except FileNotFoundError:  # it never started
-                continue
-            if manifest.status == "RUNNING":
-                _settle_in(store, Recorded(folder, manifest))
+    _settle_children(store, run)
     return _settle_in(store, run)
+
+
+def _settle_children(store: Path, run: Recorded) -> None:
+    if run.manifest.kind not in PARENTS:
+        return
+    for child in run.manifest.steps:
+        folder = run.folder / step_folder(child)
+        try:
+            manifest = read_manifest(folder)
+        except FileNotFoundError:  # it never started
+            continue
+        if manifest.status == "RUNNING":
+            _settle_children(store, Recorded(folder, manifest))
+            _settle_in(store, Recorded(folder, manifest))
 
 
 def _settle_in(store: Path, run: Recorded) -> str:

@@ -16,13 +16,13 @@ from scripts.jobspec.job import JobDict
 from scripts.jobspec.overrides import apply_overrides, parse_override
 from scripts.jobspec.parity import read_only_inputs
 from scripts.jobspec.resolved import ResolvedJob, resolve_job
-from scripts.jobspec.sweep import Sweep, Value, read_sweep, trial_job
+from scripts.jobspec.sweep import Sweep, Value, read_sweep, trial_job, value_text
 from scripts.project.layout import Project
 from scripts.project.uv import UI_GROUP, ensure_groups
 from scripts.runfolder.isolate import Source, check_source, fill_run_folder, new_run_folder
 from scripts.runfolder.layout import CODE, output_folder, step_folder
 from scripts.runfolder.manifest import SWEEP, TRIAL, Manifest
-from scripts.runfolder.sweep import make_trial_folder, trial_name
+from scripts.runfolder.sweep import make_trial_folder, trial_index, trial_name
 from scripts.runner.environments import (
     ensure_environment,
     served_tracking,
@@ -87,18 +87,38 @@ class SweepRun:
     served: bool
     tracking: tuple[Path, Path]
     docker: "Docker | None" = None
+    # A pipeline's sweep step: its trials get their values as inputs of its component (a
+    # sweep job's, through ${{search_space.NAME}}), and its lines name the step.
+    step: str | None = None
     trials: dict[str, LocalRun] = field(default_factory=dict)  # as they started
 
     @property
     def sweep(self) -> Sweep:
         return self.checked.sweep
 
+    @property
+    def store(self) -> Path:
+        return self.tracking[0]
+
+    @property
+    def output_names(self) -> list[str]:
+        """The outputs each trial declares: the sweep's (a sweep step's: its component's)."""
+        return [str(name) for name in self.checked.job.get("outputs") or {}]
+
+    def label(self, trial: str) -> str:
+        """`trial 3` (a sweep step's: `step NAME, trial 3`), as the terminal names `trial`."""
+        where = f"step {self.step}, " if self.step else ""
+        return f"{where}trial {trial_index(trial)}"
+
     def new_trial(self, index: int, values: dict[str, Value]) -> LocalRun:
         """Trial `index` with `values`: its folder made and its run assembled, ready to
         start, a child of the sweep's MLflow run; listed in the sweep's run.json."""
         name = trial_name(self.folder.name, index)
         job = trial_job(self.checked.job, values)
-        resolved = _resolved(self.checked, job, self.inputs)
+        inputs = self.inputs
+        if self.step is not None:
+            inputs = inputs | {key: value_text(value) for key, value in values.items()}
+        resolved = _resolved(self.checked, job, inputs)
         folder = make_trial_folder(self.folder, name, job)
         source = self.checked.source
         names = RunNames(source.name, self.manifest.mlflow_experiment, name, self.manifest.job_file)
@@ -109,7 +129,7 @@ class SweepRun:
         if self.docker:
             from scripts.runner.in_container import job_container
 
-            paths = local_paths(job, self.inputs)
+            paths = local_paths(job, inputs)
             container, _ = job_container(
                 self.project, folder, self.docker, source.image, paths, self.extra, source.name
             )
@@ -165,7 +185,10 @@ def prepare_sweep(
                 environment, built = f"image {image.tag}", image.built
             mlflow_experiment = str(job.get("experiment_name") or experiment)
             tracking = run_store(project, folder, mlflow_experiment)
-            manifest = _sweep_manifest(checked, folder, mlflow_experiment, inputs, extra, git)
+            job_file = source.job_file.relative_to(source.folder).as_posix()
+            manifest = sweep_manifest(
+                checked, folder.name, mlflow_experiment, inputs, extra, git, job_file
+            )
             manifest.tracking_store = str(tracking[0])
             record_started(folder, manifest)
     how = "built now" if built else "reused"
@@ -186,27 +209,29 @@ def _resolved(checked: CheckedSweep, job: JobDict, inputs: Inputs) -> ResolvedJo
     return resolve_job(job, checked.source.job_file, inputs, outputs, read_only_inputs(job))
 
 
-def _sweep_manifest(
+def sweep_manifest(
     checked: CheckedSweep,
-    folder: Path,
+    run_name: str,
     mlflow_experiment: str,
     inputs: Inputs,
     extra: str,
     git: dict[str, str | bool] | None,
+    job_file: str,
 ) -> Manifest:
-    """The sweep's own run.json: its inputs, its objective, its trials as they start."""
+    """The sweep's own run.json (a sweep step's too): its inputs, its objective, its
+    trials as they start; `job_file` is the file it is written in, inside its experiment."""
     source, sweep = checked.source, checked.sweep
     return Manifest(
         experiment=source.name,
         mlflow_experiment=mlflow_experiment,
-        run_name=folder.name,
+        run_name=run_name,
         command="",
         inputs=inputs,
         environment_variables={},
         requirements_sha256=hashlib.sha256(source.requirements.encode()).hexdigest(),
         local_tracking_requirements=extra,
         git=git,
-        job_file=source.job_file.relative_to(source.folder).as_posix(),
+        job_file=job_file,
         tracking_run_id=new_run_id(),
         timeout_seconds=sweep.timeout_seconds,
         kind=SWEEP,

@@ -18,10 +18,10 @@ from scripts.console import report
 from scripts.console.cli import INTERRUPTED
 from scripts.console.errors import ToolingError
 from scripts.jobspec.sweep import BAYESIAN, Value
-from scripts.runfolder.layout import CODE, JOB_LOG, MANIFEST, output_folder, step_folder
+from scripts.runfolder.layout import CODE, JOB_LOG, MANIFEST, step_folder
 from scripts.runfolder.manifest import Manifest, timestamp
-from scripts.runfolder.sweep import trial_index, trial_label
-from scripts.runner.prepare import LocalRun
+from scripts.runfolder.sweep import place_best_outputs, trial_index, trial_name
+from scripts.runner.prepare import LocalRun, record_started
 from scripts.runner.process import Supervisor
 from scripts.runner.run import (
     log_tail,
@@ -33,7 +33,7 @@ from scripts.runner.run import (
 from scripts.sweeps.plan import describe_trial
 from scripts.sweeps.prepare import SweepRun
 from scripts.sweeps.sampling import BAYESIAN_DIFFERS, sampling_name
-from scripts.sweeps.termination import verdict
+from scripts.sweeps.termination import judge
 from scripts.tracking.store import (
     TrackedRun,
     metric_histories,
@@ -51,7 +51,7 @@ class _Progress:
 
     status: dict[str, str] = field(default_factory=dict)  # of each trial that ended
     histories: dict[str, list[float]] = field(default_factory=dict)  # primary metric's
-    checked: dict[str, int] = field(default_factory=dict)  # intervals the policy saw
+    checked: dict[str, int] = field(default_factory=dict)  # the last interval judged at
     stopped_early: int = 0
     first_failure: str | None = None  # the first trial to end FAILED
     timed_out: bool = False
@@ -67,23 +67,42 @@ def concurrency(run: SweepRun, max_parallel: int) -> int:
 
 
 def run_sweep(run: SweepRun, max_parallel: int) -> int:
-    """Run the sweep's trials and record its outcome; 0 when a trial finished, else the
-    first failed trial's exit code (130 when told to stop)."""
+    """Run the sweep's trials and record its outcome; 0 when a trial finished with a
+    score, else the first failed trial's exit code, or 1 (130 when told to stop)."""
+    with Supervisor() as supervisor:
+        progress = _supervised(run, supervisor, max_parallel)
+    _say_outcome(run, progress)
+    return run.manifest.exit_code or 0
+
+
+def run_sweep_step(run: SweepRun, supervisor: Supervisor, max_parallel: int) -> int:
+    """A pipeline's sweep step (on a worker thread, under the pipeline's `supervisor`):
+    run.json written as it starts, its trials run and its outcome recorded as a sweep's;
+    its exit code, as run_sweep's. Its best trial is named in one line."""
+    record_started(run.folder, run.manifest)
+    _supervised(run, supervisor, max_parallel)
+    best = run.trials.get(run.manifest.best_trial or "")
+    if best is not None:
+        report.note(
+            f"step {run.step}: best trial {best.manifest.run_name}, {run.sweep.primary_metric} "
+            f"{best.manifest.score:.6g}: {describe_trial(best.manifest.trial_values)}"
+        )
+    return run.manifest.exit_code or 0
+
+
+def _supervised(run: SweepRun, supervisor: Supervisor, max_parallel: int) -> _Progress:
     started = time.perf_counter()
     progress = _Progress()
     at_once = concurrency(run, max_parallel)
     _say_plan(run, at_once, max_parallel)
-    with Supervisor() as supervisor:
-        tracked = tracking_step(
-            "the sweep's MLflow run not started",
-            lambda: start_tracking(run.tracking[0], run.manifest),
-        )
-        try:
-            _run_trials(run, supervisor, at_once, progress)
-        finally:
-            _record(run, progress, supervisor.signalled, time.perf_counter() - started, tracked)
-    _say_outcome(run, progress)
-    return run.manifest.exit_code or 0
+    tracked = tracking_step(
+        "the sweep's MLflow run not started", lambda: start_tracking(run.store, run.manifest)
+    )
+    try:
+        _run_trials(run, supervisor, at_once, progress)
+    finally:
+        _record(run, progress, supervisor.signalled, time.perf_counter() - started, tracked)
+    return progress
 
 
 def _say_plan(run: SweepRun, at_once: int, max_parallel: int) -> None:
@@ -96,8 +115,9 @@ def _say_plan(run: SweepRun, at_once: int, max_parallel: int) -> None:
         else ""
     )
     policy = f"; early termination: {sweep.policy.type}" if sweep.policy else ""
+    head = f"step {run.step}: trials" if run.step else "trials:     "
     report.note(
-        f"trials:      up to {sweep.max_total_trials} ({sampling_name(sweep)} sampling), "
+        f"{head} up to {sweep.max_total_trials} ({sampling_name(sweep)} sampling), "
         f"{at_once} at a time{capped}, ranked by {sweep.primary_metric} ({sweep.goal}){policy}"
     )
     if sweep.sampling.algorithm == BAYESIAN:
@@ -121,7 +141,8 @@ def _run_trials(run: SweepRun, supervisor: Supervisor, at_once: int, progress: _
                     trial = _new_trial(run, drawn, values, progress)
                     if trial is None:
                         break
-                    report.note(f"trial {drawn}: started, {describe_trial(values)}")
+                    label = run.label(trial.manifest.run_name)
+                    report.note(f"{label}: started, {describe_trial(values)}")
                     running[pool.submit(run_child, trial, supervisor, "trial")] = (
                         trial.manifest.run_name
                     )
@@ -154,7 +175,8 @@ def _new_trial(
     try:
         return run.new_trial(index, values)
     except (OSError, ToolingError) as error:
-        report.warning(f"trial {index} not started, nor any after it: {error}")
+        label = run.label(trial_name(run.folder.name, index))
+        report.warning(f"{label} not started, nor any after it: {error}")
         progress.cannot_start = True
         return None
 
@@ -174,22 +196,21 @@ def _apply_policy(
     run: SweepRun, names: list[str], progress: _Progress, supervisor: Supervisor
 ) -> None:
     """The policy applied to each running trial at each interval it reached since it was
-    last looked at; a trial it stops is told to stop (and ends KILLED)."""
+    last judged (see termination.judge); a trial it stops is told to stop (and ends
+    KILLED)."""
     policy = run.sweep.policy
     assert policy is not None
     for name in names:
-        history = progress.histories.get(name, [])
         trial = run.trials[name].manifest
-        for interval in range(progress.checked.get(name, 0) + 1, len(history) + 1):
-            if trial.stopped_by is not None:
-                break
-            stop = verdict(run.sweep, policy, progress.histories, name, interval)
-            if stop is not None:
-                trial.stopped_by = str(stop)
-                progress.stopped_early += 1
-                report.note(f"{trial_label(name)}: stopped by the {stop}")
-                supervisor.stop(run.trials[name].folder / CODE)  # where it runs
-        progress.checked[name] = len(history)
+        if trial.stopped_by is not None or name not in progress.histories:
+            continue
+        judged = progress.checked.get(name, 0)
+        progress.checked[name], stop = judge(run.sweep, policy, progress.histories, name, judged)
+        if stop is not None:
+            trial.stopped_by = str(stop)
+            progress.stopped_early += 1
+            report.note(f"{run.label(name)}: stopped by the {stop}")
+            supervisor.stop(run.trials[name].folder / CODE)  # where it runs
 
 
 def _ended(run: SweepRun, name: str, progress: _Progress) -> None:
@@ -202,14 +223,12 @@ def _ended(run: SweepRun, name: str, progress: _Progress) -> None:
     try:
         manifest.write(trial.folder)
     except OSError as error:
-        report.warning(f"{trial_label(name)}: {MANIFEST} not completed: {error}")
+        report.warning(f"{run.label(name)}: {MANIFEST} not completed: {error}")
     progress.status[name] = manifest.status
     seconds = manifest.duration_seconds or 0.0
     score = "" if manifest.score is None else f", {run.sweep.primary_metric} {manifest.score:.6g}"
     code = manifest.exit_code
-    report.note(
-        f"{trial_label(name)}: {manifest.status} (exit code {code}, {seconds:.3f} s){score}"
-    )
+    report.note(f"{run.label(name)}: {manifest.status} (exit code {code}, {seconds:.3f} s){score}")
     if manifest.status == "FAILED" and progress.first_failure is None:
         progress.first_failure = name
 
@@ -241,10 +260,11 @@ def _record(
     if best is not None:
         manifest.best_trial = best.manifest.run_name
         manifest.metrics = dict(best.manifest.metrics)
-        for output in run.checked.job.get("outputs") or {}:
-            manifest.pipeline_outputs[output] = os.path.relpath(
-                best.folder / CODE / output_folder(output), run.folder
-            )
+        outputs = tracking_step(
+            "the best trial's outputs not placed as the sweep's",
+            lambda: place_best_outputs(run.folder, best.folder, run.output_names),
+        )
+        manifest.pipeline_outputs = outputs or {}
     if signalled:
         manifest.status, manifest.exit_code = "KILLED", INTERRUPTED
     elif best is None:
@@ -306,4 +326,4 @@ def _say_why_no_best(run: SweepRun, progress: _Progress) -> None:
     if failed is not None:
         log = run.folder / step_folder(failed) / JOB_LOG
         tail = log_tail(log)
-        report.note(f"{trial_label(failed)}'s log, {log}, ends:\n{tail}" if tail else f"log: {log}")
+        report.note(f"{run.label(failed)}'s log, {log}, ends:\n{tail}" if tail else f"log: {log}")

@@ -2,7 +2,8 @@
 of the primary metric is one interval; at each interval the policy applies to (see
 Policy.applies_at), the trial is compared with every trial that has reached that
 interval, itself included: a younger trial with the older trials' values at the same
-interval. Pure: the runner reads the metric histories and stops the trial.
+interval (a trial ahead of every other is judged at an interval once another reaches
+it). Pure: the runner reads the metric histories and stops the trial.
 
 - bandit: stopped when its best value so far is outside the slack of the best trial's at
   that interval (maximizing: below best / (1 + slack_factor), or best - slack_amount).
@@ -28,6 +29,22 @@ class Stop:
 
     def __str__(self) -> str:
         return f"{self.policy} policy at interval {self.interval} ({self.reason})"
+
+
+def judge(
+    sweep: Sweep, policy: Policy, histories: dict[str, list[float]], trial: str, judged: int
+) -> tuple[int, Stop | None]:
+    """`trial` judged at each interval after `judged` (the last it was judged at) that it
+    has reached and another trial has reached too: a trial ahead of every other waits to be
+    compared. The last interval judged now, and the Stop, if one stops it."""
+    reached = len(histories[trial])
+    for interval in range(judged + 1, reached + 1):
+        if not any(len(h) >= interval for name, h in histories.items() if name != trial):
+            return interval - 1, None
+        stop = verdict(sweep, policy, histories, trial, interval)
+        if stop is not None:
+            return interval, stop
+    return reached, None
 
 
 def verdict(

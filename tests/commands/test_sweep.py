@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from mlflow import MlflowClient
 
-from scripts import iso, local, rerun, runs
+from scripts import aml, iso, local, rerun, runs
 from tests.helpers import Outcome, newest_folder, run_folders, start_script, write
 
 SWEEP = "sweep.yml"
@@ -158,9 +159,8 @@ def test_trials_are_child_runs_ranked_by_their_score_and_the_best_ones_outputs_a
     assert ran[1]["command"].startswith("python trial.py 3 2 0 ")
     assert ran[1]["environment_variables"]["AZUREML_SWEEP_x"] == "3"
     assert (record["status"], record["best_trial"]) == ("FINISHED", f"{name}_2")
-    best_output = folder / record["pipeline_outputs"]["model"]
-    assert best_output == folder / "steps" / f"{name}_2" / "code" / "outputs" / "model"
-    assert (best_output / "x.txt").read_text() == "3"
+    assert record["pipeline_outputs"] == {"model": "code/outputs/model"}  # the best's, placed
+    assert (folder / "code" / "outputs" / "model" / "x.txt").read_text() == "3"
 
     tracking = client(project)
     sweep_run = tracking.get_run(record["tracking_run_id"])
@@ -462,3 +462,99 @@ def test_dry_run_lists_a_sobol_sweeps_trials(
     assert sorted(int(value) for value in values) == [0, 1, 2, 3]  # one in each quarter
     assert "4 trials (sobol sampling)" in listed.err
     assert run_folders(workspace) == set()
+
+
+TRIAL_COMPONENT = """
+type: command
+inputs:
+  x: {type: number}
+  intervals: {type: integer}
+  pause: {type: number}
+outputs:
+  model: {type: uri_folder}
+code: .
+environment: {build: {path: ../environment}}
+command: python trial.py ${{inputs.x}} ${{inputs.intervals}} ${{inputs.pause}} ${{outputs.model}}
+"""
+
+SWEEP_PIPELINE = """
+type: pipeline
+settings: {default_compute: azureml:cpu-cluster}
+jobs:
+  search:
+    type: sweep
+    trial: ./sweep_code/trial.yml
+    inputs: {intervals: 1, pause: 0}
+    search_space:
+      x: {type: choice, values: [1, 3, 2]}
+    objective: {goal: maximize, primary_metric: score}
+    sampling_algorithm: grid
+    limits: {max_total_trials: 3, max_concurrent_trials: 2}
+  use:
+    command: cp ${{inputs.model}}/x.txt ${{outputs.seen}}/
+    inputs:
+      model: ${{parent.jobs.search.outputs.model}}
+    outputs:
+      seen: {type: uri_folder}
+    environment: {build: {path: environment}}
+"""
+
+
+@pytest.mark.slow
+def test_a_sweep_step_runs_its_trials_and_the_next_step_gets_the_best_ones_outputs(
+    project: Path, cli: Callable[..., Outcome]
+) -> None:
+    experiment = project / "experiments" / "example_experiment"
+    before = run_folders(project)
+    with logging_sweep(project, "search_space: {x: {type: choice, values: [1]}}\n"):
+        write(experiment / "sweep_code" / "trial.yml", TRIAL_COMPONENT)
+        pipeline = write(experiment / "sweep-pipeline.yaml", SWEEP_PIPELINE)
+        try:
+            ran = cli(local.main, project, "example_experiment", "-f", pipeline.name)
+            again = cli(local.main, project, "example_experiment", "-f", pipeline.name)
+            listed = cli(runs.main, project, "example_experiment")
+            submitted = cli(
+                aml.main, project, "example_experiment", "-f", pipeline.name, "--dry-run"
+            )
+        finally:
+            pipeline.unlink()
+
+    assert ran.code == 0, ran.err
+    made = run_folders(project) - before  # two runs, and the folder `just aml` submits
+    (isolated,) = [folder for folder in made if not (folder / "run.json").exists()]
+    ran_twice = [folder for folder in made if folder != isolated]
+    (first,) = [f for f in ran_twice if not manifest(f / "steps" / "search")["reused_from"]]
+    (second,) = [folder for folder in ran_twice if folder != first]
+    search = first / "steps" / "search"
+    record = manifest(search)
+    assert (record["kind"], record["status"]) == ("sweep", "FINISHED")
+    assert record["steps"] == ["search_1", "search_2", "search_3"]
+    assert record["best_trial"] == "search_2"
+    assert (first / "steps" / "use" / "code" / "outputs" / "seen" / "x.txt").read_text() == "3"
+    tracking = client(project)
+    pipeline_id = manifest(first)["tracking_run_id"]
+    assert tracking.get_run(record["tracking_run_id"]).data.tags["mlflow.parentRunId"] == (
+        pipeline_id
+    )
+    best = manifest(search / "steps" / "search_2")
+    assert (
+        tracking.get_run(best["tracking_run_id"]).data.tags["mlflow.parentRunId"]
+        == (record["tracking_run_id"])
+    )
+    assert "step search: best trial search_2, score 3: x=3" in ran.err
+    assert again.code == 0, again.err  # unchanged: the sweep step as a whole reused
+    assert manifest(second / "steps" / "search")["reused_from"] == str(search)
+    assert manifest(second / "steps" / "use")["reused_from"] == str(first / "steps" / "use")
+    at = next(i for i, line in enumerate(listed.out.splitlines()) if line.startswith(first.name))
+    nested = listed.out.splitlines()[at + 1 : at + 6]
+    assert [line.split()[:2] for line in nested] == [
+        ["└", "search"],
+        ["└", "search_2"],
+        ["└", "search_3"],
+        ["└", "search_1"],
+        ["└", "use"],
+    ]
+    assert nested[1].startswith("    └ search_2 (best)")
+    assert submitted.code == 0, submitted.err  # the trial component's code, from its run folder
+    trial = yaml.safe_load(submitted.out)["jobs"]["search"]["trial"]
+    assert trial["code"] == str(isolated / "steps" / "search" / "code")

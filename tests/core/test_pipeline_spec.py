@@ -42,6 +42,31 @@ def step(**inputs: Any) -> dict[str, Any]:
     return {"component": "./c.yml", "inputs": inputs}
 
 
+SWEEP_STEP = {
+    "type": "sweep",
+    "trial": "./c.yml",
+    "search_space": {"n": {"type": "choice", "values": [1, 2]}},
+    "objective": {"goal": "maximize", "primary_metric": "acc"},
+    "sampling_algorithm": "grid",
+}
+
+
+def test_a_sweep_step_searches_over_its_trial_components_inputs(tmp_path: Path) -> None:
+    read = pipeline(
+        tmp_path,
+        {
+            "search": {**SWEEP_STEP, "inputs": {"data": "${{parent.jobs.first.outputs.out}}"}},
+            "first": step(),
+            "after": step(data="${{parent.jobs.search.outputs.out}}"),
+        },
+    )
+
+    search = read.steps["search"]
+    assert read.order == ("first", "search", "after")
+    assert (search.kind, list(search.inputs), search.outputs) == ("sweep", ["data", "n"], ("out",))
+    assert search.sweep is not None and list(search.sweep.space) == ["n"]
+
+
 def test_the_order_comes_from_the_bindings_not_the_file(tmp_path: Path) -> None:
     read = pipeline(
         tmp_path,
@@ -132,6 +157,17 @@ def test_the_order_comes_from_the_bindings_not_the_file(tmp_path: Path) -> None:
             {"a": {"type": "command"}},
             {},
             "step 'a' in p.yml has neither `component:` nor `command:`",
+        ),
+        (
+            {"a": {"type": "sweep", "search_space": {"n": {"type": "choice", "values": [1]}}}},
+            {},
+            "step 'a' in p.yml is a sweep with no `trial:` component",
+        ),
+        (
+            {"a": {**SWEEP_STEP, "search_space": {"k": {"type": "choice", "values": [1]}}}},
+            {},
+            "step 'a': search_space.k is no input of its trial component (inputs: data, n): a "
+            "trial gives its values as inputs",
         ),
         (
             {"a-b": step()},

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from scripts.jobspec.sweep import Sweep, read_sweep
-from scripts.sweeps.termination import verdict
+from scripts.sweeps.termination import judge, verdict
 
 
 def sweep_with(policy: dict[str, Any], goal: str = "maximize") -> Sweep:
@@ -95,3 +95,17 @@ def test_truncation_selection_cuts_the_worst_percentage_and_keeps_one(
     histories = {"a": [0.9], "b": [0.7], "c": [0.5], "d": [0.3]}
 
     assert {name for name in histories if stopped(sweep, histories, name)} == expected
+
+
+def test_a_trial_ahead_of_every_other_is_judged_once_another_reaches_its_intervals() -> None:
+    sweep = sweep_with({"type": "bandit", "slack_amount": 0.5})
+    assert sweep.policy is not None
+    ahead = [0.1, 0.1, 0.1, 0.1]
+
+    alone = judge(sweep, sweep.policy, {"ahead": ahead, "late": []}, "ahead", 0)
+    caught_up = judge(sweep, sweep.policy, {"ahead": ahead, "late": [0.2, 0.3]}, "ahead", 0)
+    stopped = judge(sweep, sweep.policy, {"ahead": ahead, "late": [1.0, 1.0]}, "ahead", 0)
+
+    assert alone == (0, None)  # nobody to compare with: not judged yet
+    assert caught_up == (2, None)  # judged at 1 and 2, where the other is; 3 and 4 wait
+    assert stopped[0] == 1 and str(stopped[1]).startswith("bandit policy at interval 1 ")
