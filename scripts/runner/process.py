@@ -113,6 +113,7 @@ class Supervisor:
 
     def __init__(self) -> None:
         self._stops: list[float] = []  # when each stop signal came
+        self._stopped_all = False
         self._running: list[_Group] = []
         self._lock = threading.Lock()
         self._previous: dict[int, Any] = {}
@@ -127,12 +128,18 @@ class Supervisor:
 
     @property
     def signalled(self) -> bool:
-        """Whether a stop signal came: no job should start any more."""
+        """Whether a stop signal came."""
         return bool(self._stops)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop signal came or every job was stopped: no job starts any more."""
+        return self.signalled or self._stopped_all
 
     def stop_all(self) -> None:
         """Stop every running job (SIGTERM, SIGKILL after the grace period): each ends told
-        to stop."""
+        to stop, and no job starts after it."""
+        self._stopped_all = True
         for group in list(self._running):
             group.stop()
 
@@ -173,13 +180,14 @@ class Supervisor:
         Azure ML ends a distributed job. A job still running after `timeout_seconds`
         (limits.timeout) is stopped as Azure ML cancels one. Stopping is SIGTERM, then
         SIGKILL after a grace period; a timeout counts as told to stop. A job asked to run
-        after a stop signal came is not started (exit code 130, told to stop)."""
+        after a stop signal came, or after stop_all, is not started (exit code 130, told to
+        stop)."""
         group = _Group(processes, folder)
         with contextlib.ExitStack() as logs:
             pumps: list[threading.Thread] = []
             job_logs: list[tuple[Path, _Log]] = []
             with self._lock:
-                if self.signalled:
+                if self.stopping:
                     return INTERRUPTED, True
                 self._running.append(group)
             logs.callback(self._running.remove, group)

@@ -101,7 +101,7 @@ def _supervised(run: SweepRun, supervisor: Supervisor, max_parallel: int) -> _Pr
     try:
         _run_trials(run, supervisor, at_once, progress)
     finally:
-        _record(run, progress, supervisor.signalled, time.perf_counter() - started, tracked)
+        _record(run, progress, supervisor.stopping, time.perf_counter() - started, tracked)
     return progress
 
 
@@ -132,7 +132,7 @@ def _run_trials(run: SweepRun, supervisor: Supervisor, at_once: int, progress: _
     with ThreadPoolExecutor(at_once, thread_name_prefix="trial") as pool:
         try:
             while True:
-                stopping = supervisor.signalled or progress.timed_out or progress.cannot_start
+                stopping = supervisor.stopping or progress.timed_out or progress.cannot_start
                 while not stopping and len(running) < at_once:
                     values = run.sampler.draw(drawn + 1)
                     if values is None:
@@ -162,10 +162,16 @@ def _run_trials(run: SweepRun, supervisor: Supervisor, at_once: int, progress: _
                         f"the sweep ran past its limits.timeout ({timeout} s): stopping its "
                         "running trials and starting no more, as Azure ML does"
                     )
-                    supervisor.stop_all()
+                    _stop(run, list(running.values()), supervisor)
         except BaseException:  # a bug: the running trials must not run on alone
-            supervisor.stop_all()
+            _stop(run, list(running.values()), supervisor)
             raise
+
+
+def _stop(run: SweepRun, names: list[str], supervisor: Supervisor) -> None:
+    """Stop the trials `names` (not the other jobs of the supervisor: a pipeline's steps)."""
+    for name in names:
+        supervisor.stop(run.trials[name].folder / CODE)  # where it runs
 
 
 def _new_trial(
@@ -210,7 +216,7 @@ def _apply_policy(
             trial.stopped_by = str(stop)
             progress.stopped_early += 1
             report.note(f"{run.label(name)}: stopped by the {stop}")
-            supervisor.stop(run.trials[name].folder / CODE)  # where it runs
+            _stop(run, [name], supervisor)
 
 
 def _ended(run: SweepRun, name: str, progress: _Progress) -> None:
@@ -251,10 +257,11 @@ def best_trial(run: SweepRun) -> LocalRun | None:
 
 
 def _record(
-    run: SweepRun, progress: _Progress, signalled: bool, seconds: float, tracked: TrackedRun | None
+    run: SweepRun, progress: _Progress, stopped: bool, seconds: float, tracked: TrackedRun | None
 ) -> None:
     """The sweep's MLflow run ended and its run.json completed, whatever happened: its best
-    trial, its outputs (the best trial's), its status."""
+    trial, its outputs (the best trial's), its status (KILLED when it was `stopped`: a stop
+    signal, or its pipeline stopping every step)."""
     manifest = run.manifest
     best = best_trial(run)
     if best is not None:
@@ -265,7 +272,7 @@ def _record(
             lambda: place_best_outputs(run.folder, best.folder, run.output_names),
         )
         manifest.pipeline_outputs = outputs or {}
-    if signalled:
+    if stopped:
         manifest.status, manifest.exit_code = "KILLED", INTERRUPTED
     elif best is None:
         failed = run.trials.get(progress.first_failure or "")

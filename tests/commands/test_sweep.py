@@ -558,3 +558,87 @@ def test_a_sweep_step_runs_its_trials_and_the_next_step_gets_the_best_ones_outpu
     assert submitted.code == 0, submitted.err  # the trial component's code, from its run folder
     trial = yaml.safe_load(submitted.out)["jobs"]["search"]["trial"]
     assert trial["code"] == str(isolated / "steps" / "search" / "code")
+
+
+def marking_pipeline(workspace: Path, marks: Path, other: str, limits: str) -> None:
+    """beta's pipeline.yml: a sweep step `search` of MARKING_TRIAL's trials sleeping 30 s
+    (`limits` its limits), beside an independent inline step `other` running `other`."""
+    experiment = workspace / "experiments" / "beta"
+    write(experiment / "trial.py", MARKING_TRIAL)
+    write(
+        experiment / "trial.yml",
+        f"""
+        type: command
+        inputs: {{x: {{type: integer}}, seconds: {{type: number}}}}
+        code: .
+        environment: {{build: {{path: environment}}}}
+        environment_variables: {{MARKS: {marks}}}
+        command: python trial.py ${{{{inputs.x}}}} ${{{{inputs.seconds}}}} 0
+        """,
+    )
+    write(
+        experiment / "pipeline.yml",
+        f"""
+        type: pipeline
+        settings: {{default_compute: azureml:cpu-cluster}}
+        jobs:
+          search:
+            type: sweep
+            trial: ./trial.yml
+            inputs: {{seconds: 30}}
+            search_space: {{x: {{type: choice, values: [1, 2, 3]}}}}
+            objective: {{goal: maximize, primary_metric: score}}
+            sampling_algorithm: grid
+            limits: {limits}
+          other:
+            command: {other}
+            environment: {{build: {{path: environment}}}}
+        """,
+    )
+
+
+def test_a_failed_step_stops_a_running_sweep_step_and_no_trial_starts_after_it(
+    workspace: Path, cli: Callable[..., Outcome], tmp_path: Path
+) -> None:
+    marks = tmp_path / "marks"
+    marking_pipeline(
+        workspace, marks, "sleep 2; exit 3", "{max_total_trials: 3, max_concurrent_trials: 1}"
+    )
+
+    outcome = cli(local.main, workspace, "beta", "-f", "pipeline.yml")
+
+    assert outcome.code == 3
+    folder = newest_folder(workspace)
+    search = folder / "steps" / "search"
+    assert (manifest(folder / "steps" / "other")["status"], manifest(search)["status"]) == (
+        "FAILED",
+        "KILLED",
+    )
+    assert [trial["status"] for trial in trials(search)] == ["KILLED"]
+    assert not list(marks.glob("end_*"))
+
+
+def test_a_sweep_steps_timeout_stops_its_trials_only(
+    workspace: Path, cli: Callable[..., Outcome], tmp_path: Path
+) -> None:
+    marks = tmp_path / "marks"
+    marking_pipeline(
+        workspace, marks, "sleep 4", "{max_total_trials: 3, max_concurrent_trials: 2, timeout: 1}"
+    )
+
+    outcome = cli(
+        local.main,
+        workspace,
+        "beta",
+        "-f",
+        "pipeline.yml",
+        "--set",
+        "settings.continue_on_step_failure=true",
+    )
+
+    folder = newest_folder(workspace)
+    assert manifest(folder / "steps" / "other")["status"] == "FINISHED", outcome.err
+    assert [trial["status"] for trial in trials(folder / "steps" / "search")] == [
+        "KILLED",
+        "KILLED",
+    ]
