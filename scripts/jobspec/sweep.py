@@ -24,7 +24,7 @@ DEFAULT_MAX_TOTAL_TRIALS = 1000  # Azure ML's, when limits.max_total_trials is n
 VALUE_VARIABLE_PREFIX = "AZUREML_SWEEP_"  # a trial's value NAME is also AZUREML_SWEEP_NAME
 _VALUE_REFERENCE = re.compile(r"\$\{\{\s*search_space\.([A-Za-z0-9_]+)\s*\}\}")
 # What a trial takes from the sweep job besides its `trial:` (a command job's own fields).
-_TRIAL_FIELDS_OF_SWEEP = ("inputs", "outputs", "experiment_name")
+_TRIAL_FIELDS_OF_SWEEP = ("inputs", "outputs", "experiment_name", "compute")
 # Each distribution's fields, as the sweep-job schema names them.
 _FIELDS = {
     "choice": ("values",),
@@ -188,8 +188,8 @@ def read_sweep(job: JobDict, file: Path) -> Sweep:
 def trial_job(job: JobDict, values: dict[str, Value]) -> JobDict:
     """The command job one trial of the sweep `job` runs with `values`: its `trial:` with
     `${{search_space.NAME}}` replaced by the value, each value also in the variable
-    AZUREML_SWEEP_NAME, the sweep's inputs and outputs, `limits.trial_timeout` as its
-    `limits.timeout`."""
+    AZUREML_SWEEP_NAME, the sweep's inputs, outputs and compute, `limits.trial_timeout` as
+    its `limits.timeout`."""
     trial = job["trial"]
     command: JobDict = {"type": "command"}
     command |= {key: copy.deepcopy(job[key]) for key in _TRIAL_FIELDS_OF_SWEEP if key in job}

@@ -157,7 +157,7 @@ def _experiment_run(
         in_image,
     )
     # Once the run is ready: a refused run says one line only.
-    _say_what_differs(job, docker is not None)
+    say_what_differs(job, docker is not None)
     return run
 
 
@@ -254,7 +254,7 @@ def check_as_aml_does(
     ]
 
 
-def _say_what_differs(job: JobDict, in_image: bool) -> None:
+def say_what_differs(job: JobDict, in_image: bool) -> None:
     """One line for the fields this run does not apply as Azure ML would, one for another
     environment than the scaffolding's: never silence."""
     differing = not_applied_locally(job)

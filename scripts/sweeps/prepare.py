@@ -36,6 +36,7 @@ from scripts.runner.prepare import (
     job_manifest,
     record_started,
     run_store,
+    say_what_differs,
     warn_about,
 )
 from scripts.sweeps.sampling import Sampler, ensure_sampling, sampler_for
@@ -162,7 +163,8 @@ def prepare_sweep(
         source, job = checked.source, checked.job
         inputs = resolve_inputs(job, source.job_file.parent, project.data)
         any_values: dict[str, Value] = dict.fromkeys(checked.sweep.space, 0)  # not checked
-        warn_about(_resolved(checked, trial_job(job, any_values), inputs))
+        a_trial = trial_job(job, any_values)
+        warn_about(_resolved(checked, a_trial, inputs))
         ensure_sampling(project, checked.sweep)
         sampler = sampler_for(checked.sweep)
         extra = tracking_requirements(project, source.requirements)
@@ -185,9 +187,9 @@ def prepare_sweep(
                 environment, built = f"image {image.tag}", image.built
             mlflow_experiment = str(job.get("experiment_name") or experiment)
             tracking = run_store(project, folder, mlflow_experiment)
-            job_file = source.job_file.relative_to(source.folder).as_posix()
+            written_in = source.job_file.relative_to(source.folder).as_posix()
             manifest = sweep_manifest(
-                checked, folder.name, mlflow_experiment, inputs, extra, git, job_file
+                checked, folder.name, mlflow_experiment, inputs, extra, git, written_in
             )
             manifest.tracking_store = str(tracking[0])
             record_started(folder, manifest)
@@ -197,6 +199,7 @@ def prepare_sweep(
         f"environment: {environment} ({how}; every trial runs in it)\n"
         f"tracking:    {tracking[0]}, experiment {mlflow_experiment!r}"
     )
+    say_what_differs(a_trial, docker is not None)
     return SweepRun(
         project, folder, checked, manifest, inputs, sampler, venv, extra, served, tracking,
         docker,
