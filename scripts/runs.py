@@ -43,8 +43,8 @@ def metrics(values: dict[str, float], first: str | None = None) -> str:
 
 def row(manifest: Manifest, name: str | None = None, first: str | None = None) -> list[str]:
     status = manifest.status
-    if manifest.stopped_by:
-        status += f" (early: {manifest.stopped_by.split(' ')[0]})"
+    if manifest.stopped_by:  # by an early-termination policy
+        status += " (stopped early)"
     return [
         name or manifest.run_name,
         manifest.experiment,
