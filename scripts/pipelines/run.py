@@ -1,9 +1,9 @@
 """Running a prepared pipeline: each step starts once every step it is bound to has
 FINISHED, as many at the same time as `max_parallel` allows, each a command job run by
-scripts.runner under one Supervisor (which passes Ctrl-C, SIGTERM and SIGHUP to every
-running step). A failed step stops the running ones and skips the rest, unless
-`settings.continue_on_step_failure`, when only the steps bound to it are skipped. The
-pipeline's MLflow run is the parent of its steps' runs."""
+scripts.runner (a sweep step: its trials, by scripts.sweeps) under one Supervisor, which
+passes Ctrl-C, SIGTERM and SIGHUP to every running step. A failed step stops the running
+ones and skips the rest, unless `settings.continue_on_step_failure`, when only the steps
+bound to it are skipped. The pipeline's MLflow run is the parent of its steps' runs."""
 
 import dataclasses
 import time
