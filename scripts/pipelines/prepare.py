@@ -382,8 +382,8 @@ class _Assembly:
         ensure_sampling(self.project, sweep)
         return SweepRun(
             self.project, folder, checked, manifest, inputs, sampler_for(sweep), venv,
-            environment.extra,
-            environment.served, self.tracking, self.docker if runs else None, step.step.name,
+            environment.extra, environment.served, self.tracking,
+            self.docker if runs else None, step.step.name,
         )  # fmt: skip
 
 

@@ -14,7 +14,6 @@ them (`ensure_sampling`) and imported only then.
 """
 
 import math
-import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -95,7 +94,6 @@ class _Bayesian:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
         self._sweep = sweep
         self._study = optuna.create_study(
             direction="maximize" if sweep.maximize else "minimize",
