@@ -125,8 +125,7 @@ def _experiment_run(
     if parsed:
         check_command_job(given, source.job_file, after_set=True)
     code = source.code(given)
-    typed = check_as_aml_does(project, source, given, parsed, code)
-    job = apply_overrides(source.job, typed, source.job_file)
+    job = check_as_aml_does(project, source, given, parsed, code)
     check_names(job, source.job_file)
     inputs = resolve_inputs(job, source.job_file.parent, project.data)
     outputs = {name: output_folder(name) for name in job.get("outputs") or {}}
@@ -230,12 +229,13 @@ def prepare_rerun(project: Project, run_dir: str) -> LocalRun:
 
 def check_as_aml_does(
     project: Project, source: Source, job: JobDict, overrides: list[Override], code: str | None
-) -> list[Override]:
+) -> JobDict:
     """azure-ai-ml's own schema check of the job file with the `--set`s, as `just aml` makes
-    it: what the cloud would refuse is refused here too, and the `--set`s come back typed as
-    the SDK types them. The verdict is kept for the same job-file bytes, `--set`s and SDK
-    version, so only a changed job pays the SDK's import; the text of a literal input's
-    `--set` is not part of the verdict (see literal_input_keys), so trying values is free."""
+    it (`job`: the file's job with them applied): what the cloud would refuse is refused here
+    too, and the job comes back with the `--set`s typed as the SDK types them. The verdict is
+    kept for the same job-file bytes, `--set`s and SDK version, so only a changed job pays
+    the SDK's import; the text of a literal input's `--set` is not part of the verdict (see
+    literal_input_keys), so trying values is free."""
     here = source.folder / code if code is not None else source.folder
     placed = relocated(job, here, project.dockerfile.parent)
     literal = literal_input_keys(source.job, overrides)
@@ -248,10 +248,11 @@ def check_as_aml_does(
 
     kept = derived(project, "sdk-typed", source.job_file, check, salt)
     typed = [Override(tuple(str(key).split(".")), value) for key, value in kept]
-    return [
+    chosen = [
         given if given.key in literal else checked
         for given, checked in zip(overrides, typed, strict=True)
     ]
+    return apply_overrides(source.job, chosen, source.job_file)
 
 
 def say_what_differs(job: JobDict, in_image: bool) -> None:

@@ -67,8 +67,7 @@ def check_sweep(
     source = check_source(project, experiment, job_file, any_job=True)
     given = apply_overrides(source.job, parsed, source.job_file)
     code = source.code(given)
-    typed = check_as_aml_does(project, source, given, parsed, code)
-    job = apply_overrides(source.job, typed, source.job_file)
+    job = check_as_aml_does(project, source, given, parsed, code)
     return CheckedSweep(source, job, read_sweep(job, source.job_file), code)
 
 
