@@ -24,9 +24,10 @@ from scripts.runfolder.manifest import read_manifest, timestamp
 from scripts.runner.prepare import LocalRun, record_started
 from scripts.runner.process import Supervisor
 from scripts.runner.run import (
-    log_tail,
+    count_statuses,
     record_parent_outcome,
     run_child,
+    say_log_end,
     start_tracking,
     tracking_step,
 )
@@ -256,13 +257,8 @@ def _say_outcome(run: PipelineRun, progress: _Progress) -> None:
     manifest = run.manifest
     failed = None if manifest.status == "KILLED" else progress.first_failure  # told to stop
     if failed is not None:
-        log = run.folder / step_folder(failed) / JOB_LOG
-        tail = log_tail(log)
-        report.note(f"step {failed}'s log, {log}, ends:\n{tail}" if tail else f"log: {log}")
-    counts = ", ".join(
-        f"{sum(1 for s in progress.status.values() if s == status)} {status}"
-        for status in sorted(set(progress.status.values()))
-    )
+        say_log_end(f"step {failed}", run.folder / step_folder(failed) / JOB_LOG)
+    counts = count_statuses(progress.status.values())
     where = f" at step {failed}" if failed else ""
     report.note(
         f"pipeline {run.folder.name} ended {manifest.status}{where} (exit code "

@@ -6,7 +6,8 @@ import errno
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
@@ -351,10 +352,18 @@ def _one_line(error: OSError) -> str:
     return str(from_os_error(error))
 
 
-def log_tail(log: Path) -> str:
-    """The last LOG_LINES_SHOWN lines of the job log `log`, indented ("" if unreadable)."""
+def say_log_end(whose: str, log: Path) -> None:
+    """One note: the last LOG_LINES_SHOWN lines of `whose` job log `log`, indented (its
+    path alone when it cannot be read or is empty)."""
     try:
         lines = log.read_text(errors="replace").splitlines()
     except OSError:
-        return ""
-    return "\n".join(f"  {line}" for line in lines[-LOG_LINES_SHOWN:])
+        lines = []
+    tail = "\n".join(f"  {line}" for line in lines[-LOG_LINES_SHOWN:])
+    report.note(f"{whose}'s log, {log}, ends:\n{tail}" if tail else f"log: {log}")
+
+
+def count_statuses(statuses: Iterable[str]) -> str:
+    """`2 FAILED, 3 FINISHED`: how many children ended with each status."""
+    counted = Counter(statuses)
+    return ", ".join(f"{counted[status]} {status}" for status in sorted(counted))

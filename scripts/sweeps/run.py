@@ -24,9 +24,10 @@ from scripts.runfolder.sweep import place_best_outputs, trial_index, trial_name
 from scripts.runner.prepare import LocalRun, record_started
 from scripts.runner.process import Supervisor
 from scripts.runner.run import (
-    log_tail,
+    count_statuses,
     record_parent_outcome,
     run_child,
+    say_log_end,
     start_tracking,
     tracking_step,
 )
@@ -49,7 +50,6 @@ _POLL_SECONDS = 0.25  # how often the metrics are read, and the main thread look
 class _Progress:
     """What has happened to the trials so far."""
 
-    status: dict[str, str] = field(default_factory=dict)  # of each trial that ended
     histories: dict[str, list[float]] = field(default_factory=dict)  # primary metric's
     checked: dict[str, int] = field(default_factory=dict)  # the last interval judged at
     stopped_early: int = 0
@@ -128,17 +128,16 @@ def _run_trials(run: SweepRun, supervisor: Supervisor, at_once: int, progress: _
     timeout = run.sweep.timeout_seconds
     deadline = None if timeout is None else time.monotonic() + timeout
     running: dict[Future[int], str] = {}
-    drawn = 0
     with ThreadPoolExecutor(at_once, thread_name_prefix="trial") as pool:
         try:
             while True:
                 stopping = supervisor.stopping or progress.timed_out or progress.cannot_start
                 while not stopping and len(running) < at_once:
-                    values = run.sampler.draw(drawn + 1)
+                    index = len(run.trials) + 1
+                    values = run.sampler.draw(index)
                     if values is None:
                         break
-                    drawn += 1
-                    trial = _new_trial(run, drawn, values, progress)
+                    trial = _new_trial(run, index, values, progress)
                     if trial is None:
                         break
                     label = run.label(trial.manifest.run_name)
@@ -230,7 +229,6 @@ def _ended(run: SweepRun, name: str, progress: _Progress) -> None:
         manifest.write(trial.folder)
     except OSError as error:
         report.warning(f"{run.label(name)}: {MANIFEST} not completed: {error}")
-    progress.status[name] = manifest.status
     seconds = manifest.duration_seconds or 0.0
     score = "" if manifest.score is None else f", {run.sweep.primary_metric} {manifest.score:.6g}"
     code = manifest.exit_code
@@ -309,10 +307,7 @@ def _say_outcome(run: SweepRun, progress: _Progress) -> None:
         )
     elif manifest.status != "KILLED":
         _say_why_no_best(run, progress)
-    counts = ", ".join(
-        f"{sum(1 for s in progress.status.values() if s == status)} {status}"
-        for status in sorted(set(progress.status.values()))
-    )
+    counts = count_statuses(trial.manifest.status for trial in run.trials.values())
     early = f" ({progress.stopped_early} stopped early)" if progress.stopped_early else ""
     report.note(
         f"sweep {run.folder.name} ended {manifest.status} (exit code {manifest.exit_code}) "
@@ -331,6 +326,4 @@ def _say_why_no_best(run: SweepRun, progress: _Progress) -> None:
         return
     failed = progress.first_failure
     if failed is not None:
-        log = run.folder / step_folder(failed) / JOB_LOG
-        tail = log_tail(log)
-        report.note(f"{run.label(failed)}'s log, {log}, ends:\n{tail}" if tail else f"log: {log}")
+        say_log_end(run.label(failed), run.folder / step_folder(failed) / JOB_LOG)
