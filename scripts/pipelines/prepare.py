@@ -50,7 +50,14 @@ from scripts.runfolder.layout import (
     output_folder,
     step_folder,
 )
-from scripts.runfolder.manifest import PIPELINE, STEP, Manifest, Recorded, read_manifest
+from scripts.runfolder.manifest import (
+    PIPELINE,
+    STEP,
+    SWEEP,
+    Manifest,
+    Recorded,
+    read_manifest,
+)
 from scripts.runfolder.pipeline import (
     CheckedPipeline,
     StepSource,
@@ -432,6 +439,13 @@ def prepare_pipeline_rerun(project: Project, source: Path, recorded: Manifest) -
     placed = source / PIPELINE_SPEC
     pipeline = read_pipeline(load_yaml(placed, "a pipeline"), placed, source)
     steps = {name: read_manifest(source / step_folder(name)) for name in recorded.steps}
+    for name, step in steps.items():
+        if step.kind == SWEEP:
+            raise UsageError(
+                f"{source}: its step {name!r} is a sweep, which is not run again: run the "
+                f"pipeline again with `just local {recorded.experiment} -f "
+                f"{recorded.job_file}`, or rerun one of the step's trials"
+            )
     environments = {
         name: _recorded_environment(project, source / step_folder(name), step)
         for name, step in steps.items()

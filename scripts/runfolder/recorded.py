@@ -47,12 +47,6 @@ def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
         )
     if manifest.kind == PIPELINE:
         for step in manifest.steps:
-            if _kind_of(folder / step_folder(step)) == SWEEP:
-                raise UsageError(
-                    f"{argument}: its step {step!r} is a sweep, which is not run again: run "
-                    f"the pipeline again with `just local {manifest.experiment} -f "
-                    f"{manifest.job_file}`, or rerun one of the step's trials"
-                )
             if not (folder / step_folder(step) / MANIFEST).is_file():
                 raise UsageError(
                     f"{argument}: its step {step!r} was never recorded (its runner was killed "
@@ -63,13 +57,6 @@ def recorded_run(project: Project, argument: str) -> tuple[Path, Manifest]:
         raise UsageError(f"{argument} has no {REQUIREMENTS}: {hint}")
     check_name(manifest.experiment)  # it names the folder the new run goes in
     return folder, manifest
-
-
-def _kind_of(folder: Path) -> str | None:
-    try:
-        return read_manifest(folder).kind
-    except (OSError, ValueError, TypeError):
-        return None
 
 
 def copy_given(source: Path, destination: Path, steps: Sequence[str] = ()) -> None:

@@ -557,6 +557,10 @@ def test_a_sweep_step_runs_its_trials_and_the_next_step_gets_the_best_ones_outpu
         ["└", "use"],
     ]
     assert nested[1].startswith("    └ search_2 (best)")
+    folders = run_folders(project)
+    refused = cli(rerun.main, project, str(first))
+    assert refused.code == 2 and run_folders(project) == folders
+    assert refused.error_line.startswith(f"{first}: its step 'search' is a sweep, which is not")
     assert submitted.code == 0, submitted.err  # the trial component's code, from its run folder
     trial = yaml.safe_load(submitted.out)["jobs"]["search"]["trial"]
     assert trial["code"] == str(isolated / "steps" / "search" / "code")
