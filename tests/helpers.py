@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,6 +88,17 @@ def start_script(root: Path, command: str, *args: str) -> subprocess.Popen[str]:
         text=True,
         start_new_session=True,
     )
+
+
+def started_pids(marks: Path, count: int, process: subprocess.Popen[str]) -> list[int]:
+    """The pids that `count` jobs of the runner `process` wrote as `marks`/pid_*, once they
+    are all there (waiting up to 120 s; the runner's output if they never are)."""
+    deadline = time.monotonic() + 120
+    while len(list(marks.glob("pid_*"))) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pids = [int(path.read_text()) for path in marks.glob("pid_*")]
+    assert len(pids) == count, process.communicate()
+    return pids
 
 
 def copy_repository(root: Path) -> Path:

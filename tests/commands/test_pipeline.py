@@ -21,7 +21,15 @@ from scripts.cloud.submission import submit
 from scripts.cloud.workspace import Workspace
 from scripts.jobspec.schema import job_document
 from tests.fake_azure import FakeClient, FakeJobs
-from tests.helpers import PIPELINE, Outcome, run_folders, start_script, wired_pipeline, write
+from tests.helpers import (
+    PIPELINE,
+    Outcome,
+    run_folders,
+    start_script,
+    started_pids,
+    wired_pipeline,
+    write,
+)
 
 WORKSPACE = Workspace("00000000-0000-0000-0000-000000000000", "rg", "ws", None)
 
@@ -317,11 +325,7 @@ def test_a_stop_signal_stops_every_running_step_and_leaves_every_run_killed(
         workspace, marks, inline("a", "slow") + inline("b", "slow") + inline("later", "pass", "a")
     )
     process = start_script(workspace, "local", "beta", "-f", PIPELINE)
-    deadline = time.monotonic() + 120
-    while len(list(marks.glob("pid_*"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    pids = [int(path.read_text()) for path in marks.glob("pid_*")]
-    assert len(pids) == 2, process.communicate()
+    pids = started_pids(marks, 2, process)
 
     if stop == "SIGINT":
         os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C: the runner's group
@@ -409,10 +413,7 @@ def test_a_pipeline_whose_runner_was_killed_is_settled_with_its_steps(
     marks = tmp_path / "marks"
     steps_pipeline(workspace, marks, inline("a", "slow") + inline("later", "pass", "a"))
     process = start_script(workspace, "local", "beta", "-f", PIPELINE)
-    deadline = time.monotonic() + 120
-    while not (marks / "pid_a").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    job = int((marks / "pid_a").read_text())
+    (job,) = started_pids(marks, 1, process)  # step a's: the only step running
 
     process.kill()  # SIGKILL: the runner records nothing
     process.communicate(timeout=30)

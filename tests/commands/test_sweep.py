@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ import yaml
 from mlflow import MlflowClient
 
 from scripts import aml, iso, local, rerun, runs
-from tests.helpers import Outcome, newest_folder, run_folders, start_script, write
+from tests.helpers import Outcome, newest_folder, run_folders, start_script, started_pids, write
 
 SWEEP = "sweep.yml"
 
@@ -307,11 +306,7 @@ def test_a_stop_signal_stops_every_running_trial_and_leaves_every_run_killed(
     marks = tmp_path / "marks"
     marking_sweep(workspace, marks, [1, 2, 3], 30, max_concurrent_trials=2)
     process = start_script(workspace, "local", "beta", "-f", SWEEP)
-    deadline = time.monotonic() + 120
-    while len(list(marks.glob("pid_*"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    pids = [int(path.read_text()) for path in marks.glob("pid_*")]
-    assert len(pids) == 2, process.communicate()
+    pids = started_pids(marks, 2, process)
 
     if stop == "SIGINT":
         os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C: the runner's group
@@ -338,9 +333,7 @@ def test_a_sweep_whose_runner_was_killed_is_settled_with_its_trials(
     marks = tmp_path / "marks"
     marking_sweep(workspace, marks, [1], 30)
     process = start_script(workspace, "local", "beta", "-f", SWEEP)
-    deadline = time.monotonic() + 120
-    while not (marks / "pid_1").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    started_pids(marks, 1, process)
 
     process.kill()  # SIGKILL: the runner records nothing
     process.communicate(timeout=30)
