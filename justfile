@@ -53,6 +53,12 @@ local *ARGS:
 aml *ARGS:
     @exec {{python}} -m scripts.aml "$@"
 
+# `just fetch RUN_DIR|JOB_NAME [--outputs NAME...|--all] [--wait]`: a cloud job's status, metrics, logs (and outputs) into runs/
+[no-exit-message]
+[group('run')]
+fetch *ARGS:
+    @exec {{python}} -m scripts.fetch "$@"
+
 # `just data-register PATH --name NAME [--version V]`: upload and register a data asset
 [no-exit-message]
 [group('data')]

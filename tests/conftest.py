@@ -4,13 +4,18 @@ marked `docker` or `azurite` from the fixtures they use, as are those sharing th
 end-to-end run (`slow`; other slow tests are marked by hand), so `just test --fast` leaves
 them out; the run ends with what each test module cost."""
 
+import os
+import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mlflow import MlflowClient
 
+from scripts import bench
+from scripts.bench import AZURITE_ACCOUNT, AZURITE_KEY
 from scripts.console.cli import exit_code
 from scripts.project.layout import Project
 from tests.helpers import (
@@ -132,3 +137,29 @@ def cli(capfd: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
         return Outcome(code, out, err)
 
     return call
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Azurite's Blob service on 127.0.0.1 and a free port (bench's launcher); its URL."""
+    binary = shutil.which("azurite-blob")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("azurite-blob is not installed: .ci/run installs it with npm")
+        pytest.skip("azurite-blob is not installed (npm install -g azurite)")
+    with bench.azurite(binary, tmp_path_factory.mktemp("azurite")) as url:
+        yield url
+
+
+@pytest.fixture
+def container(azurite: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A new Blob container in Azurite for one test (azure.storage.blob's ContainerClient)."""
+    from azure.storage.blob import BlobServiceClient
+
+    service = BlobServiceClient(
+        azurite, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+    )
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:60].strip("-")
+    client = service.create_container(name)
+    yield client
+    client.delete_container()

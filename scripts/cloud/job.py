@@ -37,6 +37,7 @@ def build_job(
     moving = relocated(document, run_folder / CODE, run_folder / ENVIRONMENT)
     job = load(job_file, overrides + moving)
     job.name = run_folder.name
+    job.experiment_name = job.experiment_name or experiment_of(run_folder)
     job.tags = {**(job.tags or {}), **job_tags(run_folder.name, git)}
     if description:
         job.description = description
@@ -54,6 +55,7 @@ def build_pipeline_job(
     the folder, tagged, described, validated, and refused with a placeholder left."""
     job = load_pipeline(run_folder / PIPELINE_SPEC)
     job.name = run_folder.name
+    job.experiment_name = job.experiment_name or experiment_of(run_folder)
     job.tags = {**(job.tags or {}), **job_tags(run_folder.name, git)}
     if description:
         job.description = description
@@ -84,6 +86,12 @@ def _check_local_inputs(document: JobDict, job_file: Path) -> None:
                     f"input {name!r}: {local} does not exist, and the job uploads it from "
                     f"there: create it or give --set inputs.{name}.path=PATH"
                 )
+
+
+def experiment_of(run_folder: Path) -> str:
+    """The Azure ML experiment of a job without `experiment_name`: its experiment's name, as
+    a local run's MLflow experiment (left to azure-ai-ml, it would be the current folder's)."""
+    return run_folder.parent.name
 
 
 def job_tags(run_name: str, git: GitState | None) -> dict[str, str]:

@@ -55,11 +55,16 @@ def follow(name: str, client: Any, workspace: Workspace) -> int:
 
     try:
         client.jobs.stream(name)
-        status = client.jobs.get(name).status
+        status = word(client.jobs.get(name).status)
     except AzureError as error:
         raise CommandError(explain(error, workspace)) from None
     report.note(f"job {name} ended: {status}")
     return 0 if status == "Completed" else 1
+
+
+def word(value: Any) -> str:
+    """An SDK enum's value (`JobStatus.COMPLETED`: "Completed"), or the text itself."""
+    return str(getattr(value, "value", value) or "")
 
 
 @contextmanager

@@ -6,7 +6,7 @@ managed-identity probe sends traffic to a link-local address and hangs on a lapt
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scripts.console.errors import UsageError
 from scripts.project.layout import Project
@@ -15,6 +15,8 @@ from scripts.project.settings import is_placeholder
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
     from azure.identity import AzureCliCredential
+
+    from scripts.cloud.data_assets import BlobLocation
 
 REQUIRED = ("AZUREML_SUBSCRIPTION_ID", "AZUREML_RESOURCE_GROUP", "AZUREML_WORKSPACE")
 
@@ -68,3 +70,35 @@ def ml_client(workspace: Workspace) -> "MLClient":
         resource_group_name=workspace.resource_group,
         workspace_name=workspace.name,
     )
+
+
+@dataclass(frozen=True)
+class AzureML:
+    """The workspace and what reads it: the MLClient, the workspace's MLflow, its Blob
+    storage. A command that reads a workspace takes one (`connect`); tests pass a fake
+    MLClient and Azurite's containers at this one seam."""
+
+    workspace: Workspace
+    client: Any  # azure.ai.ml.MLClient
+
+    def tracking_uri(self) -> str:
+        """The workspace's MLflow tracking URI (azureml://…; MLflow reads it with
+        azureml-mlflow)."""
+        uri: str = self.client.workspaces.get(self.workspace.name).mlflow_tracking_uri
+        return uri
+
+    def container(self, location: "BlobLocation") -> Any:
+        """The Blob container a datastore path is in (azure.storage.blob.ContainerClient)."""
+        from scripts.cloud.data_assets import container_client
+
+        return container_client(location)
+
+    def credential(self) -> Any:
+        """What reads storage no datastore secret opens: the Azure CLI login."""
+        return login(self.workspace)
+
+
+def connect(project: Project) -> AzureML:
+    """The configured workspace, reached through your `az login`."""
+    workspace = workspace_from_settings(project)
+    return AzureML(workspace, ml_client(workspace))

@@ -39,6 +39,15 @@ its trial, job.yaml the sweep file), and holds:
 A pipeline's sweep step's folder, steps/<step>/, is a sweep's run folder; its trials are
 steps/<step>/steps/<step>_<i>/.
 
+A job fetched from Azure ML (`just fetch`) has its record in the run folder `just aml` made
+for it (runs/<experiment>/<job name>/; a job submitted elsewhere gets a folder of that name
+in its Azure ML experiment's), in:
+    cloud/run.json                the job as fetched: a manifest of its kind
+    cloud/user_logs/ system_logs/ logs/   its logs, as Azure ML keeps them
+    cloud/outputs/<output>/       each named output asked for
+    cloud/steps/<child>/          each child job (a pipeline's step by its name, a sweep's
+                                  trial by its job name), laid out as cloud/ is
+
 Run folders are found by `find_run_folders` alone, which never follows a symbolic link.
 """
 
@@ -70,6 +79,9 @@ STEPS = "steps"
 MANIFEST_STAGING = f".{MANIFEST}.partial"  # written, then renamed over run.json
 FALLBACK_STORE = "mlflow.db"
 FALLBACK_ARTIFACTS = "mlartifacts"
+CLOUD_RECORD = "cloud"
+CLOUD_LOGS = (USER_LOGS, SYSTEM_LOGS, LOGS)  # the artifact folders of a job that are its logs
+_MARKS = (ENVIRONMENT, MANIFEST, CLOUD_RECORD)  # what makes a folder a run folder
 
 # What running it adds, at the top and in the code root (SQLite's -wal and -shm included).
 PRODUCED = (
@@ -128,10 +140,10 @@ class RunFolders:
 
 def find_run_folders(runs: Path, experiment: str | None = None) -> RunFolders:
     """The run folders in `runs` (of one experiment, if given): real folders at
-    runs/EXPERIMENT/RUN holding ENVIRONMENT or MANIFEST. Nothing is reached through a link:
-    a link in place of an experiment's folder, a run folder, or its ENVIRONMENT or MANIFEST
-    is listed in `links` instead. Hidden names (runs/.venvs, .cache, .removing) are not
-    experiments."""
+    runs/EXPERIMENT/RUN holding ENVIRONMENT, MANIFEST or CLOUD_RECORD. Nothing is reached
+    through a link: a link in place of an experiment's folder, a run folder, or one of
+    those marks is listed in `links` instead. Hidden names (runs/.venvs, .cache, .removing)
+    are not experiments."""
     folders: list[str] = []
     links: list[str] = []
 
@@ -140,7 +152,7 @@ def find_run_folders(runs: Path, experiment: str | None = None) -> RunFolders:
 
     for experiment_folder in _subfolders(str(runs), links, wanted):
         for folder in _subfolders(experiment_folder, links):
-            marks = [os.path.join(folder, name) for name in (ENVIRONMENT, MANIFEST)]
+            marks = [os.path.join(folder, name) for name in _MARKS]
             if any(os.path.islink(mark) for mark in marks):
                 links.append(folder)
             elif any(os.path.lexists(mark) for mark in marks):

@@ -22,16 +22,18 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from scripts.project.layout import JOB_FILE_NAME
-from scripts.runfolder.layout import MANIFEST, MANIFEST_STAGING
+from scripts.runfolder.layout import CLOUD_RECORD, MANIFEST, MANIFEST_STAGING
 
-MANIFEST_VERSION = 3  # 2: `version`, `kind`, `parent_run_id`, `steps`, `pipeline_outputs`,
+MANIFEST_VERSION = 4  # 2: `version`, `kind`, `parent_run_id`, `steps`, `pipeline_outputs`,
 # `reuse_key`, `reuse_parts`, `reused_from`; 3: the kinds sweep and trial, `trial_values`,
-# `score`, `stopped_by`, `objective`, `best_trial`
+# `score`, `stopped_by`, `objective`, `best_trial`; 4: `job_name`, `studio_url`, `compute`,
+# `cloud_status`, `fetched` (a cloud job's record, written by `just fetch`)
 # The kinds of run a run.json records: a command job's, a pipeline's, one of its steps, a
 # sweep's, one of its trials. A pipeline's steps and a sweep's trials are its children:
 # each is in step_folder(NAME), NAME listed in `steps`.
 COMMAND, PIPELINE, STEP, SWEEP, TRIAL = "command", "pipeline", "step", "sweep", "trial"
 PARENTS = (PIPELINE, SWEEP)
+LOCAL, CLOUD = "local", "cloud"  # where a run ran
 
 
 @dataclass
@@ -84,6 +86,18 @@ class Manifest:
     # A sweep's: its objective ({"primary_metric": ..., "goal": ...}) and best trial.
     objective: dict[str, str] = field(default_factory=dict)
     best_trial: str | None = None
+    # A cloud job's, as `just fetch` found it: its name in the workspace, its studio page,
+    # its compute, Azure ML's own status word (`status` is MLflow's) and when it was fetched.
+    job_name: str | None = None
+    studio_url: str | None = None
+    compute: str | None = None
+    cloud_status: str | None = None
+    fetched: str | None = None
+
+    @property
+    def where(self) -> str:
+        """Where the run ran: LOCAL, or CLOUD for a job fetched from Azure ML."""
+        return CLOUD if self.job_name else LOCAL
 
     @property
     def params(self) -> dict[str, str]:
@@ -213,3 +227,25 @@ def read_manifests(folders: list[Path]) -> tuple[list[Recorded], list[Path]]:
             unreadable.append(folder)
     found.sort(key=lambda recorded: recorded.folder.name, reverse=True)
     return found, unreadable
+
+
+def read_records(folders: list[Path]) -> tuple[list[Recorded], list[Path]]:
+    """The runs the run folders `folders` record, local (run.json) and fetched from the
+    cloud (cloud/run.json, their Recorded's folder being cloud/), newest first by when
+    they started; and the folders whose record could not be read."""
+    local, unreadable = read_manifests(folders)
+    cloud, unreadable_cloud = read_manifests(
+        [folder / CLOUD_RECORD for folder in folders if (folder / CLOUD_RECORD).is_dir()]
+    )
+    found = local + cloud
+    found.sort(key=_started, reverse=True)
+    return found, unreadable + [folder.parent for folder in unreadable_cloud]
+
+
+def _started(recorded: Recorded) -> tuple[float, str]:
+    """When the run started (a run not started yet: now), then its name."""
+    try:
+        moment = datetime.fromisoformat(recorded.manifest.started).timestamp()
+    except ValueError:
+        moment = datetime.now().timestamp()
+    return moment, recorded.manifest.run_name

@@ -218,6 +218,86 @@ def metric_histories(store: Path, run_ids: list[str], key: str) -> dict[str, lis
     return histories
 
 
+@dataclass(frozen=True)
+class Point:
+    """One logged value of a metric, as MLflow keeps it."""
+
+    value: float
+    timestamp_ms: int
+    step: int
+
+
+@dataclass(frozen=True)
+class MirroredRun:
+    """A run of another MLflow (a cloud job's) as the local store keeps a copy of it."""
+
+    run_id: str
+    experiment: str  # which must exist in the store
+    name: str
+    status: str
+    start_ms: int | None
+    end_ms: int | None
+    tags: dict[str, str]
+    params: dict[str, str]
+    histories: dict[str, list[Point]]
+
+
+def mirror_run(store: Path, run: MirroredRun) -> TrackedRun:
+    """Run `run.run_id` in `store` made exactly `run`, in one transaction: created the first
+    time, replaced whole (tags, params, every metric value) each time after, never doubled."""
+    with connect(store) as connection:
+        found = connection.execute(
+            "SELECT experiment_id, artifact_location FROM experiments "
+            "WHERE name = ? AND lifecycle_stage = 'active'",
+            (run.experiment,),
+        ).fetchone()
+        if found is None:
+            raise StoreError(f"{store} has no experiment {run.experiment!r}: fetch again")
+        experiment_id, artifact_location = found
+        artifact_uri = f"{artifact_location.rstrip('/')}/{run.run_id}/artifacts"
+        for table in ("tags", "params", "metrics", "latest_metrics", "runs"):
+            connection.execute(f"DELETE FROM {table} WHERE run_uuid = ?", (run.run_id,))
+        connection.execute(
+            "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, "
+            "user_id, status, start_time, end_time, source_version, lifecycle_stage, "
+            "artifact_uri, experiment_id) "
+            "VALUES (?, ?, 'JOB', ?, '', ?, ?, ?, ?, '', 'active', ?, ?)",
+            (
+                run.run_id, run.name, run.tags.get("mlflow.source.name", ""),
+                run.tags.get("mlflow.user", ""), run.status, run.start_ms, run.end_ms,
+                artifact_uri, experiment_id,
+            ),
+        )  # fmt: skip
+        connection.executemany(
+            'INSERT INTO tags ("key", value, run_uuid) VALUES (?, ?, ?)',
+            [(key, value[:MAX_TAG_LENGTH], run.run_id) for key, value in run.tags.items()],
+        )
+        connection.executemany(
+            'INSERT INTO params ("key", value, run_uuid) VALUES (?, ?, ?)',
+            [(key, value[:MAX_PARAM_LENGTH], run.run_id) for key, value in run.params.items()],
+        )
+        for key, points in run.histories.items():
+            rows = [_metric_row(key, point, run.run_id) for point in points]
+            connection.executemany(
+                'INSERT OR IGNORE INTO metrics ("key", value, timestamp, run_uuid, step, is_nan) '
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            if points:  # MLflow's latest: the greatest (step, timestamp, value)
+                latest = max(points, key=lambda p: (p.step, p.timestamp_ms, p.value))
+                connection.execute(
+                    'INSERT INTO latest_metrics ("key", value, timestamp, run_uuid, step, is_nan) '
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    _metric_row(key, latest, run.run_id),
+                )
+    return TrackedRun(run.run_id, artifact_uri)
+
+
+def _metric_row(key: str, point: Point, run_id: str) -> tuple[str, float, int, str, int, int]:
+    nan = point.value != point.value
+    return (key, 0.0 if nan else point.value, point.timestamp_ms, run_id, point.step, int(nan))
+
+
 def attach_artifacts(run: TrackedRun, folder: Path, name: str) -> bool:
     """Copy `folder` to the run's artifacts as `name/` (as Azure ML uploads ./outputs);
     False when the artifact store is not a local folder."""

@@ -6,11 +6,10 @@ import base64
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,31 +31,6 @@ from scripts.cloud.transfers import (
 from scripts.console.errors import CommandError
 from tests.fake_azure import FakeClient, FakeData, FakeDatastores, http_error
 from tests.helpers import REPOSITORY, Outcome, write
-
-
-@pytest.fixture(scope="session")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Azurite's Blob service on 127.0.0.1 and a free port (bench's launcher); its URL."""
-    binary = shutil.which("azurite-blob")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("azurite-blob is not installed: .ci/run installs it with npm")
-        pytest.skip("azurite-blob is not installed (npm install -g azurite)")
-    with bench.azurite(binary, tmp_path_factory.mktemp("azurite")) as url:
-        yield url
-
-
-@pytest.fixture
-def container(azurite: str, request: pytest.FixtureRequest) -> Any:
-    from azure.storage.blob import BlobServiceClient
-
-    service = BlobServiceClient(
-        azurite, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
-    )
-    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:60].strip("-")
-    client = service.create_container(name)
-    yield client
-    client.delete_container()
 
 
 def test_a_folder_goes_up_and_comes_back_whole(container: Any, tmp_path: Path) -> None:

@@ -501,7 +501,7 @@ def test_a_step_is_reused_when_nothing_azure_ml_compares_changed(
     assert reused.data.tags["mlflow.parentRunId"] == manifest(second)["tracking_run_id"]
     listed = cli(runs.main, workspace).out.splitlines()
     under_second = listed.index(next(line for line in listed if line.startswith(second.name)))
-    assert listed[under_second + 1].split()[1:5] == ["make", "alpha", "FINISHED", "reused"]
+    assert listed[under_second + 1].split()[1:6] == ["make", "alpha", "local", "FINISHED", "reused"]
 
 
 @pytest.mark.parametrize(

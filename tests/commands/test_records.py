@@ -22,8 +22,9 @@ import pytest
 
 from scripts import iso, local, rerun, runs
 from scripts.console import report
+from scripts.console.errors import UsageError
 from scripts.runfolder.layout import find_run_folders
-from scripts.runfolder.manifest import Manifest, read_manifest, read_manifests
+from scripts.runfolder.manifest import Manifest, read_manifest, read_manifests, read_records
 from scripts.runner import orphans
 from scripts.runner.run import status_of
 from tests.helpers import (
@@ -153,19 +154,18 @@ def test_final_status(code: int, stopped: bool, status: str) -> None:
 
 
 def a_manifest(run_name: str, **recorded: object) -> Manifest:
-    return Manifest(
-        experiment="beta",
-        mlflow_experiment="beta",
-        run_name=run_name,
-        command="echo 1",
-        inputs={"x": "1"},
-        environment_variables={"A": "b"},
-        requirements_sha256="0" * 64,
-        local_tracking_requirements="",
-        git=None,
-        output_folders=["outputs/model"],
-        **recorded,  # type: ignore[arg-type]
-    )
+    given: dict[str, object] = {
+        "experiment": "beta",
+        "mlflow_experiment": "beta",
+        "command": "echo 1",
+        "inputs": {"x": "1"},
+        "environment_variables": {"A": "b"},
+        "requirements_sha256": "0" * 64,
+        "local_tracking_requirements": "",
+        "git": None,
+        "output_folders": ["outputs/model"],
+    }
+    return Manifest(run_name=run_name, **(given | recorded))  # type: ignore[arg-type]
 
 
 def test_a_manifest_is_written_atomically_and_read_back(tmp_path: Path) -> None:
@@ -244,10 +244,54 @@ def test_the_runs_table() -> None:
     rows = [runs.HEADER, runs.row(finished), runs.row(running)]
 
     assert report.table(rows).splitlines() == [
-        "RUN                EXPERIMENT  STATUS    DURATION  METRICS",
-        "20260102_000000_b  beta        FINISHED  1m15.2s   accuracy=0.9  f1=0.8  loss=0.1235",
-        "20260101_000000_a  beta        RUNNING   -",
+        "RUN                EXPERIMENT  WHERE  STATUS    DURATION  METRICS",
+        "20260102_000000_b  beta        local  FINISHED  1m15.2s   "
+        "accuracy=0.9  f1=0.8  loss=0.1235",
+        "20260101_000000_a  beta        local  RUNNING   -",
     ]
+
+
+def test_local_and_cloud_runs_are_listed_newest_first_and_compared(tmp_path: Path) -> None:
+    local = a_manifest(
+        "20260102_000000_local",
+        started="2026-01-02T00:00:00+00:00",
+        status="FINISHED",
+        inputs={"epochs": "20", "learning_rate": "0.01"},
+        metrics={"accuracy": 0.91, "loss": 0.3},
+    )
+    cloud = a_manifest(
+        "quiet_job_x1",
+        started="2026-01-03T00:00:00+00:00",
+        status="FINISHED",
+        inputs={"epochs": "20", "learning_rate": "0.05"},
+        metrics={"accuracy": 0.95},
+        job_name="quiet_job_x1",
+    )
+    for manifest, folder in ((local, local.run_name), (cloud, f"{cloud.run_name}/cloud")):
+        (tmp_path / "beta" / folder).mkdir(parents=True)
+        manifest.write(tmp_path / "beta" / folder)
+
+    found, unreadable = read_records(find_run_folders(tmp_path).folders)
+
+    assert unreadable == []
+    assert [(run.manifest.run_name, run.manifest.where) for run in found] == [
+        ("quiet_job_x1", "cloud"),
+        ("20260102_000000_local", "local"),
+    ]
+    compared = runs.compared(runs.chosen(found, ["20260102_000000_local", "quiet_job_x1"]))
+    assert report.table(compared).splitlines() == [
+        "                     20260102_000000_local  quiet_job_x1",
+        "where                local                  cloud",
+        "status               FINISHED               FINISHED",
+        "duration             -                      -",
+        "param learning_rate  0.01                   0.05",
+        "metric accuracy      0.91                   0.95",
+        "metric loss          0.3                    -",
+        "(the same in all)",
+        "param epochs         20                     20",
+    ]
+    with pytest.raises(UsageError, match="no run 'gone' here"):
+        runs.chosen(found, ["gone", "quiet_job_x1"])
 
 
 @pytest.mark.slow
@@ -354,7 +398,7 @@ def test_a_run_whose_runner_was_killed_is_recorded_killed_by_the_next_listing(
 
     listing = cli(runs.main, workspace)
 
-    assert [row.split()[2] for row in listing.out.splitlines()[1:]] == ["KILLED"]
+    assert [row.split()[3] for row in listing.out.splitlines()[1:]] == ["KILLED"]
     assert f"run {folder.name}: its runner is gone (killed?); recorded KILLED" in listing.err
     assert manifest_of(folder)["status"] == "KILLED"
     for _ in range(100):  # the orphaned job was told to stop
@@ -389,10 +433,10 @@ def test_runs_lists_the_runs_local_recorded(workspace: Path, cli: Callable[..., 
 
     rows = listing.out.splitlines()
     assert rows[0].split() == runs.HEADER
-    assert [row.split()[1:3] for row in rows[1:]] == [["beta", "FAILED"]]
+    assert [row.split()[1:4] for row in rows[1:]] == [["beta", "local", "FAILED"]]
     assert f"warning: {workspace}/runs/beta/20260101_000000_broken has no readable" in listing.err
     assert (only_alpha.code, only_alpha.out) == (0, "")
-    assert "no local runs yet: start one with `just local EXP`" in only_alpha.err
+    assert "no runs yet: start one with `just local EXP`" in only_alpha.err
 
 
 def test_rerun_repeats_the_recorded_run_after_the_source_changed(

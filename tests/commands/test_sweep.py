@@ -221,7 +221,9 @@ def test_a_bandit_policy_stops_a_trial_outside_its_slack_and_says_so(
     assert manifest(folder)["best_trial"] == good["run_name"]
     assert "(1 stopped early)" in outcome.err.strip().splitlines()[-1]
     listed = cli(runs.main, project, "example_experiment").out
-    assert re.search(rf"└ {bad['run_name']} +example_experiment +KILLED \(stopped early\)", listed)
+    assert re.search(
+        rf"└ {bad['run_name']} +example_experiment +local +KILLED \(stopped early\)", listed
+    )
 
 
 @pytest.mark.parametrize(("max_parallel", "overlapped"), [("2", True), ("1", False)])

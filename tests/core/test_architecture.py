@@ -12,6 +12,7 @@ from tests.helpers import REPOSITORY
 SCRIPTS = REPOSITORY / "scripts"
 COMMANDS = {
     "iso",
+    "fetch",
     "local",
     "aml",
     "runs",
@@ -54,6 +55,7 @@ MAY_IMPORT = {
     "sweeps": {"console", "project", "jobspec", "runfolder", "tracking", "runner", "containers"},
     "containers": {"console", "project"},
     "cloud": {"console", "project", "jobspec", "runfolder"},
+    "results": {"console", "project", "runfolder", "tracking", "cloud"},
     "docsite": {"console", "project"},
 }
 MAX_MODULES = 12
