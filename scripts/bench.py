@@ -42,6 +42,13 @@
 - data download: 256 MB in 8 blobs downloaded by `just data-download`'s transfer code from
   Azurite (the Azure Storage emulator, if `azurite-blob` is installed) on 127.0.0.1, to the
   local disk: what the tooling adds to a transfer, not a network's speed.
+- fetch: `just fetch`'s work (in-process) for a finished job with 10 metrics of 1 000
+  values each and a 50 MB output: its metrics read from a real MLflow server on 127.0.0.1
+  standing in for the workspace's, its output from Azurite, recorded in a scratch project;
+  the job itself is an azure-ai-ml job entity handed over by a stand-in for MLClient (no
+  Azure here). The wall time with MLflow and azure-ai-ml already imported (a `just fetch`
+  adds their import, seconds), and the output's rate: its size over the difference with
+  "fetch again, records only", the same fetch once the output is there.
 - docker overhead: the median, over interleaved pairs of warm runs, of the wall time of
   `just local example_experiment --docker` minus that of the same run without Docker (the
   image built beforehand): what running the job in its image costs, the job's own speed in
@@ -67,8 +74,12 @@ import time
 from argparse import RawDescriptionHelpFormatter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+from scripts.cloud.workspace import AzureML
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, free_port, run_cli
 from scripts.console.errors import CommandError, ToolingError, from_os_error
@@ -580,6 +591,106 @@ def bench_data_download(project: Project) -> dict[str, str]:
     return {"data download": f"{moved / elapsed / MEGABYTE:.0f} MB/s"}
 
 
+FETCHED_METRICS, FETCHED_VALUES, FETCHED_MB = 10, 1000, 50
+
+
+@dataclass(frozen=True)
+class _BenchAzureML(AzureML):
+    """The workspace `bench_fetch` fetches from: its storage is Azurite's container."""
+
+    azurite: Any = None
+
+    def container(self, location: Any) -> Any:
+        return self.azurite
+
+    def credential(self) -> Any:
+        return None  # the stand-in datastore has a key
+
+
+def _stand_in_client(job: Any, container: str, tracking_uri: str) -> Any:
+    """What `just fetch` asks MLClient, for the one finished job `job`: the job, its (no)
+    children, the default datastore (a Blob container with a key), the workspace's MLflow."""
+    store = SimpleNamespace(
+        name="workspaceblobstore", protocol="https", account_name="bench",
+        endpoint="core.windows.net", container_name=container,
+        credentials=SimpleNamespace(account_key=AZURITE_KEY),
+    )  # fmt: skip
+    return SimpleNamespace(
+        jobs=SimpleNamespace(get=lambda name: job, list=lambda parent_job_name: []),
+        datastores=SimpleNamespace(
+            get_default=lambda: store, get=lambda name, include_secrets=False: store
+        ),
+        workspaces=SimpleNamespace(
+            get=lambda name: SimpleNamespace(mlflow_tracking_uri=tracking_uri)
+        ),
+    )
+
+
+def bench_fetch(project: Project) -> dict[str, str]:
+    binary = shutil.which("azurite-blob")
+    if binary is None:
+        raise CommandError("azurite-blob is not installed: `npm install -g azurite`")
+    from azure.ai.ml import Output, command
+    from azure.storage.blob import ContainerClient
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    from scripts.cloud.workspace import Workspace
+    from scripts.results.fetch import Asked, fetch
+    from scripts.tracking.project_store import make_store
+    from scripts.tracking.store import create_experiment, create_run
+
+    name = "bench_fetch_job"
+    with tempfile.TemporaryDirectory(dir=project.runs) as scratch:
+        folder = Path(scratch)
+        store, artifacts = folder / "workspace.db", folder / "workspace-artifacts"
+        make_store(store, artifacts)
+        create_experiment(store, EXPERIMENT, (artifacts / EXPERIMENT).as_uri())
+        create_run(store, EXPERIMENT, name, name, {})
+        with (
+            azurite(binary, folder) as url,
+            serving(store, artifacts, free_port(), folder / "server.log") as server,
+        ):
+            client = MlflowClient(server.url)
+            for key in range(FETCHED_METRICS):
+                values = [Metric(f"m{key}", v / 7, v, v) for v in range(FETCHED_VALUES)]
+                client.log_batch(name, metrics=values)
+            client.set_terminated(name, "FINISHED")
+            credential = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+            container = ContainerClient(url, "fetch", credential=credential)
+            container.create_container()
+            for index in range(5):
+                blob = f"azureml/{name}/model/part-{index}.bin"
+                container.upload_blob(blob, os.urandom(FETCHED_MB // 5 * MEGABYTE))
+            job = command(
+                name=name, command="python train.py", environment="azureml:bench:1",
+                compute="azureml:cpu", experiment_name=EXPERIMENT,
+                outputs={"model": Output(type="uri_folder")},
+            )._to_job()  # fmt: skip
+            job._status = "Completed"
+            azure = _BenchAzureML(
+                Workspace("0", "rg", "ws", None),
+                _stand_in_client(job, "fetch", server.url),
+                container,
+            )
+            home = Project(folder / "home")
+            make_store(home.store, home.artifacts)  # a project's store exists once it ran
+
+            def fetched(outputs: list[str]) -> float:
+                started = time.perf_counter()
+                fetch(home, azure, name, Asked(outputs=outputs, all_outputs=False, wait=False))
+                return time.perf_counter() - started
+
+            whole = fetched(["model"])
+            records = fetched([])  # again: the records alone, the output being there
+    rate = FETCHED_MB * MEGABYTE / max(whole - records, 1e-6) / MEGABYTE
+    return {
+        "fetch": f"{seconds(whole)} ({FETCHED_METRICS} metrics x {FETCHED_VALUES} values and "
+        f"a {FETCHED_MB} MB output; the output at {rate:.0f} MB/s)",
+        "fetch again, records only": seconds(records),
+    }
+
+
 def bench_docker_overhead(project: Project, repeats: int) -> dict[str, str]:
     if docker("version").returncode != 0:
         raise CommandError("no Docker engine answers")
@@ -702,6 +813,7 @@ def main(argv: Sequence[str], project: Project) -> int:
         take("aml dry run", lambda: bench_aml_dry_run(project, repeats), taken)
         take("uv lock", lambda: bench_lock(project, repeats), taken)
         take("data download", lambda: bench_data_download(project), taken)
+        take("fetch", lambda: bench_fetch(project), taken)
         take("docker overhead", lambda: bench_docker_overhead(project, repeats), taken)
         ignored_folder = Path(IGNORED_DATA).parent
         leaked = [p for p in run_folders(project) - before if (p / ignored_folder).exists()]
