@@ -10,6 +10,9 @@
   `uv run python -c pass`, timed alternately with it, and the ratio of the two (absolute
   times drift between machines, the ratio less); "new literal input value": the same run
   with `--set inputs.epochs=N` of an N never used before (the SDK's verdict is kept).
+- local overhead, team server: what tracking on a team's MLflow server adds to that no-op
+  run: the median of interleaved pairs, with MLFLOW_TRACKING_URI naming MLflow's own server
+  app on 127.0.0.1 (a SQLite store behind it, artifacts proxied) and without.
 - metric logging: 10 000 values logged with shared.metrics.MetricBuffer (batched
   `log_batch`), in the example's environment, against runs/mlflow.db.
 - log_metric call: the mean time of one plain `mlflow.log_metric` over 200 calls, likewise.
@@ -93,9 +96,9 @@ from scripts.runfolder.manifest import Manifest, read_manifest
 from scripts.runner.prepare import LocalRun, prepare_experiment
 from scripts.runner.process import shell_command
 from scripts.runner.run import start_tracking
-from scripts.tracking.project_store import TRACKING_URI_VARIABLE
+from scripts.tracking.project_store import TRACKING_URI_VARIABLE, make_store
 from scripts.tracking.server import serving
-from scripts.tracking.store import finish_run
+from scripts.tracking.trackers import LocalStore
 
 EXPERIMENT = "example_experiment"
 OVERRIDES = ["inputs.epochs=1", f"experiment_name=bench-{EXPERIMENT}"]
@@ -199,13 +202,42 @@ def bench_no_op_local(project: Project, repeats: int) -> dict[str, str]:
         return local_with(f"display_name=bench-{time.time_ns()}")
 
     checked = median_of(repeats, "no-op local of a new job", new_job)
+    with tempfile.TemporaryDirectory(dir=project.runs) as scratch:
+        team = _team_overhead(Path(scratch), local_with, repeats, environment)
     return {
         "no-op local": seconds(repeat),
         "uv run python -c pass": seconds(python),
         "no-op local against uv run python -c pass": f"{repeat / python:.1f} x",
         "no-op local, new literal input value": seconds(new_value),
         "no-op local, job not seen before (schema check)": seconds(checked),
+        "local overhead, team server": seconds(team),
     }
+
+
+def _team_overhead(
+    scratch: Path, local_with: Callable[..., float], repeats: int, environment: dict[str, str]
+) -> float:
+    """What tracking on a team's MLflow server (MLflow's app on 127.0.0.1, SQLite behind
+    it, artifacts proxied) adds to the no-op local run: the median of interleaved pairs."""
+    store, artifacts = scratch / "team.db", scratch / "team-artifacts"
+    make_store(store, artifacts)
+    with serving(store, artifacts, free_port(), scratch / "server.log", proxied=True) as server:
+        plain = dict(environment)
+        try:
+            environment[TRACKING_URI_VARIABLE] = server.url
+            local_with()  # warm: the experiment made on the server
+            differences = []
+            for index in range(repeats):
+                report.note(f"  no-op local, team server {index + 1}/{repeats}")
+                environment[TRACKING_URI_VARIABLE] = server.url
+                on_server = local_with()
+                environment.clear()
+                environment.update(plain)
+                differences.append(on_server - local_with())
+        finally:
+            environment.clear()
+            environment.update(plain)
+    return statistics.median(differences)
 
 
 METRIC_VALUES = 10_000
@@ -264,10 +296,13 @@ def bench_metric_logging(
 def bench_tracking_server(run: LocalRun, repeats: int) -> dict[str, str]:
     log = run.folder / TRACKING_SERVER_LOG
     log.parent.mkdir(exist_ok=True)
+    if not isinstance(run.store, LocalStore):
+        raise CommandError(f"the example's run is tracked on {run.store.where}, not locally")
+    store = run.store
 
     def start_and_stop() -> float:
         start = time.perf_counter()
-        with serving(run.store, run.artifacts, free_port(), log):
+        with serving(store.path, store.artifacts, free_port(), log):
             pass
         return time.perf_counter() - start
 
@@ -276,7 +311,7 @@ def bench_tracking_server(run: LocalRun, repeats: int) -> dict[str, str]:
             median_of(repeats, "tracking server start and stop", start_and_stop)
         )
     }
-    with serving(run.store, run.artifacts, free_port(), log) as server:
+    with serving(store.path, store.artifacts, free_port(), log) as server:
         environment = run.environment | {TRACKING_URI_VARIABLE: server.url}
         figures |= bench_metric_logging(run, environment, " through the server")
     return figures
@@ -637,7 +672,6 @@ def bench_fetch(project: Project) -> dict[str, str]:
 
     from scripts.cloud.workspace import Workspace
     from scripts.results.fetch import Asked, fetch
-    from scripts.tracking.project_store import make_store
     from scripts.tracking.store import create_experiment, create_run
 
     name = "bench_fetch_job"
@@ -803,8 +837,8 @@ def main(argv: Sequence[str], project: Project) -> int:
         take("tracking server", in_prepared(lambda run: bench_tracking_server(run, repeats)), taken)
         if prepared:
             assert prepared[0].manifest.tracking_run_id is not None
-            finish_run(
-                prepared[0].store, prepared[0].manifest.tracking_run_id, "FINISHED", time.time()
+            prepared[0].store.finish_run(
+                prepared[0].manifest.tracking_run_id, "FINISHED", time.time()
             )
         take("just runs", lambda: bench_runs_table(project, repeats), taken)
         take("iso", lambda: bench_iso(project, repeats), taken)

@@ -11,6 +11,7 @@ in the image Azure ML builds from the run folder's environment/ instead
 (scripts/runner/in_container.py).
 """
 
+import dataclasses
 import os
 from argparse import Namespace
 from collections.abc import Sequence
@@ -39,6 +40,10 @@ from scripts.runner.debugging import (
 )
 from scripts.runner.prepare import prepare_experiment
 from scripts.runner.run import run_tracked
+from scripts.tracking.project_store import TRACKING_URI_VARIABLE
+from scripts.tracking.trackers import TOKEN_VARIABLE
+
+LOCAL, WORKSPACE = "local", "workspace"  # --track's choices
 
 if TYPE_CHECKING:
     from scripts.runner.in_container import Docker
@@ -90,6 +95,14 @@ def parser() -> ArgumentParser:
         "(e.g. all)",
     )
     parser.add_argument(
+        "--track",
+        choices=[LOCAL, WORKSPACE],
+        help="where the run is tracked: `local`, runs/mlflow.db (whatever MLFLOW_TRACKING_URI "
+        "says), or `workspace`, the Azure ML workspace's own MLflow (obtained through "
+        "azure-ai-ml, `az login`), beside its cloud jobs. Default: the MLflow server "
+        "MLFLOW_TRACKING_URI names (environment or .env.local), else runs/mlflow.db",
+    )
+    parser.add_argument(
         "--debug",
         action="store_true",
         help="run the job under debugpy: its first Python process waits for an IDE to attach "
@@ -125,6 +138,8 @@ def main(argv: Sequence[str], project: Project) -> int:
     debugging = Debugging(args.debug_port, args.debug_timeout) if args.debug else None
     if debugging:
         check_port_free(debugging.port, "choose another with --debug-port")
+    if args.track:
+        project = tracked_in(project, args.track)
     docker: Docker | None = None
     if args.docker:  # its modules are imported only by a run that uses it
         from scripts.runner import in_container
@@ -156,6 +171,22 @@ def main(argv: Sequence[str], project: Project) -> int:
             project, args.experiment, args.overrides, debugging, args.file, docker
         )
         return run_tracked(run)
+
+
+def tracked_in(project: Project, track: str) -> Project:
+    """`project`, its MLflow settings those `--track` chose: none (the local store), or the
+    workspace's tracking URI and a token of your Azure CLI login for it."""
+    if track == LOCAL:
+        return dataclasses.replace(project, overrides=((TRACKING_URI_VARIABLE, ""),))
+    from scripts.cloud.workspace import connect
+
+    azure = connect(project)
+    report.note(f"tracking in workspace {azure.workspace.name!r}'s MLflow")
+    chosen = (
+        (TRACKING_URI_VARIABLE, azure.tracking_uri()),
+        (TOKEN_VARIABLE, azure.tracking_token()),
+    )
+    return dataclasses.replace(project, overrides=chosen)
 
 
 def _sweep(

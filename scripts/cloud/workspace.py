@@ -5,10 +5,11 @@ managed-identity probe sends traffic to a link-local address and hangs on a lapt
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scripts.console.errors import UsageError
+from scripts.console.errors import CommandError, UsageError
 from scripts.project.layout import Project
 from scripts.project.settings import is_placeholder
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from scripts.cloud.data_assets import BlobLocation
 
 REQUIRED = ("AZUREML_SUBSCRIPTION_ID", "AZUREML_RESOURCE_GROUP", "AZUREML_WORKSPACE")
+ARM_SCOPE = "https://management.azure.com/.default"  # what the workspace's APIs accept
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,25 @@ class AzureML:
     def tracking_uri(self) -> str:
         """The workspace's MLflow tracking URI (azureml://…; MLflow reads it with
         azureml-mlflow)."""
-        uri: str = self.client.workspaces.get(self.workspace.name).mlflow_tracking_uri
-        return uri
+        found = self._asking(lambda: self.client.workspaces.get(self.workspace.name))
+        return str(found.mlflow_tracking_uri)
+
+    def tracking_token(self) -> str:
+        """A token of your Azure CLI login for the workspace's MLflow, which the job's
+        azureml-mlflow takes from MLFLOW_TRACKING_TOKEN (as in Azure ML's own jobs) instead
+        of probing for credentials itself."""
+        return str(self._asking(lambda: self.credential().get_token(ARM_SCOPE)).token)
+
+    def _asking(self, call: Callable[[], Any]) -> Any:
+        """`call()`, Azure's refusal as one line saying what to do."""
+        from azure.core.exceptions import AzureError
+
+        from scripts.cloud.submission import explain
+
+        try:
+            return call()
+        except AzureError as error:
+            raise CommandError(explain(error, self.workspace)) from None
 
     def container(self, location: "BlobLocation") -> Any:
         """The Blob container a datastore path is in (azure.storage.blob.ContainerClient)."""

@@ -85,6 +85,7 @@ from scripts.sweeps.prepare import CheckedSweep, SweepRun, sweep_manifest
 from scripts.sweeps.sampling import ensure_sampling, sampler_for
 from scripts.tracking.project_store import store_made_alongside
 from scripts.tracking.store import new_run_id
+from scripts.tracking.trackers import Tracker
 
 if TYPE_CHECKING:  # --docker's modules are imported only by a run that uses it
     from scripts.runner.in_container import Docker
@@ -104,6 +105,7 @@ class PipelineRun:
     manifest: Manifest
     steps: dict[str, StepRun]  # in the pipeline's order
     plans: dict[str, str]  # for each step: reused from where, or why it runs
+    store: Tracker  # where the pipeline's and its steps' MLflow runs are
 
 
 def prepare_pipeline(
@@ -209,7 +211,7 @@ class _Assembly:
         self.project, self.folder, self.checked, self.docker = project, folder, checked, docker
         pipeline = checked.pipeline
         mlflow_experiment = pipeline.experiment_name or checked.source.name
-        self.tracking = run_store(project, folder, mlflow_experiment)
+        self.store = run_store(project, folder, mlflow_experiment)
         self.manifest = Manifest(
             experiment=checked.source.name,
             mlflow_experiment=mlflow_experiment,
@@ -221,7 +223,7 @@ class _Assembly:
             local_tracking_requirements="",
             git=git,
             job_file=checked.source.job_file.relative_to(checked.source.folder).as_posix(),
-            tracking_store=str(self.tracking[0]),
+            tracking_store=self.store.where,
             tracking_run_id=new_run_id(),
             kind=PIPELINE,
             steps=list(pipeline.order),
@@ -254,7 +256,9 @@ class _Assembly:
             self.manifest.pipeline_outputs[binding.name] = os.path.relpath(bound, self.folder)
 
     def run(self) -> PipelineRun:
-        return PipelineRun(self.folder, self.checked.pipeline, self.manifest, self.runs, self.plans)
+        return PipelineRun(
+            self.folder, self.checked.pipeline, self.manifest, self.runs, self.plans, self.store
+        )
 
     def _inputs(self, step: Step) -> Inputs:
         """Each input the step's component declares, with the value Azure ML gives it: what
@@ -347,7 +351,7 @@ class _Assembly:
             )
             manifest.docker_image, venv = container.image, None
         return assembled_run(
-            folder, manifest, venv, job.variables, self.tracking, environment.served,
+            folder, manifest, venv, job.variables, self.store, environment.served,
             container, shown=False,
         )  # fmt: skip
 
@@ -376,7 +380,7 @@ class _Assembly:
         )  # fmt: skip
         manifest.parent_run_id = self.manifest.tracking_run_id
         manifest.reuse_key, manifest.reuse_parts = key.digest, key.parts
-        manifest.tracking_store = str(self.tracking[0])
+        manifest.tracking_store = self.store.where
         venv: Path | None = environment.venv
         if self.docker and runs:
             from scripts.runner.in_container import job_container
@@ -389,7 +393,7 @@ class _Assembly:
         ensure_sampling(self.project, sweep)
         return SweepRun(
             self.project, folder, checked, manifest, inputs, sampler_for(sweep), venv,
-            environment.extra, environment.served, self.tracking,
+            environment.extra, environment.served, self.store,
             self.docker if runs else None, step.step.name,
         )  # fmt: skip
 
@@ -456,9 +460,9 @@ def prepare_pipeline_rerun(project: Project, source: Path, recorded: Manifest) -
     ):
         copy_given(source, folder, recorded.steps)
         manifest = recorded.for_rerun(folder.name, rerun_of=str(source))
-        tracking = run_store(project, folder, manifest.mlflow_experiment)
+        store = run_store(project, folder, manifest.mlflow_experiment)
         manifest.kind, manifest.steps = PIPELINE, list(recorded.steps)
-        manifest.tracking_store, manifest.tracking_run_id = str(tracking[0]), new_run_id()
+        manifest.tracking_store, manifest.tracking_run_id = store.where, new_run_id()
         moved = {  # each step's code root then (the original's, if it was reused): now
             f"{Path(step.reused_from or source / step_folder(name)) / CODE}/": (
                 f"{folder / step_folder(name) / CODE}/"
@@ -470,13 +474,13 @@ def prepare_pipeline_rerun(project: Project, source: Path, recorded: Manifest) -
             for output, path in recorded.pipeline_outputs.items()
         }
         runs: dict[str, StepRun] = {
-            name: _rerun_step(source, folder, step, manifest, moved, environments[name], tracking)
+            name: _rerun_step(source, folder, step, manifest, moved, environments[name], store)
             for name, step in steps.items()
         }
         record_started(folder, manifest)
     plans = dict.fromkeys(recorded.steps, f"runs again, as {source.name} recorded it")
     report.note(f"run folder:  {folder} (a rerun of {source})")
-    return PipelineRun(folder, pipeline, manifest, runs, plans)
+    return PipelineRun(folder, pipeline, manifest, runs, plans, store)
 
 
 def _recorded_environment(project: Project, folder: Path, step: Manifest) -> _Environment:
@@ -493,7 +497,7 @@ def _rerun_step(
     pipeline: Manifest,
     moved: dict[str, str],
     environment: _Environment,
-    tracking: tuple[Path, Path],
+    store: Tracker,
 ) -> LocalRun:
     """The step of `source` recorded as `step`, again in the new pipeline run `folder`."""
     name = step.run_name
@@ -505,7 +509,7 @@ def _rerun_step(
     }
     variables = unmasked(step.environment_variables, source / step_folder(name) / JOB_SPEC)
     return assembled_run(
-        folder / step_folder(name), again, environment.venv, variables, tracking,
+        folder / step_folder(name), again, environment.venv, variables, store,
         environment.served, shown=False,
     )  # fmt: skip
 

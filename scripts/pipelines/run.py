@@ -33,7 +33,7 @@ from scripts.runner.run import (
 )
 from scripts.sweeps.prepare import SweepRun
 from scripts.sweeps.run import run_sweep_step
-from scripts.tracking.store import TrackedRun, finish_run, record_metrics, record_params
+from scripts.tracking.store import TrackedRun
 
 FINISHED, SKIPPED = "FINISHED", "SKIPPED"
 REUSED_TAG, REUSED_RUN_TAG = "azureml.isreused", "azureml.reusedrunid"  # Azure ML's names
@@ -56,8 +56,10 @@ def run_pipeline(run: PipelineRun, max_parallel: int) -> int:
     with Supervisor() as supervisor:
         tracked = tracking_step(
             "the pipeline's MLflow run not started",
-            lambda: start_tracking(Path(run.manifest.tracking_store), run.manifest),
+            lambda: start_tracking(run.store, run.manifest),
         )
+        for step in run.steps.values():  # a server gives the pipeline's run its id now
+            step.manifest.parent_run_id = run.manifest.tracking_run_id
         try:
             _run_steps(run, supervisor, max_parallel, progress)
         finally:
@@ -178,19 +180,19 @@ def _record_reused(run: StepRun) -> str:
     except (OSError, ValueError, TypeError):  # removed since it was chosen: named by folder
         original = manifest.reused_from
     tags = {REUSED_TAG: "true", REUSED_RUN_TAG: original}
+    store = run.store
     tracked = tracking_step(
-        "the reused step's MLflow run not made", lambda: start_tracking(run.store, manifest, tags)
+        "the reused step's MLflow run not made", lambda: start_tracking(store, manifest, tags)
     )
     if tracked is not None:
-        inputs = manifest.params
-        tracking_step("inputs not logged", lambda: record_params(run.store, tracked.run_id, inputs))
+        inputs, run_id = manifest.params, tracked.run_id
+        tracking_step("inputs not logged", lambda: store.record_params(run_id, inputs))
         tracking_step(
             "the original's metrics not logged",
-            lambda: record_metrics(run.store, tracked.run_id, manifest.metrics, time.time()),
+            lambda: store.record_metrics(run_id, manifest.metrics, time.time()),
         )
         tracking_step(
-            "MLflow run not ended",
-            lambda: finish_run(run.store, tracked.run_id, FINISHED, time.time()),
+            "MLflow run not ended", lambda: store.finish_run(run_id, FINISHED, time.time())
         )
     manifest.ended = timestamp()
     manifest.write(run.folder)
@@ -248,7 +250,7 @@ def _record(
         manifest.status, manifest.exit_code = FINISHED, 0
     manifest.ended = timestamp()
     manifest.duration_seconds = round(seconds, 3)
-    record_parent_outcome(run.folder, manifest, tracked, {})
+    record_parent_outcome(run.store, run.folder, manifest, tracked, {})
 
 
 def _say_outcome(run: PipelineRun, progress: _Progress) -> None:

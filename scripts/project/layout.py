@@ -36,6 +36,9 @@ def write_whole(path: Path, data: str | bytes) -> None:
 @dataclass(frozen=True)
 class Project:
     root: Path
+    # Settings a command was given on its command line (`just local --track`): they win over
+    # the environment and the .env files.
+    overrides: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of_tooling(cls) -> "Project":

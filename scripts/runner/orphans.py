@@ -7,13 +7,14 @@ import os
 import signal
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scripts.console import report
 from scripts.console.errors import ToolingError, from_os_error
 from scripts.project.layout import Project
-from scripts.runfolder.layout import FALLBACK_STORE, step_folder
+from scripts.runfolder.layout import FALLBACK_ARTIFACTS, FALLBACK_STORE, step_folder
 from scripts.runfolder.manifest import PARENTS, Recorded, read_manifest, timestamp
-from scripts.tracking.store import ended_run, finish_run
+from scripts.tracking.trackers import LocalStore, Tracker, team_server
 
 Identity = dict[str, int | str]  # {"pid": ..., "start": ...}, as run.json records a process
 _PROC = Path("/proc")
@@ -72,12 +73,12 @@ def _settle(project: Project, run: Recorded) -> str:
     """The run's outcome recorded, from what exists: MLflow's end if the runner recorded it
     there before it died, else KILLED; a pipeline's steps (a sweep's trials, a sweep step's
     trials) that were running too."""
-    store = _store_of(project, run.folder)
+    store = _store_of(project, run)
     _settle_children(store, run)
     return _settle_in(store, run)
 
 
-def _settle_children(store: Path, run: Recorded) -> None:
+def _settle_children(store: Tracker | None, run: Recorded) -> None:
     if run.manifest.kind not in PARENTS:
         return
     for child in run.manifest.steps:
@@ -91,12 +92,14 @@ def _settle_children(store: Path, run: Recorded) -> None:
             _settle_in(store, Recorded(folder, manifest))
 
 
-def _settle_in(store: Path, run: Recorded) -> str:
-    """`run`, tracked in `store`, settled."""
+def _settle_in(store: Tracker | None, run: Recorded) -> str:
+    """`run`, tracked in `store` (None: a server that is not this project's now, whose run
+    is left as it is), settled."""
     manifest = run.manifest
     if manifest.job is not None and alive(manifest.job):
         stop_job(manifest.job)
-    ended = ended_run(store, manifest.tracking_run_id) if manifest.tracking_run_id else None
+    run_id = manifest.tracking_run_id if store is not None else None
+    ended = store.ended_run(run_id) if store is not None and run_id else None
     if ended is not None:
         manifest.status = ended.status
         manifest.ended = (
@@ -104,17 +107,25 @@ def _settle_in(store: Path, run: Recorded) -> str:
         )
     else:
         manifest.status, manifest.ended = "KILLED", timestamp()
-        if manifest.tracking_run_id:
-            finish_run(store, manifest.tracking_run_id, "KILLED", datetime.now().timestamp())
+        if store is not None and run_id:
+            store.finish_run(run_id, "KILLED", datetime.now().timestamp())
     manifest.write(run.folder)
     return manifest.status
 
 
-def _store_of(project: Project, folder: Path) -> Path:
-    """The run's MLflow store, from what exists (never a path run.json names): its own
-    when it has one, else the project's."""
-    own = folder / FALLBACK_STORE
-    return own if own.is_file() and not own.is_symlink() else project.store
+def _store_of(project: Project, run: Recorded) -> Tracker | None:
+    """Where the run's MLflow run is, from what exists (never a path or server run.json
+    names): the project's team server if run.json names it, else its own store when it has
+    one, else the project's; None for a server the project no longer names."""
+    recorded = run.manifest.tracking_store
+    local = LocalStore(project.store, project.artifacts)
+    if urlsplit(recorded).scheme:  # a server's URI, not a store's path
+        server = team_server(project)
+        return server if server is not None and server.where == recorded else None
+    own = run.folder / FALLBACK_STORE
+    if own.is_file() and not own.is_symlink():
+        return LocalStore(own, run.folder / FALLBACK_ARTIFACTS)
+    return local
 
 
 def _start_time(pid: int) -> str | None:

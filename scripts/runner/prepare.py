@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scripts.console import report
+from scripts.console.errors import StoreError
 from scripts.jobspec.inputs import local_paths, resolve_inputs
 from scripts.jobspec.job import (
     MASK,
@@ -59,14 +60,10 @@ from scripts.runner.environments import (
 )
 from scripts.runner.orphans import identity
 from scripts.runner.process import payload_environment
-from scripts.tracking.project_store import (
-    choose_store,
-    ensure_experiment,
-    store_made_alongside,
-    tracking_variables,
-)
+from scripts.tracking.project_store import TRACKING_URI_VARIABLE, choose_store, store_made_alongside
 from scripts.tracking.schema import check_schema, tooling_mlflow_version
 from scripts.tracking.store import MAX_PARAM_LENGTH, new_run_id
+from scripts.tracking.trackers import LocalStore, Tracker, team_server, tracking_setting
 
 if TYPE_CHECKING:  # --docker's modules are imported only by a run that uses it
     from scripts.containers.jobs import JobContainer
@@ -83,8 +80,7 @@ class LocalRun:
     command: str
     environment: dict[str, str]  # of the job's process; in a container, the job's own only
     venv: Path | None  # the local environment it runs in, when not in a container
-    store: Path
-    artifacts: Path  # of the MLflow experiments in `store`
+    store: Tracker  # where its MLflow run is
     served: bool  # the job's MLflow logs through a tracking server (another version)
     manifest: Manifest  # run.json as written; it names the MLflow run the job attaches to
     container: "JobContainer | None" = None  # `--docker`: where the job runs
@@ -361,16 +357,14 @@ def _prepare(
             built = image.built
         manifest = manifest_for(folder.name)
         manifest.docker_image = container.image if container else None
-        store, artifacts = run_store(project, folder, manifest.mlflow_experiment)
+        store = run_store(project, folder, manifest.mlflow_experiment)
         debug = debug_variables(debugging, variables, folder) if debugging else {}
-        run = assembled_run(
-            folder, manifest, venv, variables | debug, (store, artifacts), served, container
-        )
+        run = assembled_run(folder, manifest, venv, variables | debug, store, served, container)
         record_started(folder, manifest)  # the last step: nothing can fail after it
     through = (
         f", through a local MLflow server (the job's MLflow {mlflow_version(requirements)}"
         f" is not the tooling's {tooling_mlflow_version()})"
-        if served
+        if run.served
         else ""
     )
     if debugging:
@@ -383,7 +377,7 @@ def _prepare(
         f"run folder:  {folder} (the job runs in {CODE}/)\n"
         f"environment: {_environment_of(project, venv, container)} "
         f"({'built now' if built else 'reused'})\n"
-        f"tracking:    {store}, experiment {manifest.mlflow_experiment!r}{through}\n"
+        f"tracking:    {store.where}, experiment {manifest.mlflow_experiment!r}{through}\n"
         f"command:     {manifest.command}"
     )
     return run
@@ -394,24 +388,25 @@ def assembled_run(
     manifest: Manifest,
     venv: Path | None,
     variables: dict[str, str],
-    tracking: tuple[Path, Path],
+    store: Tracker,
     served: bool,
     container: "JobContainer | None" = None,
     shown: bool = True,
 ) -> LocalRun:
     """The run `manifest` describes, in `folder`, ready to start: its output and log
-    folders made as Azure ML makes them, the id of its MLflow run (in the store and artifact
-    folder `tracking`) chosen, and the job's environment: `variables` and MLflow's."""
+    folders made as Azure ML makes them, the id of its MLflow run (in `store`) chosen, and
+    the job's environment: `variables` and MLflow's. A job that logs to a team's server
+    speaks its REST API, whatever its MLflow's version: it is never served."""
     for made in (OUTPUTS, LOGS, *manifest.output_folders):
         (folder / CODE / made).mkdir(parents=True, exist_ok=True)
-    store, artifacts = tracking
-    run_id = new_run_id()  # its MLflow run is made when it starts (run.py)
-    manifest.tracking_store, manifest.tracking_run_id = str(store), run_id
-    variables = variables | tracking_variables(store, manifest.mlflow_experiment, run_id)
+    run_id = new_run_id()  # its MLflow run is made when it starts (run.py; a server's
+    # run gets the server's id then)
+    manifest.tracking_store, manifest.tracking_run_id = store.where, run_id
+    variables = variables | store.job_variables(manifest.mlflow_experiment, run_id)
     environment = payload_environment(venv, variables) if venv else variables
     return LocalRun(
-        folder, manifest.command, environment, venv, store, artifacts, served, manifest,
-        container, shown,
+        folder, manifest.command, environment, venv, store, served and not store.remote,
+        manifest, container, shown,
     )  # fmt: skip
 
 
@@ -422,14 +417,35 @@ def _environment_of(project: Project, venv: Path | None, container: "JobContaine
     return str(venv.relative_to(project.root))
 
 
-def run_store(project: Project, folder: Path, experiment: str) -> tuple[Path, Path]:
-    """The store the run is tracked in (the project's or, when that cannot be used, one of
-    the run's own) with MLflow experiment `experiment` in it, and its artifact folder."""
-    store = choose_store(project, folder / FALLBACK_STORE)
-    artifacts = project.artifacts if store == project.store else folder / FALLBACK_ARTIFACTS
-    check_schema(project, store)  # before anything is written into it
-    ensure_experiment(store, artifacts, experiment)
-    return store, artifacts
+def run_store(project: Project, folder: Path, experiment: str) -> Tracker:
+    """Where the run is tracked, with MLflow experiment `experiment` there: the team's
+    server that MLFLOW_TRACKING_URI names, else (or when it does not answer) the project's
+    store, else (when that cannot be used) one of the run's own. Tracking trouble never
+    stops or loses a run."""
+    server = team_server(project)
+    if server is not None:
+        try:
+            server.ensure_experiment(experiment)
+            return server
+        except StoreError as error:
+            report.warning(f"{error}; this run is tracked in {project.store} instead")
+    elif tracking_setting(project, TRACKING_URI_VARIABLE):
+        report.warning(
+            f"{TRACKING_URI_VARIABLE} is not an MLflow server's http(s) URL: this run is "
+            f"tracked in {project.store}"
+        )
+    return local_store(project, folder, experiment)
+
+
+def local_store(project: Project, folder: Path, experiment: str) -> LocalStore:
+    """The project's store (or, when that cannot be used, one of the run's own in `folder`)
+    with MLflow experiment `experiment` in it."""
+    path = choose_store(project, folder / FALLBACK_STORE)
+    artifacts = project.artifacts if path == project.store else folder / FALLBACK_ARTIFACTS
+    check_schema(project, path)  # before anything is written into it
+    store = LocalStore(path, artifacts)
+    store.ensure_experiment(experiment)
+    return store
 
 
 def record_started(folder: Path, manifest: Manifest) -> None:

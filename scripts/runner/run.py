@@ -2,6 +2,7 @@
 with its outputs and logs attached, and run.json completed, whatever happened."""
 
 import contextlib
+import dataclasses
 import errno
 import os
 import shutil
@@ -34,17 +35,13 @@ from scripts.runner.prepare import LocalRun, record_started
 from scripts.runner.process import JobProcess, Supervisor, shell_command
 from scripts.runner.read_only import Snapshot, first_change, snapshot
 from scripts.tracking.project_store import PARENT_RUN_TAG, TRACKING_URI_VARIABLE, run_tags
-from scripts.tracking.store import (
-    TrackedRun,
-    attach_artifacts,
-    create_run,
-    finish_run,
-    latest_metrics,
-    record_params,
-    record_tags,
-)
+from scripts.tracking.store import TrackedRun, new_run_id
+from scripts.tracking.trackers import CREDENTIAL_VARIABLES, LocalStore, TeamServer, Tracker
 
 T = TypeVar("T")
+# On a run completed in the local store when its team server stopped answering: the id of
+# its run on the server, where what the job logged stays.
+FIRST_TRACKED_TAG = "tooling.server_run_id"
 KILLED_EXIT_CODES = {129, 130, 137, 143}  # a shell's report of SIGHUP, SIGINT, SIGKILL, SIGTERM
 LOG_LINES_SHOWN = 10  # of a failed job's log, when its parent (pipeline, sweep) ends
 
@@ -78,7 +75,7 @@ def run_supervised(run: LocalRun, supervisor: Supervisor) -> int:
     code, stopped, seconds = 1, False, 0.0
     failure: BaseException | None = None
     try:
-        tracked = start_tracking(run.store, run.manifest)
+        run, tracked = _started(run)
         code, stopped, seconds = _execute_job(run, supervisor)
     except KeyboardInterrupt:  # a served job's tracking server, interrupted as it started
         code, stopped = INTERRUPTED, True
@@ -104,19 +101,50 @@ def run_child(run: LocalRun, supervisor: Supervisor, kind: str) -> int:
 
 
 def start_tracking(
-    store: Path, manifest: Manifest, tags: dict[str, str] | None = None
+    store: Tracker, manifest: Manifest, tags: dict[str, str] | None = None
 ) -> TrackedRun:
-    """The MLflow run of the run `manifest` records, RUNNING in `store` under the id
-    run.json names, before the job starts (every run is one, whether or not the job uses
-    MLflow), with `tags` besides the usual ones; a pipeline step's is a child of its
-    pipeline's (`mlflow.parentRunId`, which MLflow's UI nests by)."""
+    """The MLflow run of the run `manifest` records, RUNNING in `store` before the job
+    starts (every run is one, whether or not the job uses MLflow), with `tags` besides the
+    usual ones; a pipeline step's is a child of its pipeline's (`mlflow.parentRunId`, which
+    MLflow's UI nests by). A local store's run has the id run.json names; a server gives
+    its own, which run.json then names."""
     assert manifest.tracking_run_id is not None, "prepare chose the run's id"
     tags = run_tags(manifest.run_name, manifest.git) | (tags or {})
     if manifest.parent_run_id:
         tags[PARENT_RUN_TAG] = manifest.parent_run_id
-    return create_run(
-        store, manifest.mlflow_experiment, manifest.tracking_run_id, manifest.run_name, tags
+    tracked = store.create_run(
+        manifest.mlflow_experiment, manifest.tracking_run_id, manifest.run_name, tags
     )
+    manifest.tracking_store, manifest.tracking_run_id = store.where, tracked.run_id
+    return tracked
+
+
+def _started(run: LocalRun) -> tuple[LocalRun, TrackedRun]:
+    """The run's MLflow run started, and the run as it goes on: the job's variables naming
+    that MLflow run; on a team server that does not answer, in its local store instead."""
+    try:
+        tracked = start_tracking(run.store, run.manifest)
+    except StoreError as error:
+        if not isinstance(run.store, TeamServer):
+            raise
+        report.warning(f"{error}; this run is tracked in {run.store.fallback.where} instead")
+        run = _tracked_locally(run)
+        tracked = start_tracking(run.store, run.manifest)
+    manifest = run.manifest
+    assert manifest.tracking_run_id is not None
+    run.environment.update(run.store.job_variables(manifest.mlflow_experiment, tracked.run_id))
+    return run, tracked
+
+
+def _tracked_locally(run: LocalRun) -> LocalRun:
+    """`run` tracked in its team server's local store from now on: the server's
+    credentials taken out of the job's variables."""
+    assert isinstance(run.store, TeamServer)
+    local = run.store.fallback
+    local.ensure_experiment(run.manifest.mlflow_experiment)
+    for name in CREDENTIAL_VARIABLES:
+        run.environment.pop(name, None)
+    return dataclasses.replace(run, store=local)
 
 
 def _execute_job(run: LocalRun, supervisor: Supervisor) -> tuple[int, bool, float]:
@@ -184,7 +212,9 @@ def _job_environment(run: LocalRun) -> Iterator[dict[str, str]]:
     log.parent.mkdir(exist_ok=True)
     with contextlib.ExitStack() as stack:
         with stop_signals_as_ctrl_c():  # SIGTERM while it starts: as Ctrl-C, it is stopped
-            server = stack.enter_context(serving(run.store, run.artifacts, free_port(), log))
+            assert isinstance(run.store, LocalStore), "a server's job is never served"
+            store = run.store
+            server = stack.enter_context(serving(store.path, store.artifacts, free_port(), log))
         yield run.environment | {TRACKING_URI_VARIABLE: server.url}
 
 
@@ -278,27 +308,30 @@ def _record_outcome(
     manifest.status, manifest.exit_code = status, code
     manifest.ended = timestamp()
     manifest.duration_seconds = round(seconds, 3)
+    if tracked is not None and isinstance(run.store, TeamServer):
+        run, tracked = _answering(run, tracked)
     if tracked is not None:
-        for folder, artifact_path in ATTACHED:
-            if (run.folder / folder).is_dir():
-                tracking_step(
-                    f"{folder} not attached to the MLflow run",
-                    partial(attach_artifacts, tracked, run.folder / folder, artifact_path),
-                )
+        store, run_id = run.store, tracked.run_id
+        attached = [
+            tracking_step(
+                f"{folder} not attached to the MLflow run",
+                partial(store.attach_artifacts, tracked, run.folder / folder, artifact_path),
+            )
+            for folder, artifact_path in ATTACHED
+            if (run.folder / folder).is_dir()
+        ]
+        if False in attached:
+            report.warning(
+                f"outputs and logs not attached: {store.where} does not proxy artifacts "
+                "(start it with --serve-artifacts)"
+            )
         inputs = manifest.params
         tracking_step(
-            "inputs not logged as parameters",
-            lambda: record_params(run.store, tracked.run_id, inputs),
+            "inputs not logged as parameters", lambda: store.record_params(run_id, inputs)
         )
-        tracking_step(
-            "MLflow run not ended",
-            lambda: finish_run(run.store, tracked.run_id, status, time.time()),
-        )
+        tracking_step("MLflow run not ended", lambda: store.finish_run(run_id, status, time.time()))
         manifest.metrics = (
-            tracking_step(
-                "metrics not read back", lambda: latest_metrics(run.store, tracked.run_id)
-            )
-            or {}
+            tracking_step("metrics not read back", lambda: store.latest_metrics(run_id)) or {}
         )
     try:
         manifest.write(run.folder)
@@ -306,24 +339,51 @@ def _record_outcome(
         report.warning(f"{MANIFEST} not completed: {from_os_error(error)}")
 
 
+def _answering(run: LocalRun, tracked: TrackedRun) -> tuple[LocalRun, TrackedRun | None]:
+    """The run and its MLflow run where its outcome can be recorded: on its team server if
+    that still answers, else a new one in the server's local store, said in one line."""
+    assert isinstance(run.store, TeamServer)
+    try:
+        run.store.check()
+        return run, tracked
+    except StoreError as error:
+        local = run.store.fallback
+        report.warning(
+            f"{error}; the run is completed in {local.where} instead (what the job logged "
+            "to the server stays there)"
+        )
+    run = _tracked_locally(run)
+    manifest = run.manifest
+    manifest.tracking_run_id = new_run_id()
+    tags = {FIRST_TRACKED_TAG: tracked.run_id}
+    local_run = tracking_step(
+        "its local MLflow run not made", lambda: start_tracking(run.store, manifest, tags)
+    )
+    return run, local_run
+
+
 def record_parent_outcome(
-    folder: Path, manifest: Manifest, tracked: TrackedRun | None, tags: dict[str, str]
+    store: Tracker,
+    folder: Path,
+    manifest: Manifest,
+    tracked: TrackedRun | None,
+    tags: dict[str, str],
 ) -> None:
-    """A pipeline's or sweep's MLflow run ended (its inputs as parameters, `tags` set, its
-    final status), then its run.json in `folder` completed; each part that fails is one
-    warning and the others still happen."""
-    kind, store, run_id = manifest.kind, Path(manifest.tracking_store), manifest.tracking_run_id
+    """A pipeline's or sweep's MLflow run, in `store`, ended (its inputs as parameters,
+    `tags` set, its final status), then its run.json in `folder` completed; each part that
+    fails is one warning and the others still happen."""
+    kind, run_id = manifest.kind, manifest.tracking_run_id
     if tracked is not None and run_id is not None:
         params = manifest.params
         tracking_step(
             f"the {kind}'s inputs not logged as parameters",
-            lambda: record_params(store, run_id, params),
+            lambda: store.record_params(run_id, params),
         )
         if tags:
-            tracking_step(f"the {kind}'s tags not set", lambda: record_tags(store, run_id, tags))
+            tracking_step(f"the {kind}'s tags not set", lambda: store.record_tags(run_id, tags))
         tracking_step(
             f"the {kind}'s MLflow run not ended",
-            lambda: finish_run(store, run_id, manifest.status, time.time()),
+            lambda: store.finish_run(run_id, manifest.status, time.time()),
         )
     try:
         manifest.write(folder)

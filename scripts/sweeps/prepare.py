@@ -42,6 +42,7 @@ from scripts.runner.prepare import (
 from scripts.sweeps.sampling import Sampler, ensure_sampling, sampler_for
 from scripts.tracking.project_store import store_made_alongside
 from scripts.tracking.store import new_run_id
+from scripts.tracking.trackers import Tracker
 
 if TYPE_CHECKING:  # --docker's modules are imported only by a run that uses it
     from scripts.runner.in_container import Docker
@@ -85,7 +86,7 @@ class SweepRun:
     venv: Path | None
     extra: str
     served: bool
-    tracking: tuple[Path, Path]
+    store: Tracker
     docker: "Docker | None" = None
     # A pipeline's sweep step: its trials get their values as inputs of its component (a
     # sweep job's, through ${{search_space.NAME}}), and its lines name the step.
@@ -95,10 +96,6 @@ class SweepRun:
     @property
     def sweep(self) -> Sweep:
         return self.checked.sweep
-
-    @property
-    def store(self) -> Path:
-        return self.tracking[0]
 
     @property
     def output_names(self) -> list[str]:
@@ -135,7 +132,7 @@ class SweepRun:
             )
             manifest.docker_image = container.image
         run = assembled_run(
-            folder, manifest, self.venv, resolved.variables, self.tracking, self.served,
+            folder, manifest, self.venv, resolved.variables, self.store, self.served,
             container, shown=False,
         )  # fmt: skip
         self.trials[name] = run
@@ -185,22 +182,22 @@ def prepare_sweep(
                 )
                 environment, built = f"image {image.tag}", image.built
             mlflow_experiment = str(job.get("experiment_name") or experiment)
-            tracking = run_store(project, folder, mlflow_experiment)
+            store = run_store(project, folder, mlflow_experiment)
             written_in = source.job_file.relative_to(source.folder).as_posix()
             manifest = sweep_manifest(
                 checked, folder.name, mlflow_experiment, inputs, extra, git, written_in
             )
-            manifest.tracking_store = str(tracking[0])
+            manifest.tracking_store = store.where
             record_started(folder, manifest)
     how = "built now" if built else "reused"
     report.note(
         f"run folder:  {folder} (each trial runs in its {step_folder('TRIAL')}/{CODE}/)\n"
         f"environment: {environment} ({how}; every trial runs in it)\n"
-        f"tracking:    {tracking[0]}, experiment {mlflow_experiment!r}"
+        f"tracking:    {store.where}, experiment {mlflow_experiment!r}"
     )
     say_what_differs(a_trial, docker is not None)
     return SweepRun(
-        project, folder, checked, manifest, inputs, sampler, venv, extra, served, tracking,
+        project, folder, checked, manifest, inputs, sampler, venv, extra, served, store,
         docker,
     )  # fmt: skip
 

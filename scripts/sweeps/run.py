@@ -35,10 +35,7 @@ from scripts.sweeps.plan import describe_trial
 from scripts.sweeps.prepare import SweepRun
 from scripts.sweeps.sampling import BAYESIAN_DIFFERS, sampling_name
 from scripts.sweeps.termination import judge
-from scripts.tracking.store import (
-    TrackedRun,
-    metric_histories,
-)
+from scripts.tracking.store import TrackedRun
 
 FINISHED = "FINISHED"
 # The tags Azure ML's sweep job records its best trial by.
@@ -191,7 +188,7 @@ def _follow_metrics(run: SweepRun, names: list[str], progress: _Progress) -> Non
     ids = {run.trials[name].manifest.tracking_run_id or "": name for name in names}
     read = tracking_step(
         "the trials' metrics not read",
-        lambda: metric_histories(run.tracking[0], list(ids), run.sweep.primary_metric),
+        lambda: run.store.metric_histories(list(ids), run.sweep.primary_metric),
     )
     for run_id, history in (read or {}).items():
         progress.histories[ids[run_id]] = history
@@ -289,7 +286,7 @@ def _record(
                 {"name": run.sweep.primary_metric, "goal": run.sweep.goal}
             ),
         }
-    record_parent_outcome(run.folder, manifest, tracked, tags)
+    record_parent_outcome(run.store, run.folder, manifest, tracked, tags)
 
 
 def _say_outcome(run: SweepRun, progress: _Progress) -> None:

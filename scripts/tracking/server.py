@@ -34,6 +34,10 @@ APP = "mlflow.server.fastapi_app:app"
 STORE_VARIABLE = "_MLFLOW_SERVER_FILE_STORE"
 REGISTRY_VARIABLE = "_MLFLOW_SERVER_REGISTRY_STORE"
 ARTIFACT_ROOT_VARIABLE = "_MLFLOW_SERVER_ARTIFACT_ROOT"
+# And how it is told to proxy artifacts (`--serve-artifacts --artifacts-destination`).
+SERVE_ARTIFACTS_VARIABLE = "_MLFLOW_SERVER_SERVE_ARTIFACTS"
+ARTIFACT_DESTINATION_VARIABLE = "_MLFLOW_SERVER_ARTIFACT_DESTINATION"
+PROXIED_ROOT = "mlflow-artifacts:/"
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -44,15 +48,18 @@ class Server:
 
 
 @contextmanager
-def serving(store: Path, artifacts: Path, port: int, log: Path) -> Iterator[Server]:
-    """An MLflow server over `store` (new experiments' artifacts under `artifacts`) on `port`,
-    its output in `log`; up when the block starts, stopped when it ends. It is out of the
+def serving(
+    store: Path, artifacts: Path, port: int, log: Path, proxied: bool = False
+) -> Iterator[Server]:
+    """An MLflow server over `store` (new experiments' artifacts under `artifacts`; with
+    `proxied`, uploaded through the server, as a team's server keeps them) on `port`, its
+    output in `log`; up when the block starts, stopped when it ends. It is out of the
     terminal's reach (Ctrl-C is for the job) and, on Linux, dies with this process."""
     url = f"http://{HOST}:{port}"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", APP, "--host", HOST, "--port", str(port)],
-            env=_server_environment(store, artifacts),
+            env=_server_environment(store, artifacts, proxied),
             cwd=log.parent,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -66,7 +73,7 @@ def serving(store: Path, artifacts: Path, port: int, log: Path) -> Iterator[Serv
         _stop(process)
 
 
-def _server_environment(store: Path, artifacts: Path) -> dict[str, str]:
+def _server_environment(store: Path, artifacts: Path, proxied: bool) -> dict[str, str]:
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -75,11 +82,18 @@ def _server_environment(store: Path, artifacts: Path) -> dict[str, str]:
         if not name.startswith("MLFLOW_") and name != "PYTHONDONTWRITEBYTECODE"
     }
     uri = tracking_uri(store)
-    return environment | {
-        STORE_VARIABLE: uri,
-        REGISTRY_VARIABLE: uri,
-        ARTIFACT_ROOT_VARIABLE: artifacts.as_uri(),
-    }
+    stores = {STORE_VARIABLE: uri, REGISTRY_VARIABLE: uri}
+    if proxied:
+        return (
+            environment
+            | stores
+            | {
+                ARTIFACT_ROOT_VARIABLE: PROXIED_ROOT,
+                SERVE_ARTIFACTS_VARIABLE: "true",
+                ARTIFACT_DESTINATION_VARIABLE: artifacts.as_uri(),
+            }
+        )
+    return environment | stores | {ARTIFACT_ROOT_VARIABLE: artifacts.as_uri()}
 
 
 def _die_with_parent() -> None:
