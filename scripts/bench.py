@@ -671,7 +671,7 @@ def bench_fetch(project: Project) -> dict[str, str]:
     from mlflow.entities import Metric
 
     from scripts.cloud.workspace import Workspace
-    from scripts.results.fetch import Asked, fetch
+    from scripts.results.fetch import Asked, Target, fetch
     from scripts.tracking.store import create_experiment, create_run
 
     name = "bench_fetch_job"
@@ -712,7 +712,8 @@ def bench_fetch(project: Project) -> dict[str, str]:
 
             def fetched(outputs: list[str]) -> float:
                 started = time.perf_counter()
-                fetch(home, azure, name, Asked(outputs=outputs, all_outputs=False, wait=False))
+                asked = Asked(outputs=outputs, all_outputs=False, wait=False)
+                fetch(home, azure, Target(name, None), asked)
                 return time.perf_counter() - started
 
             whole = fetched(["model"])

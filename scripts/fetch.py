@@ -8,7 +8,7 @@ from scripts.cloud.workspace import connect
 from scripts.console import report
 from scripts.console.cli import ArgumentParser, run_cli
 from scripts.project.layout import Project
-from scripts.results.fetch import Asked, fetch
+from scripts.results.fetch import Asked, fetch, target
 
 
 def parser() -> ArgumentParser:
@@ -51,7 +51,8 @@ def parser() -> ArgumentParser:
 def main(argv: Sequence[str], project: Project) -> int:
     args = parser().parse_args(argv)
     asked = Asked(outputs=args.outputs, all_outputs=args.all, wait=args.wait)
-    fetched = fetch(project, connect(project), args.job, asked)
+    found = target(project, args.job)  # refused before the workspace is needed
+    fetched = fetch(project, connect(project), found, asked)
     top = fetched.manifests[0]
     children = len(fetched.manifests) - 1
     metrics = len(top.metrics)

@@ -92,9 +92,8 @@ class Fetch:
     manifests: list[Manifest]  # the job's, then its descendants'
 
 
-def fetch(project: Project, azure: AzureML, argument: str, asked: Asked) -> Fetch:
-    """Job `argument` recorded at home, with the outputs `asked` for."""
-    found = target(project, argument)
+def fetch(project: Project, azure: AzureML, found: Target, asked: Asked) -> Fetch:
+    """The job `found` names recorded at home, with the outputs `asked` for."""
     if asked.wait:
         job = wait_until_ended(azure.client, found.job_name, azure.workspace)
     else:

@@ -81,7 +81,9 @@ class LocalRun:
     environment: dict[str, str]  # of the job's process; in a container, the job's own only
     venv: Path | None  # the local environment it runs in, when not in a container
     store: Tracker  # where its MLflow run is
-    served: bool  # the job's MLflow logs through a tracking server (another version)
+    # The job's MLflow is another version than the tooling's: it logs into a local store
+    # through a tracking server (a team's server it speaks to over REST, whatever its version).
+    served: bool
     manifest: Manifest  # run.json as written; it names the MLflow run the job attaches to
     container: "JobContainer | None" = None  # `--docker`: where the job runs
     shown: bool = True  # its output on the terminal (a pipeline step's: in its log only)
@@ -364,7 +366,7 @@ def _prepare(
     through = (
         f", through a local MLflow server (the job's MLflow {mlflow_version(requirements)}"
         f" is not the tooling's {tooling_mlflow_version()})"
-        if run.served
+        if run.served and not store.remote
         else ""
     )
     if debugging:
@@ -395,8 +397,7 @@ def assembled_run(
 ) -> LocalRun:
     """The run `manifest` describes, in `folder`, ready to start: its output and log
     folders made as Azure ML makes them, the id of its MLflow run (in `store`) chosen, and
-    the job's environment: `variables` and MLflow's. A job that logs to a team's server
-    speaks its REST API, whatever its MLflow's version: it is never served."""
+    the job's environment: `variables` and MLflow's."""
     for made in (OUTPUTS, LOGS, *manifest.output_folders):
         (folder / CODE / made).mkdir(parents=True, exist_ok=True)
     run_id = new_run_id()  # its MLflow run is made when it starts (run.py; a server's
@@ -405,9 +406,8 @@ def assembled_run(
     variables = variables | store.job_variables(manifest.mlflow_experiment, run_id)
     environment = payload_environment(venv, variables) if venv else variables
     return LocalRun(
-        folder, manifest.command, environment, venv, store, served and not store.remote,
-        manifest, container, shown,
-    )  # fmt: skip
+        folder, manifest.command, environment, venv, store, served, manifest, container, shown
+    )
 
 
 def _environment_of(project: Project, venv: Path | None, container: "JobContainer | None") -> str:

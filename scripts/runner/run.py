@@ -41,7 +41,7 @@ from scripts.tracking.trackers import CREDENTIAL_VARIABLES, LocalStore, TeamServ
 T = TypeVar("T")
 # On a run completed in the local store when its team server stopped answering: the id of
 # its run on the server, where what the job logged stays.
-FIRST_TRACKED_TAG = "tooling.server_run_id"
+SERVER_RUN_TAG = "tooling.server_run_id"
 KILLED_EXIT_CODES = {129, 130, 137, 143}  # a shell's report of SIGHUP, SIGINT, SIGKILL, SIGTERM
 LOG_LINES_SHOWN = 10  # of a failed job's log, when its parent (pipeline, sweep) ends
 
@@ -202,7 +202,7 @@ def _too_long(command: str, error: OSError) -> str:
 def _job_environment(run: LocalRun) -> Iterator[dict[str, str]]:
     """The job's environment; when its MLflow is another version than the tooling's, with a
     tracking server over the store to log to (started now, stopped when the job has ended)."""
-    if not run.served:
+    if not (run.served and isinstance(run.store, LocalStore)):  # a server speaks REST to any
         yield run.environment
         return
     from scripts.tracking.server import HOST, serving  # its imports cost ~10 ms
@@ -212,7 +212,6 @@ def _job_environment(run: LocalRun) -> Iterator[dict[str, str]]:
     log.parent.mkdir(exist_ok=True)
     with contextlib.ExitStack() as stack:
         with stop_signals_as_ctrl_c():  # SIGTERM while it starts: as Ctrl-C, it is stopped
-            assert isinstance(run.store, LocalStore), "a server's job is never served"
             store = run.store
             server = stack.enter_context(serving(store.path, store.artifacts, free_port(), log))
         yield run.environment | {TRACKING_URI_VARIABLE: server.url}
@@ -322,8 +321,8 @@ def _record_outcome(
         ]
         if False in attached:
             report.warning(
-                f"outputs and logs not attached: {store.where} does not proxy artifacts "
-                "(start it with --serve-artifacts)"
+                f"outputs and logs not attached: {store.where} takes no artifacts through "
+                "its REST API (an MLflow server does when started with --serve-artifacts)"
             )
         inputs = manifest.params
         tracking_step(
@@ -352,14 +351,16 @@ def _answering(run: LocalRun, tracked: TrackedRun) -> tuple[LocalRun, TrackedRun
             f"{error}; the run is completed in {local.where} instead (what the job logged "
             "to the server stays there)"
         )
-    run = _tracked_locally(run)
-    manifest = run.manifest
+    local_run = tracking_step("its local MLflow run not made", lambda: _tracked_locally(run))
+    if local_run is None:
+        return run, None
+    manifest = local_run.manifest
     manifest.tracking_run_id = new_run_id()
-    tags = {FIRST_TRACKED_TAG: tracked.run_id}
-    local_run = tracking_step(
-        "its local MLflow run not made", lambda: start_tracking(run.store, manifest, tags)
+    tags = {SERVER_RUN_TAG: tracked.run_id}
+    started = tracking_step(
+        "its local MLflow run not made", lambda: start_tracking(local_run.store, manifest, tags)
     )
-    return run, local_run
+    return local_run, started
 
 
 def record_parent_outcome(

@@ -200,11 +200,11 @@ class TeamServer:
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
             relative = path.relative_to(folder).as_posix()
             target = quote(f"{root}/{name}/{relative}")
-            self._request(
-                "PUT",
-                f"{self._base}/api/2.0/mlflow-artifacts/artifacts/{target}",
-                path.read_bytes(),
-            )
+            url = f"{self._base}/api/2.0/mlflow-artifacts/artifacts/{target}"
+            try:
+                self._request("PUT", url, path.read_bytes())
+            except _Refused as refused:
+                raise StoreError(self._said(f"refused {name}/{relative} ({refused})")) from None
         return True
 
     def job_variables(self, experiment: str, run_id: str) -> dict[str, str]:
@@ -224,16 +224,14 @@ class TeamServer:
         }
 
     def check(self) -> None:
-        """A StoreError unless the server answers."""
-        self._request("GET", f"{self._base}/health", None)
+        """A StoreError unless the server answers a call of its API (with the login: one
+        that expired counts as no answer)."""
+        self._call("GET", "experiments/search", {"max_results": "1"})
 
     @property
     def _base(self) -> str:
-        parts = urlsplit(self.uri)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+        """The server's URI without credentials, where its API's paths go."""
+        return shown_uri(self.uri).rstrip("/")
 
     def _run(self, run_id: str) -> dict[str, Any]:
         run: dict[str, Any] = self._call("GET", "runs/get", {"run_id": run_id})["run"]
