@@ -35,6 +35,7 @@ Main = Callable[[Sequence[str], Project], int]
 FIXTURE_MARKERS = {
     "engine": "docker",
     "azurite": "azurite",
+    "team_server": "slow",  # `mlflow server` on PostgreSQL: seconds to start
     "example_run": "slow",  # the example run end to end
     "store": "slow",  # the project's store, made by a run of the example if need be
 }

@@ -75,9 +75,10 @@ def record(
     shutil.rmtree(staging, ignore_errors=True)
     made = not home.folder.exists()  # a job submitted elsewhere: its folder is new
     try:
-        manifests = _gather(tree, staging, _Context(home, workspace, store, mlflow, uri), None)
+        context = _Context(home, workspace, store, mlflow, uri)
+        manifests = _gather(tree, staging, context, None)
         for job, manifest, folder in manifests:
-            _mirror(store, job, manifest, folder, home, workspace)
+            _mirror(context, job, manifest, folder)
         _swap(home.record, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -156,13 +157,11 @@ def _manifest(job: Fetched, context: _Context, parent: Manifest | None) -> Manif
     return manifest
 
 
-def _mirror(
-    store: Path, job: Fetched, manifest: Manifest, folder: Path, home: Home, workspace: Workspace
-) -> None:
+def _mirror(context: _Context, job: Fetched, manifest: Manifest, folder: Path) -> None:
     """The job's run in the local store, and its logs attached to it."""
     cloud, run = job.job, job.run
     assert manifest.tracking_run_id
-    tags = {key: value for key, value in (run.tags if run else {}).items()}
+    tags = dict(run.tags) if run else {}
     tags.pop(PARENT_RUN_TAG, None)  # the workspace's id of the parent: replaced by the local
     tags |= {
         "mlflow.runName": job.folder,
@@ -176,13 +175,13 @@ def _mirror(
         tags["azureml.reusedrunid"] = cloud.reused_from
     best = job.best_child
     if best:
-        tags["best_child_run_id"] = mirrored_id(workspace, best.job.name)
+        tags["best_child_run_id"] = mirrored_id(context.workspace, best.job.name)
     params = cloud.inputs | (run.params if run else {})  # the job's own logged value wins
     tracked = mirror_run(
-        store,
+        context.store,
         MirroredRun(
             run_id=manifest.tracking_run_id,
-            experiment=home.mlflow_experiment,
+            experiment=context.home.mlflow_experiment,
             name=job.folder,
             status=manifest.status,
             start_ms=run.start_ms if run else None,
