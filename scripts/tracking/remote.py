@@ -6,16 +6,15 @@ MLflow is imported here, when a command reads a server: seconds that a network c
 pays once, never the runner.
 """
 
-import logging
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from scripts.console.errors import CommandError
 from scripts.tracking.store import Point
+from scripts.tracking.trackers import redacted, shown_uri
 
 # A server that does not answer should say so in seconds, not after MLflow's default
 # retries (minutes); a user's own setting of these wins.
@@ -34,20 +33,12 @@ class RemoteRun:
     artifact_folders: list[str]  # the top-level folders of its artifacts
 
 
-def shown_uri(uri: str) -> str:
-    """A tracking URI fit to show or record: without a user, password or query (where
-    tokens go)."""
-    parts = urlsplit(uri)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
 def client(uri: str) -> Any:
     """MLflow's client for the server at `uri`."""
     for name, value in _PATIENCE.items():
         os.environ.setdefault(name, value)
+    import logging
+
     # Its retries are said once, as the failure they end in.
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     from mlflow.tracking import MlflowClient
@@ -104,15 +95,6 @@ def download_folder(mlflow: Any, run_id: str, folder: str, destination: Path, ur
         raise
     (staging / folder).rename(destination)
     shutil.rmtree(staging)
-
-
-def redacted(text: str, uri: str) -> str:
-    """`text` (an error's) without the secrets `uri` holds: its password, user and query."""
-    parts = urlsplit(uri)
-    for secret in (parts.password, parts.username, parts.query):
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def _unreachable(uri: str, error: Exception) -> CommandError:

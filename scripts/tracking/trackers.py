@@ -12,13 +12,12 @@ PASSWORD / TOKEN beside it): the job gets them, and nothing recorded ever does (
 import base64
 import json
 import os
+import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from scripts.console.errors import StoreError
@@ -29,8 +28,10 @@ from scripts.tracking.project_store import (
     ensure_experiment,
     tracking_variables,
 )
-from scripts.tracking.remote import redacted, shown_uri
 from scripts.tracking.store import Ended, TrackedRun
+
+if TYPE_CHECKING:
+    from urllib.error import HTTPError
 
 REQUEST_TIMEOUT_SECONDS = 10.0
 # What MLflow reads besides the URI to authenticate to a server; passed on to the job.
@@ -254,6 +255,9 @@ class TeamServer:
             raise StoreError(self._said(f"refused {endpoint} ({refused})")) from None
 
     def _request(self, method: str, url: str, data: bytes | None) -> bytes:
+        import urllib.error  # with http.client: milliseconds every local run would pay
+        import urllib.request
+
         request = urllib.request.Request(url, data=data, method=method, headers=self._headers())
         try:
             with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
@@ -288,6 +292,25 @@ class TeamServer:
 Tracker = LocalStore | TeamServer
 
 
+def shown_uri(uri: str) -> str:
+    """A tracking URI fit to show or record: without a user, password or query (where
+    tokens go)."""
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def redacted(text: str, uri: str) -> str:
+    """`text` (an error's) without the secrets `uri` holds: its password, user and query."""
+    parts = urlsplit(uri)
+    for secret in (parts.password, parts.username, parts.query):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 class _Refused(Exception):
     """The server's answer was an error: its MLflow error code and message."""
 
@@ -296,7 +319,7 @@ class _Refused(Exception):
         self.code = code
 
     @classmethod
-    def of(cls, error: urllib.error.HTTPError) -> "_Refused":
+    def of(cls, error: "HTTPError") -> "_Refused":
         try:
             answer = json.loads(error.read() or b"{}")
         except ValueError:
@@ -314,11 +337,18 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
 
 def tracking_setting(project: Project, name: str) -> str:
     """An MLflow setting: given on the command line, else in the environment, else in the
-    project's .env files; "" when unset."""
+    project's .env files; "" when unset. The files are parsed only if they give it a value
+    (every local run asks, and python-dotenv's import costs milliseconds)."""
     overrides = dict(project.overrides)
     if name in overrides:
         return overrides[name]
-    return os.environ.get(name) or project.settings.get(name, "")
+    if os.environ.get(name):
+        return os.environ[name]
+    given = re.compile(rf"^\s*(export\s+)?{name}\s*=\s*[^\s#]", re.MULTILINE)
+    files = [path for path in project.settings_files if path.is_file()]
+    if not any(given.search(path.read_text(errors="replace")) for path in files):
+        return ""
+    return project.settings.get(name, "")
 
 
 def team_server(project: Project) -> TeamServer | None:
