@@ -41,7 +41,7 @@ import *ARGS:
 iso *ARGS:
     @exec {{python}} -m scripts.iso "$@"
 
-# `just local EXP [-f FILE] [--set K=V]... [--docker]`: run EXP's job or pipeline as Azure ML would, tracked locally
+# `just local EXP [-f FILE] [--set K=V]... [--docker] [--track local|workspace]`: run EXP's job, pipeline or sweep as Azure ML would, tracked locally (or on the team's MLflow)
 [no-exit-message]
 [group('run')]
 local *ARGS:
@@ -89,7 +89,7 @@ docker-build *ARGS:
 docker-base *ARGS:
     @exec {{python}} -m scripts.docker_base "$@"
 
-# `just runs [EXP]`: local runs, newest first, with status, duration and final metrics
+# `just runs [EXP] [--compare RUN RUN...]`: local and fetched cloud runs, newest first, with status, duration and final metrics
 [no-exit-message]
 [group('runs')]
 runs *ARGS:
