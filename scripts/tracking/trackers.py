@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from scripts.console.errors import StoreError
+from scripts.project.git import strip_credentials
 from scripts.project.layout import Project
 from scripts.tracking import store as sqlite
 from scripts.tracking.project_store import (
@@ -31,17 +32,17 @@ from scripts.tracking.project_store import (
 from scripts.tracking.store import Ended, TrackedRun
 
 if TYPE_CHECKING:
+    import ssl
     from urllib.error import HTTPError
 
 REQUEST_TIMEOUT_SECONDS = 10.0
-# What MLflow reads besides the URI to authenticate to a server; passed on to the job.
+# What MLflow reads besides the URI to reach a server: the login (secrets, masked in any
+# message) and how TLS is checked; the runner uses them, and passes them on to the job.
 TOKEN_VARIABLE = "MLFLOW_TRACKING_TOKEN"
-CREDENTIAL_VARIABLES = (
-    "MLFLOW_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_PASSWORD",
-    TOKEN_VARIABLE,
-    "MLFLOW_TRACKING_INSECURE_TLS",
-)
+SECRET_VARIABLES = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", TOKEN_VARIABLE)
+INSECURE_TLS_VARIABLE = "MLFLOW_TRACKING_INSECURE_TLS"  # "true": certificates not checked
+CA_BUNDLE_VARIABLE = "MLFLOW_TRACKING_SERVER_CERT_PATH"  # the server's CA, a file
+CREDENTIAL_VARIABLES = (*SECRET_VARIABLES, INSECURE_TLS_VARIABLE, CA_BUNDLE_VARIABLE)
 _BATCH = 100  # MLflow's limit of params (and tags) per log-batch request
 _ARTIFACTS_SCHEME = "mlflow-artifacts:"
 AZUREML_SCHEME = "azureml"  # a workspace's tracking URI: its REST API is https
@@ -260,7 +261,9 @@ class TeamServer:
 
         request = urllib.request.Request(url, data=data, method=method, headers=self._headers())
         try:
-            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
+            with urllib.request.urlopen(
+                request, timeout=REQUEST_TIMEOUT_SECONDS, context=self._tls()
+            ) as answer:
                 body: bytes = answer.read()
                 return body
         except urllib.error.HTTPError as error:
@@ -268,6 +271,18 @@ class TeamServer:
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise StoreError(self._said(f"did not answer ({reason})")) from None
+
+    def _tls(self) -> "ssl.SSLContext | None":
+        """How the server's certificate is checked, as MLflow's client does it."""
+        import ssl
+
+        if self.credentials.get(INSECURE_TLS_VARIABLE, "").lower() == "true":
+            unchecked = ssl.create_default_context()  # asked for by name
+            unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
+            return unchecked
+        if self.credentials.get(CA_BUNDLE_VARIABLE):
+            return ssl.create_default_context(cafile=self.credentials[CA_BUNDLE_VARIABLE])
+        return None
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
@@ -284,8 +299,9 @@ class TeamServer:
 
     def _said(self, what: str) -> str:
         text = f"the MLflow tracking server {self.where} {what}"
-        for secret in self.credentials.values():
-            text = text.replace(secret, "***")
+        for name in SECRET_VARIABLES:
+            if self.credentials.get(name):
+                text = text.replace(self.credentials[name], "***")
         return redacted(text, self.uri)
 
 
@@ -303,7 +319,9 @@ def shown_uri(uri: str) -> str:
 
 
 def redacted(text: str, uri: str) -> str:
-    """`text` (an error's) without the secrets `uri` holds: its password, user and query."""
+    """`text` (an error's) without the secrets `uri` holds (its password, user and query)
+    nor those of any URL in it."""
+    text = strip_credentials(text)
     parts = urlsplit(uri)
     for secret in (parts.password, parts.username, parts.query):
         if secret:

@@ -10,15 +10,21 @@ login's token is a stand-in: the token is checked to reach the job, never a reco
 """
 
 import dataclasses
+import datetime
+import ipaddress
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +35,7 @@ from scripts import local
 from scripts.cloud import workspace as cloud_workspace
 from scripts.cloud.workspace import AzureML, Workspace
 from scripts.console.cli import free_port
+from scripts.console.errors import StoreError
 from scripts.project.layout import Project
 from scripts.tracking import trackers
 from scripts.tracking.project_store import make_store
@@ -291,3 +298,72 @@ def test_mlflow_settings_come_from_the_command_line_then_the_environment_then_th
     assert chosen.uri == "https://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/0/ws"
     assert chosen.job_variables("e", "r")["MLFLOW_TRACKING_URI"] == workspace_uri
     assert not_a_server is None
+
+
+@contextmanager
+def https_server(folder: Path) -> Iterator[tuple[str, Path]]:
+    """An https server on 127.0.0.1 with a self-signed certificate, answering MLflow's
+    experiments/search as an empty server would; its URL and the certificate's file."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    loopback = ipaddress.ip_address("127.0.0.1")
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(loopback)]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = folder / "server.pem", folder / "server.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"experiments": []}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", cert_file
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_servers_certificate_is_checked_as_mlflow_settings_say(tmp_path: Path) -> None:
+    local_store = LocalStore(tmp_path / "mlflow.db", tmp_path)
+    with https_server(tmp_path) as (url, certificate):
+        unchecked = TeamServer(url, local_store)
+        ca = {"MLFLOW_TRACKING_SERVER_CERT_PATH": str(certificate)}
+        with_ca = TeamServer(url, local_store, ca)
+        insecure = TeamServer(url, local_store, {"MLFLOW_TRACKING_INSECURE_TLS": "true"})
+
+        with pytest.raises(StoreError, match="CERTIFICATE_VERIFY_FAILED"):
+            unchecked.check()
+        with_ca.check()
+        insecure.check()
