@@ -143,12 +143,17 @@ class Sweep:
         return self.goal == "maximize"
 
     def best(self, values: Iterable[float]) -> float:
-        """The best of `values` (there is one at least): a trial's score, as Azure ML ranks
-        trials, is the best of every value it logged of the primary metric."""
-        return max(values) if self.maximize else min(values)
+        return best_of(values, self.goal)
 
     def better(self, score: float, than: float) -> bool:
         return score > than if self.maximize else score < than
+
+
+def best_of(values: Iterable[float], goal: str) -> float:
+    """The best of `values` (there is one at least) for `goal` (maximize or minimize): a
+    trial's score, as Azure ML ranks trials, is the best of every value it logged of the
+    primary metric."""
+    return max(values) if goal == "maximize" else min(values)
 
 
 def read_sweep(job: JobDict, file: Path) -> Sweep:

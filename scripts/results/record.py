@@ -11,6 +11,7 @@ from typing import Any
 
 from scripts.cloud.workspace import Workspace
 from scripts.console.cli import stop_signals_ignored
+from scripts.jobspec.sweep import best_of
 from scripts.project.layout import Project
 from scripts.results.tree import Fetched
 from scripts.runfolder.layout import CLOUD_LOGS, CLOUD_RECORD, OUTPUTS, step_folder
@@ -24,6 +25,7 @@ from scripts.tracking.store import (
     TrackedRun,
     attach_artifacts,
     check_writable,
+    latest_point,
     mirror_run,
 )
 
@@ -115,7 +117,8 @@ def _gather(
 
 def _manifest(job: Fetched, context: _Context, parent: Manifest | None) -> Manifest:
     home, cloud, run = context.home, job.job, job.run
-    metrics = {key: _latest(points) for key, points in (run.histories if run else {}).items()}
+    histories = run.histories if run else {}
+    metrics = {key: latest_point(points).value for key, points in histories.items()}
     started = _moment(run.start_ms if run else None)
     ended = _moment(run.end_ms if run else None) if cloud.ended else None
     duration = None
@@ -213,17 +216,11 @@ def _swap(record: Path, staging: Path) -> None:
         shutil.rmtree(replaced, ignore_errors=True)
 
 
-def _latest(points: list[Point]) -> float:
-    return max(points, key=lambda p: (p.step, p.timestamp_ms, p.value)).value
-
-
 def _score(histories: dict[str, list[Point]], objective: dict[str, str]) -> float | None:
     """A trial's score: the best value it logged of its sweep's primary metric."""
     values = [p.value for p in histories.get(objective.get("primary_metric", ""), [])]
     values = [value for value in values if value == value]  # NaN is no score
-    if not values:
-        return None
-    return max(values) if objective.get("goal") == "maximize" else min(values)
+    return best_of(values, objective.get("goal", "")) if values else None
 
 
 def _moment(milliseconds: int | None) -> str | None:

@@ -283,14 +283,19 @@ def mirror_run(store: Path, run: MirroredRun) -> TrackedRun:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            if points:  # MLflow's latest: the greatest (step, timestamp, value)
-                latest = max(points, key=lambda p: (p.step, p.timestamp_ms, p.value))
+            if points:
+                latest = latest_point(points)
                 connection.execute(
                     'INSERT INTO latest_metrics ("key", value, timestamp, run_uuid, step, is_nan) '
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     _metric_row(key, latest, run.run_id),
                 )
     return TrackedRun(run.run_id, artifact_uri)
+
+
+def latest_point(points: list[Point]) -> Point:
+    """A metric's latest value as MLflow reckons it: the greatest (step, timestamp, value)."""
+    return max(points, key=lambda p: (p.step, p.timestamp_ms, p.value))
 
 
 def _metric_row(key: str, point: Point, run_id: str) -> tuple[str, float, int, str, int, int]:

@@ -55,7 +55,7 @@ MAY_IMPORT = {
     "sweeps": {"console", "project", "jobspec", "runfolder", "tracking", "runner", "containers"},
     "containers": {"console", "project"},
     "cloud": {"console", "project", "jobspec", "runfolder"},
-    "results": {"console", "project", "runfolder", "tracking", "cloud"},
+    "results": {"console", "project", "jobspec", "runfolder", "tracking", "cloud"},
     "docsite": {"console", "project"},
 }
 MAX_MODULES = 12
