@@ -7,6 +7,7 @@ managed-identity probe sends traffic to a link-local address and hangs on a lapt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from scripts.console.errors import CommandError, UsageError
@@ -88,6 +89,11 @@ class AzureML:
         azureml-mlflow)."""
         found = self._asking(lambda: self.client.workspaces.get(self.workspace.name))
         return str(found.mlflow_tracking_uri)
+
+    @cached_property
+    def default_datastore(self) -> str:
+        """The name of the workspace's default datastore (asked once)."""
+        return str(self._asking(lambda: self.client.datastores.get_default()).name)
 
     def tracking_token(self) -> str:
         """A token of your Azure CLI login for the workspace's MLflow, which the job's

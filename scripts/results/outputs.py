@@ -79,8 +79,8 @@ def fetch_artifact_outputs(mlflow: Any, tree: Fetched, record: Path, uri: str) -
 
 
 def _default(azure: AzureML, job: str, output: str) -> str:
-    store = asking_azure(lambda: azure.client.datastores.get_default(), None, azure.workspace)
-    return f"azureml://datastores/{store.name}/paths/{default_output_path(job, output)}"
+    path = default_output_path(job, output)
+    return f"azureml://datastores/{azure.default_datastore}/paths/{path}"
 
 
 def fetch_output(azure: AzureML, located: Located, record: Path) -> None:

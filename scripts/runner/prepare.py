@@ -63,7 +63,7 @@ from scripts.runner.process import payload_environment
 from scripts.tracking.project_store import TRACKING_URI_VARIABLE, choose_store, store_made_alongside
 from scripts.tracking.schema import check_schema, tooling_mlflow_version
 from scripts.tracking.store import MAX_PARAM_LENGTH, new_run_id
-from scripts.tracking.trackers import LocalStore, Tracker, team_server, tracking_setting
+from scripts.tracking.trackers import LocalStore, Tracker, server_at, tracking_setting
 
 if TYPE_CHECKING:  # --docker's modules are imported only by a run that uses it
     from scripts.containers.jobs import JobContainer
@@ -422,14 +422,15 @@ def run_store(project: Project, folder: Path, experiment: str) -> Tracker:
     server that MLFLOW_TRACKING_URI names, else (or when it does not answer) the project's
     store, else (when that cannot be used) one of the run's own. Tracking trouble never
     stops or loses a run."""
-    server = team_server(project)
+    uri = tracking_setting(project, TRACKING_URI_VARIABLE)
+    server = server_at(project, uri)
     if server is not None:
         try:
             server.ensure_experiment(experiment)
             return server
         except StoreError as error:
             report.warning(f"{error}; this run is tracked in {project.store} instead")
-    elif tracking_setting(project, TRACKING_URI_VARIABLE):
+    elif uri:
         report.warning(
             f"{TRACKING_URI_VARIABLE} is not an MLflow server's http(s) URL: this run is "
             f"tracked in {project.store}"

@@ -370,11 +370,14 @@ def tracking_setting(project: Project, name: str) -> str:
 
 
 def team_server(project: Project) -> TeamServer | None:
-    """The tracking server MLFLOW_TRACKING_URI names (see tracking_setting), if it is an
-    MLflow server's http(s) URI or an Azure ML workspace's (azureml://, spoken to over
-    https with the MLFLOW_TRACKING_TOKEN beside it, as Azure ML's own jobs are); None
-    otherwise. Its local store is the project's."""
-    uri = tracking_setting(project, TRACKING_URI_VARIABLE)
+    """The tracking server MLFLOW_TRACKING_URI names (see tracking_setting), if any."""
+    return server_at(project, tracking_setting(project, TRACKING_URI_VARIABLE))
+
+
+def server_at(project: Project, uri: str) -> TeamServer | None:
+    """The tracking server at `uri`, if it is an MLflow server's http(s) URI or an Azure ML
+    workspace's (azureml://, spoken to over https with the MLFLOW_TRACKING_TOKEN beside it,
+    as Azure ML's own jobs are); None otherwise. Its local store is the project's."""
     scheme = urlsplit(uri).scheme
     if scheme not in ("http", "https", AZUREML_SCHEME):
         return None
