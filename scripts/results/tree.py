@@ -33,9 +33,6 @@ class Fetched:
         )
         return next((child for child in self.children if child.job.name == best), None)
 
-    def walk(self) -> list["Fetched"]:
-        return [self, *(job for child in self.children for job in child.walk())]
-
 
 def read_tree(azure: AzureML, mlflow: Any, uri: str, job: CloudJob) -> Fetched:
     """Job `job` and its descendants, each with its MLflow run (a reused step's: the run of

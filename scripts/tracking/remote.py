@@ -24,7 +24,6 @@ _PATIENCE = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOU
 @dataclass(frozen=True)
 class RemoteRun:
     run_id: str
-    status: str  # MLflow's
     start_ms: int | None
     end_ms: int | None
     params: dict[str, str]
@@ -67,7 +66,6 @@ def read_run(mlflow: Any, run_id: str, uri: str) -> RemoteRun | None:
         raise _unreachable(uri, error) from None
     return RemoteRun(
         run_id=run_id,
-        status=str(run.info.status),
         start_ms=run.info.start_time,
         end_ms=run.info.end_time,
         params=dict(run.data.params),
