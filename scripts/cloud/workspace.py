@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from scripts.console.errors import CommandError, UsageError
+from scripts.console.errors import UsageError
 from scripts.project.layout import Project
 from scripts.project.settings import is_placeholder
 
@@ -102,15 +102,9 @@ class AzureML:
         return str(self._asking(lambda: self.credential().get_token(ARM_SCOPE)).token)
 
     def _asking(self, call: Callable[[], Any]) -> Any:
-        """`call()`, Azure's refusal as one line saying what to do."""
-        from azure.core.exceptions import AzureError
+        from scripts.cloud.data_assets import asking_azure  # it imports this module
 
-        from scripts.cloud.submission import explain
-
-        try:
-            return call()
-        except AzureError as error:
-            raise CommandError(explain(error, self.workspace)) from None
+        return asking_azure(call, None, self.workspace)
 
     def container(self, location: "BlobLocation") -> Any:
         """The Blob container a datastore path is in (azure.storage.blob.ContainerClient)."""
@@ -119,7 +113,8 @@ class AzureML:
         return container_client(location)
 
     def credential(self) -> Any:
-        """What reads storage no datastore secret opens: the Azure CLI login."""
+        """Your Azure CLI login: what reads storage no datastore secret opens, and gets a
+        token for the workspace's MLflow."""
         return login(self.workspace)
 
 
