@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scripts.cloud.data_assets import refusal
-from scripts.cloud.submission import explain, word
+from scripts.cloud.data_assets import asking_azure, refusal
+from scripts.cloud.submission import word
 from scripts.cloud.workspace import Workspace
 from scripts.console import report
-from scripts.console.errors import CommandError, UsageError
+from scripts.console.errors import UsageError
 
 # Azure ML's status words as MLflow's run statuses (a word not listed: RUNNING).
 MLFLOW_STATUS = {
@@ -92,12 +92,8 @@ def get_job(client: Any, name: str, workspace: Workspace) -> CloudJob:
 
 def child_jobs(client: Any, name: str, workspace: Workspace) -> list[CloudJob]:
     """The child jobs of job `name` (a pipeline's steps, a sweep's trials), as listed."""
-    from azure.core.exceptions import AzureError
-
-    try:
-        return [cloud_job(child) for child in client.jobs.list(parent_job_name=name)]
-    except AzureError as error:
-        raise CommandError(explain(error, workspace)) from None
+    listed = asking_azure(lambda: list(client.jobs.list(parent_job_name=name)), None, workspace)
+    return [cloud_job(child) for child in listed]
 
 
 def cloud_job(job: Any) -> CloudJob:
